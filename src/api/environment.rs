@@ -1,0 +1,1 @@
+//! Harmony environments (prod, uat, sit, local, any URL) and their base URLs.

@@ -1,0 +1,1 @@
+//! Placeholder: filled in by the local-server work (issue 3).
