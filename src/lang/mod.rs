@@ -11,6 +11,7 @@
 //! argument. It imports nothing from the crate but `api`.
 
 pub mod ast;
+pub mod check;
 pub mod diagnostic;
 pub mod keyword;
 pub mod lex;

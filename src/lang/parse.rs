@@ -49,6 +49,25 @@ pub fn parse(cell: &str) -> Parsed {
     parsed
 }
 
+/// Parses `KEYWORD(arguments)` on its own, such as the text of `wkt("POLYGON((…))")`.
+/// Spans in the result are offsets into `text`.
+pub fn parse_call(text: &str) -> Result<(String, Vec<Arg>), Diagnostic> {
+    let parser = Parser { cell: text };
+    let start = parser.blank(text);
+    let (rest, keyword) = lex::ident(start).map_err(|_| {
+        Diagnostic::error("expected-keyword", format!("expected a keyword, found {}", describe_next(start)), Span::new(0, text.len()))
+    })?;
+    let open = parser.blank(rest);
+    if !open.starts_with('(') {
+        return Err(Diagnostic::error("expected-paren", format!("expected `(` after `{keyword}`"), Span::new(0, text.len())));
+    }
+    let (rest, args) = parser.args(open, keyword).map_err(|error| unwrap_failure(error).into_diagnostic(text))?;
+    if !parser.blank(rest).is_empty() {
+        return Err(Diagnostic::error("unexpected-text", format!("unexpected {} after `{keyword}(…)`", describe_next(rest)), Span::new(0, text.len())));
+    }
+    Ok((keyword.to_owned(), args))
+}
+
 /// Splits a cell into statement byte ranges: at `;` and at line breaks outside parentheses and strings,
 /// except before an indented line. Blank and comment-only statements are dropped.
 pub fn split_statements(cell: &str) -> Vec<std::ops::Range<usize>> {
