@@ -11,7 +11,8 @@
 //! The architecture (what each module owns and must not do) is in `ARCHITECTURE.md`.
 #![warn(missing_docs)]
 
-pub mod lang;
 pub mod api;
-pub mod server;
 pub mod cli;
+pub mod eval;
+pub mod lang;
+pub mod server;

@@ -36,14 +36,13 @@ pub fn jobs(root: &str, page: Option<u64>, limit: Option<u64>, labels: &[String]
 /// `PUT /labels` (add) or `DELETE /labels` (remove), labels and job IDs in the query string.
 pub fn labels(root: &str, add: bool, labels: &[String], job_ids: &[String]) -> Request {
     let method = if add { Method::Put } else { Method::Delete };
-    Request::new(method, root, "/labels", Body::Query)
-        .list("label", labels.to_vec())
-        .list("jobID", job_ids.to_vec())
+    Request::new(method, root, "/labels", Body::Query).list("label", labels.to_vec()).list("jobID", job_ids.to_vec())
 }
 
 /// `GET /jobs/{id}?linktype=…[&page=…][&limit=…]`; a limit without a page asks for page 1, as harmony-py does.
 pub fn job_status(root: &str, job_id: &str, link_type: &str, page: Option<u64>, limit: Option<u64>) -> Request {
-    let mut request = Request::new(Method::Get, root, format!("/jobs/{job_id}"), Body::Query).text("linktype", link_type);
+    let mut request =
+        Request::new(Method::Get, root, format!("/jobs/{job_id}"), Body::Query).text("linktype", link_type);
     let page = page.or(limit.map(|_| 1));
     if let Some(page) = page {
         request = request.integer("page", page as i64);
@@ -167,8 +166,14 @@ mod tests {
 
     #[test]
     fn a8_capabilities() {
-        assert_eq!(url(capabilities(ROOT, "C1940468263-POCLOUD", true, None)), format!("{ROOT}/capabilities?collectionid=C1940468263-POCLOUD"));
-        assert_eq!(url(capabilities(ROOT, "C1940468263-POCLOUD", true, Some("2"))), format!("{ROOT}/capabilities?collectionid=C1940468263-POCLOUD&version=2"));
+        assert_eq!(
+            url(capabilities(ROOT, "C1940468263-POCLOUD", true, None)),
+            format!("{ROOT}/capabilities?collectionid=C1940468263-POCLOUD")
+        );
+        assert_eq!(
+            url(capabilities(ROOT, "C1940468263-POCLOUD", true, Some("2"))),
+            format!("{ROOT}/capabilities?collectionid=C1940468263-POCLOUD&version=2")
+        );
         assert_eq!(
             url(capabilities(ROOT, "SMAP_RSS_L3_SSS_SMI_8DAY-RUNNINGMEAN_V4", false, None)),
             format!("{ROOT}/capabilities?shortname=SMAP_RSS_L3_SSS_SMI_8DAY-RUNNINGMEAN_V4")
@@ -188,7 +193,10 @@ mod tests {
     #[test]
     fn a10_a16_b8_jobs_listing_and_credential_check() {
         assert_eq!(url(jobs(ROOT, None, None, &[])), format!("{ROOT}/jobs"));
-        assert_eq!(url(jobs(ROOT, Some(2), Some(10), &["foo".into(), "bar".into()])), format!("{ROOT}/jobs?page=2&limit=10&label=foo&label=bar"));
+        assert_eq!(
+            url(jobs(ROOT, Some(2), Some(10), &["foo".into(), "bar".into()])),
+            format!("{ROOT}/jobs?page=2&limit=10&label=foo&label=bar")
+        );
     }
 
     #[test]
@@ -204,28 +212,56 @@ mod tests {
         };
         assert_eq!(
             url(steps(ROOT, "jobs-uuid", &filter)),
-            format!("{ROOT}/jobs/jobs-uuid/steps?step=2&status=successful&status=running&workItem=1%2C2&limit=5&resolveFiles=true&wiLimit=10")
+            format!(
+                "{ROOT}/jobs/jobs-uuid/steps?step=2&status=successful&status=running&workItem=1%2C2&limit=5&resolveFiles=true&wiLimit=10"
+            )
         );
-        let pages = StepsFilter { step_pages: vec![(2, 3)], input_pages: vec![(985, 2)], output_pages: vec![(985, 4)], ..StepsFilter::default() };
-        assert_eq!(url(steps(ROOT, "jobs-uuid", &pages)), format!("{ROOT}/jobs/jobs-uuid/steps?step2page=3&workItem985inputPage=2&workItem985outputPage=4"));
+        let pages = StepsFilter {
+            step_pages: vec![(2, 3)],
+            input_pages: vec![(985, 2)],
+            output_pages: vec![(985, 4)],
+            ..StepsFilter::default()
+        };
+        assert_eq!(
+            url(steps(ROOT, "jobs-uuid", &pages)),
+            format!("{ROOT}/jobs/jobs-uuid/steps?step2page=3&workItem985inputPage=2&workItem985outputPage=4")
+        );
     }
 
     #[test]
     fn a13_status_pause_resume_cancel() {
         assert_eq!(url(job_status(ROOT, JOB, "https", None, None)), format!("{ROOT}/jobs/{JOB}?linktype=https"));
-        assert_eq!(url(job_state_change(ROOT, JOB, StateChange::Pause)), format!("{ROOT}/jobs/{JOB}/pause?linktype=https"));
-        assert_eq!(url(job_state_change(ROOT, JOB, StateChange::Resume)), format!("{ROOT}/jobs/{JOB}/resume?linktype=https"));
+        assert_eq!(
+            url(job_state_change(ROOT, JOB, StateChange::Pause)),
+            format!("{ROOT}/jobs/{JOB}/pause?linktype=https")
+        );
+        assert_eq!(
+            url(job_state_change(ROOT, JOB, StateChange::Resume)),
+            format!("{ROOT}/jobs/{JOB}/resume?linktype=https")
+        );
         assert_eq!(url(job_state_change(ROOT, JOB, StateChange::Cancel)), format!("{ROOT}/jobs/{JOB}/cancel"));
     }
 
     #[test]
     fn a14_result_paging() {
         for link_type in ["https", "http", "s3"] {
-            assert_eq!(url(job_status(ROOT, "1234", link_type, None, None)), format!("{ROOT}/jobs/1234?linktype={link_type}"));
+            assert_eq!(
+                url(job_status(ROOT, "1234", link_type, None, None)),
+                format!("{ROOT}/jobs/1234?linktype={link_type}")
+            );
         }
-        assert_eq!(url(job_status(ROOT, "1234", "https", Some(2), None)), format!("{ROOT}/jobs/1234?linktype=https&page=2"));
-        assert_eq!(url(job_status(ROOT, "1234", "https", None, Some(5))), format!("{ROOT}/jobs/1234?linktype=https&page=1&limit=5"));
-        assert_eq!(url(job_status(ROOT, "1234", "https", Some(2), Some(5))), format!("{ROOT}/jobs/1234?linktype=https&page=2&limit=5"));
+        assert_eq!(
+            url(job_status(ROOT, "1234", "https", Some(2), None)),
+            format!("{ROOT}/jobs/1234?linktype=https&page=2")
+        );
+        assert_eq!(
+            url(job_status(ROOT, "1234", "https", None, Some(5))),
+            format!("{ROOT}/jobs/1234?linktype=https&page=1&limit=5")
+        );
+        assert_eq!(
+            url(job_status(ROOT, "1234", "https", Some(2), Some(5))),
+            format!("{ROOT}/jobs/1234?linktype=https&page=2&limit=5")
+        );
     }
 
     #[test]

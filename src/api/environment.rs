@@ -33,7 +33,9 @@ pub enum Environment {
 
 /// Why a piece of text is not an environment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown environment `{0}`: expected prod, uat, sit, local, local:PORT or a URL starting with http:// or https://")]
+#[error(
+    "unknown environment `{0}`: expected prod, uat, sit, local, local:PORT or a URL starting with http:// or https://"
+)]
 pub struct UnknownEnvironment(pub String);
 
 /// The port `hq serve` and harmony-py's `Environment.LOCAL` use unless told otherwise.

@@ -159,9 +159,7 @@ impl Request {
             match &param.value {
                 Value::Text(text) => pairs.push((param.name.clone(), text.clone())),
                 Value::Integer(number) => pairs.push((param.name.clone(), number.to_string())),
-                Value::List(items) => {
-                    pairs.extend(items.iter().map(|item| (param.name.clone(), item.clone())))
-                }
+                Value::List(items) => pairs.extend(items.iter().map(|item| (param.name.clone(), item.clone()))),
             }
         }
         pairs
@@ -173,12 +171,8 @@ impl Request {
         let mut fields = Vec::new();
         for param in &self.params {
             match &param.value {
-                Value::List(items) if param.name == "granuleId" => {
-                    fields.push((param.name.clone(), items.join(",")))
-                }
-                Value::List(items) => {
-                    fields.extend(items.iter().map(|item| (param.name.clone(), item.clone())))
-                }
+                Value::List(items) if param.name == "granuleId" => fields.push((param.name.clone(), items.join(","))),
+                Value::List(items) => fields.extend(items.iter().map(|item| (param.name.clone(), item.clone()))),
                 Value::Text(text) => fields.push((param.name.clone(), text.clone())),
                 Value::Integer(number) => fields.push((param.name.clone(), number.to_string())),
             }
@@ -360,6 +354,8 @@ mod tests {
         let mut request = Request::new(Method::Post, ROOT, "/c", Body::Multipart);
         request.shapefile = Some(Shapefile { path: "a.geojson".into(), mime: "application/geo+json".into() });
         assert_eq!(request.to_url(), Err(RenderError::ShapefileInUrl));
-        assert!(request.to_curl(&[]).contains("-F 'shapefile=@a.geojson;filename=shapefile;type=application/geo+json'"));
+        assert!(
+            request.to_curl(&[]).contains("-F 'shapefile=@a.geojson;filename=shapefile;type=application/geo+json'")
+        );
     }
 }

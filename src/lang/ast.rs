@@ -274,7 +274,9 @@ impl Clause {
     pub fn has_expected_form(&self) -> bool {
         matches!(
             (self.name.node.info().form, &self.value),
-            (Form::Call, ClauseValue::Call(_)) | (Form::Value, ClauseValue::Value(_)) | (Form::Flag, ClauseValue::Flag(_))
+            (Form::Call, ClauseValue::Call(_))
+                | (Form::Value, ClauseValue::Value(_))
+                | (Form::Flag, ClauseValue::Flag(_))
         )
     }
 }

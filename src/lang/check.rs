@@ -85,8 +85,12 @@ pub fn check(ast: &Ast, scope: &Scope) -> Checked {
                     checker.scope.bindings.insert(binding.node.clone(), kind);
                 }
                 None => checker.error(
-                    Diagnostic::error("nothing-to-name", format!("`{}` gives no value to name", statement.command.verb.node.info().name), binding.span)
-                        .with_hint("remove `… =` from this statement"),
+                    Diagnostic::error(
+                        "nothing-to-name",
+                        format!("`{}` gives no value to name", statement.command.verb.node.info().name),
+                        binding.span,
+                    )
+                    .with_hint("remove `… =` from this statement"),
                 ),
             }
         }
@@ -108,9 +112,12 @@ pub fn produced_kind(query: &Query) -> Option<ValueKind> {
         Query::Open(_) => ValueKind::Dataset,
         Query::Capabilities(_) => ValueKind::Capabilities,
         Query::Results(_) => ValueKind::Links,
-        Query::Jobs(_) | Query::Steps(_) | Query::Job(JobAction::Stac, _) | Query::Plot(_) | Query::Url(_) | Query::Curl(_) => {
-            ValueKind::Other
-        }
+        Query::Jobs(_)
+        | Query::Steps(_)
+        | Query::Job(JobAction::Stac, _)
+        | Query::Plot(_)
+        | Query::Url(_)
+        | Query::Curl(_) => ValueKind::Other,
         _ => return None,
     })
 }
@@ -165,8 +172,14 @@ impl Checker {
     fn command(&mut self, command: &Command) -> Option<Query> {
         let verb = command.verb.node;
         if let Some(first) = command.clauses.iter().find(|clause| !clause.has_expected_form()) {
-            self.error(Diagnostic::error("bad-clause", format!("`{}` is written wrongly", first.name.node.info().keyword), first.span)
-                .with_hint(format!("write {}", first.name.node.info().usage)));
+            self.error(
+                Diagnostic::error(
+                    "bad-clause",
+                    format!("`{}` is written wrongly", first.name.node.info().keyword),
+                    first.span,
+                )
+                .with_hint(format!("write {}", first.name.node.info().usage)),
+            );
             return None;
         }
         match verb {
@@ -218,12 +231,18 @@ impl Checker {
     fn set(&mut self, command: &Command) -> Option<Query> {
         let usage = "write `set label NAME` or `set label off`";
         let Some(name) = command.args.first() else {
-            self.error(Diagnostic::error("expected-setting", "`set` needs a setting and a value", command.span).with_hint(usage));
+            self.error(
+                Diagnostic::error("expected-setting", "`set` needs a setting and a value", command.span)
+                    .with_hint(usage),
+            );
             return None;
         };
         let setting = self.text(name, "a setting")?;
         if !setting.eq_ignore_ascii_case("label") {
-            self.error(Diagnostic::error("unknown-setting", format!("unknown setting `{setting}`"), name.span).with_hint(usage));
+            self.error(
+                Diagnostic::error("unknown-setting", format!("unknown setting `{setting}`"), name.span)
+                    .with_hint(usage),
+            );
             return None;
         }
         let Some(value) = command.args.get(1) else {
@@ -248,7 +267,10 @@ impl Checker {
             ("env", None) => Login::Env,
             ("user", Some(user)) => Login::User(self.text(user, "a user name")?),
             ("user", None) => {
-                self.error(Diagnostic::error("expected-value", "`login user` needs a user name", command.span).with_hint("write `login user NAME`; the password is asked for"));
+                self.error(
+                    Diagnostic::error("expected-value", "`login user` needs a user name", command.span)
+                        .with_hint("write `login user NAME`; the password is asked for"),
+                );
                 return None;
             }
             (_, Some(extra)) => {
@@ -276,8 +298,14 @@ impl Checker {
             if let ClauseValue::Value(term) = &clause.value {
                 let text = self.text(term, "a version")?;
                 if !["1", "2", "3", "3-alpha"].contains(&text.as_str()) {
-                    self.error(Diagnostic::error("bad-version", format!("capabilities version `{text}` does not exist"), term.span)
-                        .with_hint("versions are 1, 2 (the default) and 3-alpha"));
+                    self.error(
+                        Diagnostic::error(
+                            "bad-version",
+                            format!("capabilities version `{text}` does not exist"),
+                            term.span,
+                        )
+                        .with_hint("versions are 1, 2 (the default) and 3-alpha"),
+                    );
                     return None;
                 }
                 version = Some(text);
@@ -289,14 +317,25 @@ impl Checker {
     fn collection(&mut self, command: &Command) -> Option<Collection> {
         let Some(term) = command.args.first() else {
             self.error(
-                Diagnostic::error("expected-collection", format!("`{}` needs a collection", command.verb.node.info().name), Span::at(command.verb.span.end))
-                    .with_hint(format!("a short name such as ATL03 or a concept ID such as C2596864127-NSIDC_CPRD: {}", command.verb.node.info().example)),
+                Diagnostic::error(
+                    "expected-collection",
+                    format!("`{}` needs a collection", command.verb.node.info().name),
+                    Span::at(command.verb.span.end),
+                )
+                .with_hint(format!(
+                    "a short name such as ATL03 or a concept ID such as C2596864127-NSIDC_CPRD: {}",
+                    command.verb.node.info().example
+                )),
             );
             return None;
         };
         let text = self.text(term, "a collection")?;
         if text.is_empty() || text.contains(|c: char| c.is_whitespace() || c == '/' || c == '?' || c == '#') {
-            self.error(Diagnostic::error("bad-collection", format!("`{text}` is not a collection short name or concept ID"), term.span));
+            self.error(Diagnostic::error(
+                "bad-collection",
+                format!("`{text}` is not a collection short name or concept ID"),
+                term.span,
+            ));
             return None;
         }
         Some(Collection(text))
@@ -312,16 +351,28 @@ impl Checker {
             let repeatable = matches!(name, ClauseName::Dim);
             if !repeatable && let Some(first) = seen.get(&name) {
                 self.error(
-                    Diagnostic::error("duplicate-clause", format!("`{}` is given twice", name.info().keyword), clause.span)
-                        .with_hint(format!("the first `{}` is at byte {}; keep one", name.info().keyword, first.start)),
+                    Diagnostic::error(
+                        "duplicate-clause",
+                        format!("`{}` is given twice", name.info().keyword),
+                        clause.span,
+                    )
+                    .with_hint(format!(
+                        "the first `{}` is at byte {}; keep one",
+                        name.info().keyword,
+                        first.start
+                    )),
                 );
                 continue;
             }
             seen.insert(name, clause.span);
             if (name == ClauseName::Bbox || name.is_wkt()) && spatial_span.replace(clause.span).is_some() {
                 self.error(
-                    Diagnostic::error("two-spatial", "a request has one spatial subset: a bbox or a WKT geometry", clause.span)
-                        .with_hint("keep one of them; to subset by several areas use a multipolygon or a shape file"),
+                    Diagnostic::error(
+                        "two-spatial",
+                        "a request has one spatial subset: a bbox or a WKT geometry",
+                        clause.span,
+                    )
+                    .with_hint("keep one of them; to subset by several areas use a multipolygon or a shape file"),
                 );
                 continue;
             }
@@ -335,19 +386,35 @@ impl Checker {
         }
         if let (Some(Spatial::Wkt(_)), Some(span)) = (&query.spatial, seen.get(&ClauseName::Average)) {
             self.diagnostics.push(
-                Diagnostic::warning("average-with-wkt", "`average` is not sent with a WKT geometry (OGC EDR has no average parameter)", *span)
-                    .with_hint("use a bbox to average, or drop `average`"),
+                Diagnostic::warning(
+                    "average-with-wkt",
+                    "`average` is not sent with a WKT geometry (OGC EDR has no average parameter)",
+                    *span,
+                )
+                .with_hint("use a bbox to average, or drop `average`"),
             );
         }
         if let Some(span) = seen.get(&ClauseName::Grid) {
-            let conflicting: Vec<&str> = [ClauseName::Crs, ClauseName::ScaleExtent, ClauseName::ScaleSize, ClauseName::Width, ClauseName::Height]
-                .iter()
-                .filter(|name| seen.contains_key(name))
-                .map(|name| name.info().keyword)
-                .collect();
+            let conflicting: Vec<&str> = [
+                ClauseName::Crs,
+                ClauseName::ScaleExtent,
+                ClauseName::ScaleSize,
+                ClauseName::Width,
+                ClauseName::Height,
+            ]
+            .iter()
+            .filter(|name| seen.contains_key(name))
+            .map(|name| name.info().keyword)
+            .collect();
             if !conflicting.is_empty() {
-                self.error(Diagnostic::error("grid-conflict", format!("`grid` cannot be combined with {}", conflicting.join(", ")), *span)
-                    .with_hint("a named grid already fixes the CRS, extent and size; keep `grid` or the others"));
+                self.error(
+                    Diagnostic::error(
+                        "grid-conflict",
+                        format!("`grid` cannot be combined with {}", conflicting.join(", ")),
+                        *span,
+                    )
+                    .with_hint("a named grid already fixes the CRS, extent and size; keep `grid` or the others"),
+                );
             }
         }
         (self.error_count() == errors_before && query.collection.is_some()).then_some(query)
@@ -358,7 +425,9 @@ impl Checker {
         match (&clause.value, name) {
             (ClauseValue::Call(args), ClauseName::Bbox) => query.spatial = self.bbox(clause, args).map(Spatial::BBox),
             (ClauseValue::Call(args), ClauseName::Time) => query.temporal = self.time_range(clause, args),
-            (ClauseValue::Call(args), ClauseName::Wkt) => query.spatial = self.wkt_string(clause, args).map(Spatial::Wkt),
+            (ClauseValue::Call(args), ClauseName::Wkt) => {
+                query.spatial = self.wkt_string(clause, args).map(Spatial::Wkt)
+            }
             (ClauseValue::Call(args), n) if n.is_wkt() => query.spatial = self.wkt(clause, args).map(Spatial::Wkt),
             (ClauseValue::Call(args), ClauseName::Shape) => query.shape = self.shape(clause, args),
             (ClauseValue::Call(args), ClauseName::Dim) => {
@@ -366,7 +435,9 @@ impl Checker {
                     query.dimensions.push(dimension);
                 }
             }
-            (ClauseValue::Call(args), ClauseName::Vars) => query.variables = self.list(clause, args, "a variable").unwrap_or_default(),
+            (ClauseValue::Call(args), ClauseName::Vars) => {
+                query.variables = self.list(clause, args, "a variable").unwrap_or_default()
+            }
             (ClauseValue::Call(args), ClauseName::Granule) => {
                 for (text, _) in self.list_spanned(clause, args, "a granule").unwrap_or_default() {
                     if is_concept_id(&text, 'G') {
@@ -379,27 +450,49 @@ impl Checker {
             (ClauseValue::Call(args), ClauseName::GranuleId) => {
                 for (text, span) in self.list_spanned(clause, args, "a granule ID").unwrap_or_default() {
                     if !is_concept_id(&text, 'G') {
-                        self.diagnostics.push(Diagnostic::warning("not-a-granule-id", format!("`{text}` does not look like a granule concept ID (G1234-PROV)"), span)
-                            .with_hint("use `granule(…)` or `granule_name(…)` for granule names"));
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                "not-a-granule-id",
+                                format!("`{text}` does not look like a granule concept ID (G1234-PROV)"),
+                                span,
+                            )
+                            .with_hint("use `granule(…)` or `granule_name(…)` for granule names"),
+                        );
                     }
                     query.granule_ids.push(text);
                 }
             }
-            (ClauseValue::Call(args), ClauseName::GranuleName) => query.granule_names = self.list(clause, args, "a granule name").unwrap_or_default(),
-            (ClauseValue::Value(term), ClauseName::Limit) => query.max_results = self.integer(term, "limit", 1, u64::MAX),
+            (ClauseValue::Call(args), ClauseName::GranuleName) => {
+                query.granule_names = self.list(clause, args, "a granule name").unwrap_or_default()
+            }
+            (ClauseValue::Value(term), ClauseName::Limit) => {
+                query.max_results = self.integer(term, "limit", 1, u64::MAX)
+            }
             (ClauseValue::Value(term), ClauseName::Crs) => query.crs = self.crs(term),
             (ClauseValue::Value(term), ClauseName::Format) => query.format = self.format(term),
-            (ClauseValue::Call(args), ClauseName::ScaleExtent) => query.scale_extent = self.numbers(clause, args, 4, "xmin, ymin, xmax, ymax"),
-            (ClauseValue::Call(args), ClauseName::ScaleSize) => query.scale_size = self.numbers(clause, args, 2, "x, y"),
+            (ClauseValue::Call(args), ClauseName::ScaleExtent) => {
+                query.scale_extent = self.numbers(clause, args, 4, "xmin, ymin, xmax, ymax")
+            }
+            (ClauseValue::Call(args), ClauseName::ScaleSize) => {
+                query.scale_size = self.numbers(clause, args, 2, "x, y")
+            }
             (ClauseValue::Value(term), ClauseName::Width) => query.width = self.integer(term, "width", 1, u64::MAX),
             (ClauseValue::Value(term), ClauseName::Height) => query.height = self.integer(term, "height", 1, u64::MAX),
-            (ClauseValue::Value(term), ClauseName::Interpolation) => query.interpolation = self.text(term, "an interpolation method"),
+            (ClauseValue::Value(term), ClauseName::Interpolation) => {
+                query.interpolation = self.text(term, "an interpolation method")
+            }
             (ClauseValue::Value(term), ClauseName::Grid) => query.grid = self.text(term, "a grid name"),
-            (ClauseValue::Value(term), ClauseName::Average) => query.average = self.choice(term, "average", &["time", "area"]),
+            (ClauseValue::Value(term), ClauseName::Average) => {
+                query.average = self.choice(term, "average", &["time", "area"])
+            }
             (ClauseValue::Value(term), ClauseName::Service) => query.service_id = self.text(term, "a service ID"),
             (ClauseValue::Value(term), ClauseName::Destination) => query.destination_url = self.destination(term),
-            (ClauseValue::Call(args), ClauseName::Label) => query.labels = self.labels_list(clause, args).unwrap_or_default(),
-            (ClauseValue::Call(args), ClauseName::Extend) => query.extend = self.list(clause, args, "a dimension").unwrap_or_default(),
+            (ClauseValue::Call(args), ClauseName::Label) => {
+                query.labels = self.labels_list(clause, args).unwrap_or_default()
+            }
+            (ClauseValue::Call(args), ClauseName::Extend) => {
+                query.extend = self.list(clause, args, "a dimension").unwrap_or_default()
+            }
             (ClauseValue::Flag(value), flag) => {
                 let value = Some(value.as_ref().is_none_or(|v| v.node));
                 match flag {
@@ -410,8 +503,10 @@ impl Checker {
                     _ => {}
                 }
             }
-            _ => self.error(Diagnostic::error("bad-clause", format!("`{}` is written wrongly", name.info().keyword), clause.span)
-                .with_hint(format!("write {}", name.info().usage))),
+            _ => self.error(
+                Diagnostic::error("bad-clause", format!("`{}` is written wrongly", name.info().keyword), clause.span)
+                    .with_hint(format!("write {}", name.info().usage)),
+            ),
         }
     }
 
@@ -422,7 +517,9 @@ impl Checker {
             match (&clause.value, clause.name.node) {
                 (ClauseValue::Value(term), ClauseName::Page) => query.page = self.integer(term, "page", 1, u64::MAX),
                 (ClauseValue::Value(term), ClauseName::Limit) => query.limit = self.integer(term, "limit", 1, 2000),
-                (ClauseValue::Call(args), ClauseName::Label) => query.labels = self.labels_list(clause, args).unwrap_or_default(),
+                (ClauseValue::Call(args), ClauseName::Label) => {
+                    query.labels = self.labels_list(clause, args).unwrap_or_default()
+                }
                 _ => {}
             }
         }
@@ -437,14 +534,24 @@ impl Checker {
             match (&clause.value, clause.name.node) {
                 (ClauseValue::Call(args), name @ (ClauseName::Add | ClauseName::Remove)) => {
                     if change.is_some() {
-                        self.error(Diagnostic::error("duplicate-clause", "give one of `add(…)` or `remove(…)`", clause.span));
+                        self.error(Diagnostic::error(
+                            "duplicate-clause",
+                            "give one of `add(…)` or `remove(…)`",
+                            clause.span,
+                        ));
                         continue;
                     }
-                    change = Some((name == ClauseName::Add, self.labels_list(clause, args).unwrap_or_default(), clause.span));
+                    change = Some((
+                        name == ClauseName::Add,
+                        self.labels_list(clause, args).unwrap_or_default(),
+                        clause.span,
+                    ));
                 }
                 (ClauseValue::Value(term), name @ (ClauseName::To | ClauseName::From)) => {
                     let refs = match &term.node {
-                        TermKind::Group(args) => args.iter().filter_map(|arg| single_term(arg)).filter_map(|t| self.job_ref(t)).collect(),
+                        TermKind::Group(args) => {
+                            args.iter().filter_map(|arg| single_term(arg)).filter_map(|t| self.job_ref(t)).collect()
+                        }
                         _ => self.job_ref(term).into_iter().collect(),
                     };
                     jobs = Some((name, refs, clause.span));
@@ -453,8 +560,10 @@ impl Checker {
             }
         }
         let Some((add, labels, change_span)) = change else {
-            self.error(Diagnostic::error("expected-clause", "`labels` needs `add(…)` or `remove(…)`", command.span)
-                .with_hint("write `labels add(colorado) to job` or `labels remove(colorado) from job`"));
+            self.error(
+                Diagnostic::error("expected-clause", "`labels` needs `add(…)` or `remove(…)`", command.span)
+                    .with_hint("write `labels add(colorado) to job` or `labels remove(colorado) from job`"),
+            );
             return None;
         };
         let jobs = match jobs {
@@ -462,8 +571,17 @@ impl Checker {
                 let expected = if add { ClauseName::To } else { ClauseName::From };
                 if name != expected {
                     let word = expected.info().keyword;
-                    self.error(Diagnostic::error("wrong-preposition", format!("labels are {} jobs: write `{word}`", if add { "added to" } else { "removed from" }), span)
-                        .with_fix(Span::new(span.start, span.start + name.info().keyword.len()), word));
+                    self.error(
+                        Diagnostic::error(
+                            "wrong-preposition",
+                            format!(
+                                "labels are {} jobs: write `{word}`",
+                                if add { "added to" } else { "removed from" }
+                            ),
+                            span,
+                        )
+                        .with_fix(Span::new(span.start, span.start + name.info().keyword.len()), word),
+                    );
                 }
                 refs
             }
@@ -492,13 +610,17 @@ impl Checker {
             match (&clause.value, clause.name.node) {
                 (ClauseValue::Value(term), ClauseName::Step) => query.step = self.integer(term, "step", 1, u64::MAX),
                 (ClauseValue::Value(term), ClauseName::Limit) => query.limit = self.integer(term, "limit", 1, 1000),
-                (ClauseValue::Value(term), ClauseName::WiLimit) => query.wi_limit = self.integer(term, "wi_limit", 1, u64::MAX),
+                (ClauseValue::Value(term), ClauseName::WiLimit) => {
+                    query.wi_limit = self.integer(term, "wi_limit", 1, u64::MAX)
+                }
                 (ClauseValue::Call(args), ClauseName::Status) => {
                     for (status, span) in self.list_spanned(clause, args, "a work item status").unwrap_or_default() {
                         let lower = status.to_ascii_lowercase();
                         if !WORK_ITEM_STATUSES.contains(&lower.as_str()) {
-                            self.error(Diagnostic::error("bad-status", format!("`{status}` is not a work item status"), span)
-                                .with_hint(format!("statuses are {}", WORK_ITEM_STATUSES.join(", "))));
+                            self.error(
+                                Diagnostic::error("bad-status", format!("`{status}` is not a work item status"), span)
+                                    .with_hint(format!("statuses are {}", WORK_ITEM_STATUSES.join(", "))),
+                            );
                         }
                         query.status.push(lower);
                     }
@@ -514,7 +636,10 @@ impl Checker {
                     query.resolve_files = Some(value.as_ref().is_none_or(|v| v.node));
                     resolve_span = Some(clause.span);
                 }
-                (ClauseValue::Call(args), name @ (ClauseName::StepPage | ClauseName::InputPage | ClauseName::OutputPage)) => {
+                (
+                    ClauseValue::Call(args),
+                    name @ (ClauseName::StepPage | ClauseName::InputPage | ClauseName::OutputPage),
+                ) => {
                     let Some(pair) = self.integer_pair(clause, args) else { continue };
                     match name {
                         ClauseName::StepPage => query.step_pages.push(pair),
@@ -527,8 +652,12 @@ impl Checker {
         }
         if query.resolve_files == Some(true) && query.work_items.is_empty() {
             self.error(
-                Diagnostic::error("resolve-needs-work-items", "resolve files needs a work item filter", resolve_span.unwrap_or(command.span))
-                    .with_hint("add `work_items(1, 2)` naming the work items whose files to list"),
+                Diagnostic::error(
+                    "resolve-needs-work-items",
+                    "resolve files needs a work item filter",
+                    resolve_span.unwrap_or(command.span),
+                )
+                .with_hint("add `work_items(1, 2)` naming the work items whose files to list"),
             );
         }
         (self.error_count() == errors_before).then_some(Query::Steps(query))
@@ -580,7 +709,9 @@ impl Checker {
         for clause in &command.clauses {
             match (&clause.value, clause.name.node) {
                 (ClauseValue::Value(term), ClauseName::To) => query.directory = Some(self.text(term, "a directory")?),
-                (ClauseValue::Flag(value), ClauseName::Overwrite) => query.overwrite = value.as_ref().is_none_or(|v| v.node),
+                (ClauseValue::Flag(value), ClauseName::Overwrite) => {
+                    query.overwrite = value.as_ref().is_none_or(|v| v.node)
+                }
                 _ => {}
             }
         }
@@ -589,8 +720,10 @@ impl Checker {
 
     fn open(&mut self, command: &Command) -> Option<Query> {
         let Some(term) = command.args.first() else {
-            self.error(Diagnostic::error("expected-target", "`open` needs a file or a name", Span::at(command.verb.span.end))
-                .with_hint("e.g. `open \"data/ATL03_subsetted.h5\"` or `open files`"));
+            self.error(
+                Diagnostic::error("expected-target", "`open` needs a file or a name", Span::at(command.verb.span.end))
+                    .with_hint("e.g. `open \"data/ATL03_subsetted.h5\"` or `open files`"),
+            );
             return None;
         };
         let target = self.target(term)?;
@@ -606,15 +739,19 @@ impl Checker {
                 Some(found) if kind.is_none() && target.is_none() => kind = Some(found),
                 _ if target.is_none() => target = Some(self.target(term)?),
                 _ => {
-                    self.error(Diagnostic::error("unexpected-text", "`plot` takes a kind and one file or name", term.span)
-                        .with_hint(format!("kinds are {}", PlotKind::NAMES.join(", "))));
+                    self.error(
+                        Diagnostic::error("unexpected-text", "`plot` takes a kind and one file or name", term.span)
+                            .with_hint(format!("kinds are {}", PlotKind::NAMES.join(", "))),
+                    );
                     return None;
                 }
             }
         }
         let Some(target) = target else {
-            self.error(Diagnostic::error("expected-target", "`plot` needs a file or a name", command.span)
-                .with_hint("e.g. `plot photons files beam gt1l`"));
+            self.error(
+                Diagnostic::error("expected-target", "`plot` needs a file or a name", command.span)
+                    .with_hint("e.g. `plot photons files beam gt1l`"),
+            );
             return None;
         };
         let confidence = match find_clause(command, ClauseName::Confidence) {
@@ -622,7 +759,9 @@ impl Checker {
             None => None,
         };
         let surface = match find_clause(command, ClauseName::Surface) {
-            Some(term) => Some(self.choice(term, "surface", &["land", "ocean", "sea_ice", "land_ice", "inland_water"])?),
+            Some(term) => {
+                Some(self.choice(term, "surface", &["land", "ocean", "sea_ice", "land_ice", "inland_water"])?)
+            }
             None => None,
         };
         let by = match find_clause(command, ClauseName::By) {
@@ -643,7 +782,10 @@ impl Checker {
 
     fn print(&mut self, command: &Command) -> Option<Query> {
         let Some(term) = command.args.first() else {
-            self.error(Diagnostic::error("expected-value", "`print` needs text", command.span).with_hint("write print \"hello, world\""));
+            self.error(
+                Diagnostic::error("expected-value", "`print` needs text", command.span)
+                    .with_hint("write print \"hello, world\""),
+            );
             return None;
         };
         Some(Query::Print(self.text(term, "text")?))
@@ -670,8 +812,18 @@ impl Checker {
     fn render(&mut self, command: &Command) -> Option<Query> {
         let inner = command.inner.as_deref()?;
         let request_verbs = [
-            Verb::Capabilities, Verb::Subset, Verb::Jobs, Verb::Labels, Verb::Steps, Verb::Status, Verb::Pause,
-            Verb::Resume, Verb::Cancel, Verb::SkipPreview, Verb::Results, Verb::Stac,
+            Verb::Capabilities,
+            Verb::Subset,
+            Verb::Jobs,
+            Verb::Labels,
+            Verb::Steps,
+            Verb::Status,
+            Verb::Pause,
+            Verb::Resume,
+            Verb::Cancel,
+            Verb::SkipPreview,
+            Verb::Results,
+            Verb::Stac,
         ];
         if !request_verbs.contains(&inner.verb.node) {
             let name = command.verb.node.info().name;
@@ -690,7 +842,10 @@ impl Checker {
     fn bbox(&mut self, clause: &Clause, args: &[Arg]) -> Option<BBox> {
         let usage = "write bbox(west, south, east, north), e.g. bbox(-105.5, 40, -105, 41)";
         if args.len() != 4 {
-            self.error(Diagnostic::error("bbox-arity", format!("bbox expected 4 numbers, found {}", args.len()), clause.span).with_hint(usage));
+            self.error(
+                Diagnostic::error("bbox-arity", format!("bbox expected 4 numbers, found {}", args.len()), clause.span)
+                    .with_hint(usage),
+            );
             return None;
         }
         let names = ["west", "south", "east", "north"];
@@ -699,20 +854,26 @@ impl Checker {
             let term = self.single(arg, "a number")?;
             numbers.push((self.number(term, name)?, term.span));
         }
-        let [(west, west_span), (south, south_span), (east, east_span), (north, north_span)]: [(Number, Span); 4] = numbers.try_into().ok()?;
+        let [(west, west_span), (south, south_span), (east, east_span), (north, north_span)]: [(Number, Span); 4] =
+            numbers.try_into().ok()?;
         let lat_ok = |n: &Number| (-90.0..=90.0).contains(&n.value);
         let lon_ok = |n: &Number| (-180.0..=180.0).contains(&n.value);
         let arg_text = |index: usize| args[index].span;
         let texts: Vec<String> = (0..4).map(|i| clause_source(args, i)).collect();
         // Latitude and longitude swapped: bbox(south, west, north, east) typed for bbox(west, south, east, north).
-        let swapped = (!lat_ok(&south) || !lat_ok(&north)) && lat_ok(&west) && lat_ok(&east) && lon_ok(&south) && lon_ok(&north);
+        let swapped =
+            (!lat_ok(&south) || !lat_ok(&north)) && lat_ok(&west) && lat_ok(&east) && lon_ok(&south) && lon_ok(&north);
         if swapped {
             let fix = format!("bbox({}, {}, {}, {})", texts[1], texts[0], texts[3], texts[2]);
             self.error(
-                Diagnostic::error("bbox-swapped", "bbox latitude out of range: latitude and longitude look swapped", clause.span)
-                    .with_label(format!("south {} and north {} must be within -90..90", south.text, north.text))
-                    .with_hint(format!("bbox takes west, south, east, north (longitude first): {fix}"))
-                    .with_fix(clause.span, fix),
+                Diagnostic::error(
+                    "bbox-swapped",
+                    "bbox latitude out of range: latitude and longitude look swapped",
+                    clause.span,
+                )
+                .with_label(format!("south {} and north {} must be within -90..90", south.text, north.text))
+                .with_hint(format!("bbox takes west, south, east, north (longitude first): {fix}"))
+                .with_fix(clause.span, fix),
             );
             return None;
         }
@@ -726,8 +887,10 @@ impl Checker {
         for (number, span, what, ok) in checks {
             if !ok {
                 let range = if what.ends_with("latitude") { "-90 and 90" } else { "-180 and 180" };
-                self.error(Diagnostic::error("out-of-range", format!("{what} {} is out of range", number.text), span)
-                    .with_label(format!("must be between {range}")));
+                self.error(
+                    Diagnostic::error("out-of-range", format!("{what} {} is out of range", number.text), span)
+                        .with_label(format!("must be between {range}")),
+                );
                 bad = true;
             }
         }
@@ -737,18 +900,31 @@ impl Checker {
         if south.value > north.value {
             let fix = format!("bbox({}, {}, {}, {})", texts[0], texts[3], texts[2], texts[1]);
             self.error(
-                Diagnostic::error("bbox-south-north", format!("south latitude {} is north of north latitude {}", south.text, north.text), arg_text(1).to(arg_text(3)))
-                    .with_hint(format!("swap them: {fix}"))
-                    .with_fix(clause.span, fix),
+                Diagnostic::error(
+                    "bbox-south-north",
+                    format!("south latitude {} is north of north latitude {}", south.text, north.text),
+                    arg_text(1).to(arg_text(3)),
+                )
+                .with_hint(format!("swap them: {fix}"))
+                .with_fix(clause.span, fix),
             );
             return None;
         }
         if west.value > east.value && west.value - east.value < 180.0 {
             let fix = format!("bbox({}, {}, {}, {})", texts[2], texts[1], texts[0], texts[3]);
             self.diagnostics.push(
-                Diagnostic::warning("bbox-antimeridian", format!("west {} > east {}: this box crosses the antimeridian and spans {:.1}° of longitude", west.text, east.text, 360.0 - (west.value - east.value)), arg_text(0).to(arg_text(2)))
-                    .with_hint(format!("if you meant the small box, write {fix}"))
-                    .with_fix(clause.span, fix),
+                Diagnostic::warning(
+                    "bbox-antimeridian",
+                    format!(
+                        "west {} > east {}: this box crosses the antimeridian and spans {:.1}° of longitude",
+                        west.text,
+                        east.text,
+                        360.0 - (west.value - east.value)
+                    ),
+                    arg_text(0).to(arg_text(2)),
+                )
+                .with_hint(format!("if you meant the small box, write {fix}"))
+                .with_fix(clause.span, fix),
             );
         }
         Some(BBox { west, south, east, north })
@@ -757,23 +933,34 @@ impl Checker {
     fn time_range(&mut self, clause: &Clause, args: &[Arg]) -> Option<TimeRange> {
         let usage = "write time(START .. STOP), e.g. time(2020-04-27 .. 2020-05-28); either end may be left out";
         let [arg] = args else {
-            self.error(Diagnostic::error("time-arity", format!("time expected one range START .. STOP, found {} arguments", args.len()), clause.span).with_hint(usage));
+            self.error(
+                Diagnostic::error(
+                    "time-arity",
+                    format!("time expected one range START .. STOP, found {} arguments", args.len()),
+                    clause.span,
+                )
+                .with_hint(usage),
+            );
             return None;
         };
         let ArgKind::Range(start, stop) = &arg.kind else {
-            let mut diagnostic = Diagnostic::error("time-not-range", "time expects a range START .. STOP", arg.span).with_hint(usage);
+            let mut diagnostic =
+                Diagnostic::error("time-not-range", "time expects a range START .. STOP", arg.span).with_hint(usage);
             if let Some(term) = single_term(arg)
                 && let Some(day) = term.node.text().and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
                 && let Some(next) = day.succ_opt()
             {
                 let fix = format!("{day} .. {next}");
-                diagnostic = diagnostic.with_hint(format!("for that whole day write time({fix})")).with_fix(arg.span, fix);
+                diagnostic =
+                    diagnostic.with_hint(format!("for that whole day write time({fix})")).with_fix(arg.span, fix);
             }
             self.error(diagnostic);
             return None;
         };
         if start.is_none() && stop.is_none() {
-            self.error(Diagnostic::error("time-empty", "the time range needs a start or a stop", arg.span).with_hint(usage));
+            self.error(
+                Diagnostic::error("time-empty", "the time range needs a start or a stop", arg.span).with_hint(usage),
+            );
             return None;
         }
         let start_value = match start {
@@ -788,8 +975,9 @@ impl Checker {
             && a.to_utc() >= b.to_utc()
         {
             let fix = format!("{} .. {}", term_source(stop_term), term_source(start_term));
-            let mut diagnostic = Diagnostic::error("time-order", "the time range's start must be earlier than its stop", arg.span)
-                .with_label(format!("{} is not before {}", a.isoformat(), b.isoformat()));
+            let mut diagnostic =
+                Diagnostic::error("time-order", "the time range's start must be earlier than its stop", arg.span)
+                    .with_label(format!("{} is not before {}", a.isoformat(), b.isoformat()));
             if a.to_utc() > b.to_utc() {
                 diagnostic = diagnostic.with_hint(format!("swap them: time({fix})")).with_fix(arg.span, fix);
             }
@@ -803,15 +991,20 @@ impl Checker {
         let text = match &term.node {
             TermKind::DateTime(text) | TermKind::Str(text) => text.clone(),
             other => {
-                self.error(Diagnostic::error("expected-date", format!("expected a date such as 2020-04-27 or 2020-04-27T12:00:00Z, found {}", other.describe()), term.span));
+                self.error(Diagnostic::error(
+                    "expected-date",
+                    format!("expected a date such as 2020-04-27 or 2020-04-27T12:00:00Z, found {}", other.describe()),
+                    term.span,
+                ));
                 return None;
             }
         };
         match parse_datetime(&text) {
             Ok(value) => Some(value),
             Err(message) => {
-                self.error(Diagnostic::error("bad-date", message, term.span)
-                    .with_hint("dates are YYYY-MM-DD, optionally followed by Thh:mm[:ss[.ffffff]] and a zone such as Z or +02:00"));
+                self.error(Diagnostic::error("bad-date", message, term.span).with_hint(
+                    "dates are YYYY-MM-DD, optionally followed by Thh:mm[:ss[.ffffff]] and a zone such as Z or +02:00",
+                ));
                 None
             }
         }
@@ -833,7 +1026,10 @@ impl Checker {
 
     fn wkt_string(&mut self, clause: &Clause, args: &[Arg]) -> Option<Wkt> {
         let [arg] = args else {
-            self.error(Diagnostic::error("wkt-arity", "wkt expects one string", clause.span).with_hint("write wkt(\"POLYGON((…))\")"));
+            self.error(
+                Diagnostic::error("wkt-arity", "wkt expects one string", clause.span)
+                    .with_hint("write wkt(\"POLYGON((…))\")"),
+            );
             return None;
         };
         let term = self.single(arg, "a WKT string")?;
@@ -841,7 +1037,11 @@ impl Checker {
         let (keyword, inner) = match parse_call(&text) {
             Ok(parsed) => parsed,
             Err(diagnostic) => {
-                self.error(Diagnostic::error("bad-wkt", format!("WKT {} is invalid: {}", text.trim(), diagnostic.message), term.span));
+                self.error(Diagnostic::error(
+                    "bad-wkt",
+                    format!("WKT {} is invalid: {}", text.trim(), diagnostic.message),
+                    term.span,
+                ));
                 return None;
             }
         };
@@ -853,8 +1053,12 @@ impl Checker {
             "POLYGON" => WktKind::Polygon,
             "MULTIPOLYGON" => WktKind::MultiPolygon,
             other => {
-                self.error(Diagnostic::error("unsupported-wkt", format!("unsupported geometry type: {other}"), term.span)
-                    .with_hint("Harmony takes POINT, MULTIPOINT, LINESTRING, MULTILINESTRING, POLYGON and MULTIPOLYGON"));
+                self.error(
+                    Diagnostic::error("unsupported-wkt", format!("unsupported geometry type: {other}"), term.span)
+                        .with_hint(
+                            "Harmony takes POINT, MULTIPOINT, LINESTRING, MULTILINESTRING, POLYGON and MULTIPOLYGON",
+                        ),
+                );
                 return None;
             }
         };
@@ -892,24 +1096,28 @@ impl Checker {
                 _ => None,
             }
         };
-        let check_points = |points: &[Arg], minimum: usize, what: &str, note: &mut dyn FnMut(String, Span)| -> Option<Vec<Vec<f64>>> {
-            let mut coordinates = Vec::new();
-            for point in points {
-                match coordinate(point) {
-                    Some(c) => coordinates.push(c),
-                    None => {
-                        note(format!("a {what} point is two numbers separated by a space, like `-105.5 40`"), point.span);
-                        return None;
+        let check_points =
+            |points: &[Arg], minimum: usize, what: &str, note: &mut dyn FnMut(String, Span)| -> Option<Vec<Vec<f64>>> {
+                let mut coordinates = Vec::new();
+                for point in points {
+                    match coordinate(point) {
+                        Some(c) => coordinates.push(c),
+                        None => {
+                            note(
+                                format!("a {what} point is two numbers separated by a space, like `-105.5 40`"),
+                                point.span,
+                            );
+                            return None;
+                        }
                     }
                 }
-            }
-            if coordinates.len() < minimum {
-                let span = points.first().map_or(whole, |p| p.span);
-                note(format!("a {what} needs at least {minimum} points, found {}", coordinates.len()), span);
-                return None;
-            }
-            Some(coordinates)
-        };
+                if coordinates.len() < minimum {
+                    let span = points.first().map_or(whole, |p| p.span);
+                    note(format!("a {what} needs at least {minimum} points, found {}", coordinates.len()), span);
+                    return None;
+                }
+                Some(coordinates)
+            };
         let check_polygon = |rings: &[Arg], note: &mut dyn FnMut(String, Span)| {
             if rings.is_empty() {
                 note("a polygon needs at least one ring".to_owned(), whole);
@@ -935,9 +1143,13 @@ impl Checker {
             WktKind::MultiPoint => {
                 for arg in args {
                     let inner = group(arg);
-                    let ok = coordinate(arg).is_some() || inner.as_ref().is_some_and(|g| g.len() == 1 && coordinate(&g[0]).is_some());
+                    let ok = coordinate(arg).is_some()
+                        || inner.as_ref().is_some_and(|g| g.len() == 1 && coordinate(&g[0]).is_some());
                     if !ok {
-                        note("multipoint points are `lon lat` or `(lon lat)`, separated by commas".to_owned(), arg.span);
+                        note(
+                            "multipoint points are `lon lat` or `(lon lat)`, separated by commas".to_owned(),
+                            arg.span,
+                        );
                     }
                 }
                 if args.is_empty() {
@@ -953,7 +1165,10 @@ impl Checker {
                         Some(points) => {
                             check_points(&points, 2, "line", &mut note);
                         }
-                        None => note("each line is in its own parentheses: multilinestring((lon lat, …), (…))".to_owned(), arg.span),
+                        None => note(
+                            "each line is in its own parentheses: multilinestring((lon lat, …), (…))".to_owned(),
+                            arg.span,
+                        ),
                     }
                 }
             }
@@ -962,7 +1177,10 @@ impl Checker {
                 for arg in args {
                     match group(arg) {
                         Some(rings) => check_polygon(&rings, &mut note),
-                        None => note("each polygon is in its own parentheses: multipolygon(((lon lat, …)), ((…)))".to_owned(), arg.span),
+                        None => note(
+                            "each polygon is in its own parentheses: multipolygon(((lon lat, …)), ((…)))".to_owned(),
+                            arg.span,
+                        ),
                     }
                 }
             }
@@ -978,7 +1196,10 @@ impl Checker {
 
     fn shape(&mut self, clause: &Clause, args: &[Arg]) -> Option<ShapeFile> {
         let [arg] = args else {
-            self.error(Diagnostic::error("shape-arity", "shape expects one file", clause.span).with_hint("write shape(\"area.geojson\")"));
+            self.error(
+                Diagnostic::error("shape-arity", "shape expects one file", clause.span)
+                    .with_hint("write shape(\"area.geojson\")"),
+            );
             return None;
         };
         let term = self.single(arg, "a file")?;
@@ -988,8 +1209,12 @@ impl Checker {
             Some((_, mime)) if path.contains('.') => Some(ShapeFile { path, mime: (*mime).to_owned() }),
             _ => {
                 self.error(
-                    Diagnostic::error("shape-extension", format!("the shape file \"{path}\" has extension \"{extension}\", which is not recognised"), term.span)
-                        .with_hint("valid extensions: json, geojson (GeoJSON), kml (KML), shz, zip (zipped shapefile)"),
+                    Diagnostic::error(
+                        "shape-extension",
+                        format!("the shape file \"{path}\" has extension \"{extension}\", which is not recognised"),
+                        term.span,
+                    )
+                    .with_hint("valid extensions: json, geojson (GeoJSON), kml (KML), shz, zip (zipped shapefile)"),
                 );
                 None
             }
@@ -1020,19 +1245,35 @@ impl Checker {
                 (min, max)
             }
             Some(arg) => {
-                self.error(Diagnostic::error("dim-range", "dim expects a range MIN .. MAX after the name", arg.span).with_hint(usage));
+                self.error(
+                    Diagnostic::error("dim-range", "dim expects a range MIN .. MAX after the name", arg.span)
+                        .with_hint(usage),
+                );
                 return None;
             }
         };
         if args.len() > 2 {
-            self.error(Diagnostic::error("dim-arity", format!("dim expected a name and a range, found {} arguments", args.len()), clause.span).with_hint(usage));
+            self.error(
+                Diagnostic::error(
+                    "dim-arity",
+                    format!("dim expected a name and a range, found {} arguments", args.len()),
+                    clause.span,
+                )
+                .with_hint(usage),
+            );
             return None;
         }
         if let (Some(a), Some(b)) = (&min, &max)
             && a.value > b.value
         {
-            self.error(Diagnostic::error("dim-order", format!("dimension minimum {} is greater than the maximum {}", a.text, b.text), args[1].span)
-                .with_hint(format!("write dim({name}, {} .. {})", b.text, a.text)));
+            self.error(
+                Diagnostic::error(
+                    "dim-order",
+                    format!("dimension minimum {} is greater than the maximum {}", a.text, b.text),
+                    args[1].span,
+                )
+                .with_hint(format!("write dim({name}, {} .. {})", b.text, a.text)),
+            );
             return None;
         }
         Some(DimensionSubset { name, min, max })
@@ -1044,7 +1285,10 @@ impl Checker {
         if let Some(code) = upper.strip_prefix("EPSG:")
             && (code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()))
         {
-            self.error(Diagnostic::error("bad-crs", format!("`{text}` is not an EPSG code"), term.span).with_hint("EPSG codes are digits, e.g. EPSG:4326"));
+            self.error(
+                Diagnostic::error("bad-crs", format!("`{text}` is not an EPSG code"), term.span)
+                    .with_hint("EPSG codes are digits, e.g. EPSG:4326"),
+            );
             return None;
         }
         Some(text)
@@ -1072,7 +1316,11 @@ impl Checker {
     fn destination(&mut self, term: &Term) -> Option<String> {
         let text = self.text(term, "an S3 URL")?;
         if !text.starts_with("s3://") {
-            let mut diagnostic = Diagnostic::error("destination-not-s3", "the destination must be an S3 location (s3://bucket/path)", term.span);
+            let mut diagnostic = Diagnostic::error(
+                "destination-not-s3",
+                "the destination must be an S3 location (s3://bucket/path)",
+                term.span,
+            );
             if text.to_ascii_lowercase().starts_with("s3://") {
                 diagnostic = diagnostic.with_fix(Span::new(term.span.start, term.span.start + 5), "s3://");
             }
@@ -1087,7 +1335,11 @@ impl Checker {
         let mut out = Vec::new();
         for (label, span) in labels {
             if label.trim().is_empty() {
-                self.error(Diagnostic::error("empty-label", "labels must contain at least one non-whitespace character", span));
+                self.error(Diagnostic::error(
+                    "empty-label",
+                    "labels must contain at least one non-whitespace character",
+                    span,
+                ));
                 return None;
             }
             if label.chars().count() > 255 {
@@ -1105,7 +1357,11 @@ impl Checker {
         match term.node.text() {
             Some(text) => Some(text.to_owned()),
             None => {
-                self.error(Diagnostic::error("expected-value", format!("expected {what}, found a parenthesised group"), term.span));
+                self.error(Diagnostic::error(
+                    "expected-value",
+                    format!("expected {what}, found a parenthesised group"),
+                    term.span,
+                ));
                 None
             }
         }
@@ -1119,8 +1375,10 @@ impl Checker {
                     ArgKind::Range(..) => "a range".to_owned(),
                     ArgKind::Terms(terms) => format!("{} values separated by spaces", terms.len()),
                 };
-                self.error(Diagnostic::error("expected-value", format!("expected {what}, found {found}"), arg.span)
-                    .with_hint("separate values with commas"));
+                self.error(
+                    Diagnostic::error("expected-value", format!("expected {what}, found {found}"), arg.span)
+                        .with_hint("separate values with commas"),
+                );
                 None
             }
         }
@@ -1128,7 +1386,11 @@ impl Checker {
 
     fn number(&mut self, term: &Term, what: &str) -> Option<Number> {
         let TermKind::Number(literal) = &term.node else {
-            self.error(Diagnostic::error("expected-number", format!("expected a number for {what}, found {}", term.node.describe()), term.span));
+            self.error(Diagnostic::error(
+                "expected-number",
+                format!("expected a number for {what}, found {}", term.node.describe()),
+                term.span,
+            ));
             return None;
         };
         match Number::from_literal(literal) {
@@ -1144,8 +1406,16 @@ impl Checker {
         let number = self.number(term, what)?;
         let in_range = number.is_integer_literal() && number.value >= min as f64 && number.value <= max as f64;
         if !in_range {
-            let range = if max == u64::MAX { format!("a whole number of at least {min}") } else { format!("a whole number from {min} to {max}") };
-            self.error(Diagnostic::error("out-of-range", format!("{what} must be {range}, found {}", number.text), term.span));
+            let range = if max == u64::MAX {
+                format!("a whole number of at least {min}")
+            } else {
+                format!("a whole number from {min} to {max}")
+            };
+            self.error(Diagnostic::error(
+                "out-of-range",
+                format!("{what} must be {range}, found {}", number.text),
+                term.span,
+            ));
             return None;
         }
         number.text.parse().ok()
@@ -1154,7 +1424,10 @@ impl Checker {
     fn integer_pair(&mut self, clause: &Clause, args: &[Arg]) -> Option<(u64, u64)> {
         let keyword = clause.name.node.info().keyword;
         let [a, b] = args else {
-            self.error(Diagnostic::error("arity", format!("{keyword} expects two numbers"), clause.span).with_hint(format!("write {}", clause.name.node.info().usage)));
+            self.error(
+                Diagnostic::error("arity", format!("{keyword} expects two numbers"), clause.span)
+                    .with_hint(format!("write {}", clause.name.node.info().usage)),
+            );
             return None;
         };
         let first = self.single(a, "a number")?;
@@ -1165,8 +1438,14 @@ impl Checker {
     fn numbers(&mut self, clause: &Clause, args: &[Arg], count: usize, names: &str) -> Option<Vec<Number>> {
         let keyword = clause.name.node.info().keyword;
         if args.len() != count {
-            self.error(Diagnostic::error("arity", format!("{keyword} expected {count} numbers, found {}", args.len()), clause.span)
-                .with_hint(format!("write {keyword}({names})")));
+            self.error(
+                Diagnostic::error(
+                    "arity",
+                    format!("{keyword} expected {count} numbers, found {}", args.len()),
+                    clause.span,
+                )
+                .with_hint(format!("write {keyword}({names})")),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -1183,7 +1462,11 @@ impl Checker {
         if choices.contains(&lower.as_str()) {
             return Some(lower);
         }
-        let mut diagnostic = Diagnostic::error("bad-choice", format!("{what} must be one of {}, found `{text}`", choices.join(", ")), term.span);
+        let mut diagnostic = Diagnostic::error(
+            "bad-choice",
+            format!("{what} must be one of {}, found `{text}`", choices.join(", ")),
+            term.span,
+        );
         if let Some(best) = nearest(&text, choices.iter().copied()) {
             diagnostic = diagnostic.with_label(format!("did you mean `{best}`?")).with_fix(term.span, best);
         }
@@ -1197,8 +1480,14 @@ impl Checker {
 
     fn list_spanned(&mut self, clause: &Clause, args: &[Arg], what: &str) -> Option<Vec<(String, Span)>> {
         if args.is_empty() {
-            self.error(Diagnostic::error("empty-list", format!("{} needs at least one value", clause.name.node.info().keyword), clause.span)
-                .with_hint(format!("write {}", clause.name.node.info().usage)));
+            self.error(
+                Diagnostic::error(
+                    "empty-list",
+                    format!("{} needs at least one value", clause.name.node.info().keyword),
+                    clause.span,
+                )
+                .with_hint(format!("write {}", clause.name.node.info().usage)),
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -1223,13 +1512,19 @@ impl Checker {
             TermKind::Word(name) => match self.scope.bindings.get(name) {
                 Some(_) => Some(Target::Name(name.clone())),
                 None => {
-                    self.error(Diagnostic::error("unknown-name", format!("unknown name `{name}`"), term.span)
-                        .with_hint(format!("to open a file called {name}, quote it: \"{name}\"")));
+                    self.error(
+                        Diagnostic::error("unknown-name", format!("unknown name `{name}`"), term.span)
+                            .with_hint(format!("to open a file called {name}, quote it: \"{name}\"")),
+                    );
                     None
                 }
             },
             other => {
-                self.error(Diagnostic::error("expected-target", format!("expected a file or a name, found {}", other.describe()), term.span));
+                self.error(Diagnostic::error(
+                    "expected-target",
+                    format!("expected a file or a name, found {}", other.describe()),
+                    term.span,
+                ));
                 None
             }
         }
@@ -1247,8 +1542,10 @@ impl Checker {
         if self.scope.has_last_job || has_bound_job {
             return Some(JobRef::Last);
         }
-        self.error(Diagnostic::error("no-job", "there is no job yet", span)
-            .with_hint("submit one first, e.g. `job = subset ATL03 bbox(-105.5, 40, -105, 41)`, or give a job ID"));
+        self.error(
+            Diagnostic::error("no-job", "there is no job yet", span)
+                .with_hint("submit one first, e.g. `job = subset ATL03 bbox(-105.5, 40, -105, 41)`, or give a job ID"),
+        );
         None
     }
 
@@ -1260,16 +1557,27 @@ impl Checker {
         match self.scope.bindings.get(&text) {
             Some(ValueKind::Job) => Some(JobRef::Name(text)),
             Some(kind) => {
-                self.error(Diagnostic::error("not-a-job", format!("`{text}` holds {}, not a job", kind.describe()), term.span));
+                self.error(Diagnostic::error(
+                    "not-a-job",
+                    format!("`{text}` holds {}, not a job", kind.describe()),
+                    term.span,
+                ));
                 None
             }
             None => {
-                let jobs = self.scope.bindings.iter().filter(|(_, kind)| **kind == ValueKind::Job).map(|(name, _)| name.as_str());
+                let jobs = self
+                    .scope
+                    .bindings
+                    .iter()
+                    .filter(|(_, kind)| **kind == ValueKind::Job)
+                    .map(|(name, _)| name.as_str());
                 let mut diagnostic = Diagnostic::error("unknown-job", format!("unknown job `{text}`"), term.span);
                 if let Some(best) = nearest(&text, jobs) {
-                    diagnostic = diagnostic.with_label(format!("did you mean `{best}`?")).with_fix(term.span, best.to_owned());
+                    diagnostic =
+                        diagnostic.with_label(format!("did you mean `{best}`?")).with_fix(term.span, best.to_owned());
                 } else {
-                    diagnostic = diagnostic.with_hint("name a job when you submit it (`job = subset …`) or give its job ID");
+                    diagnostic =
+                        diagnostic.with_hint("name a job when you submit it (`job = subset …`) or give its job ID");
                 }
                 self.error(diagnostic);
                 None
@@ -1309,7 +1617,9 @@ fn args_source(args: &[Arg]) -> String {
         }],
         inner: None,
     };
-    let printed = Ast { statements: vec![crate::lang::ast::Statement { span: Span::default(), binding: None, command }] }.to_source();
+    let printed =
+        Ast { statements: vec![crate::lang::ast::Statement { span: Span::default(), binding: None, command }] }
+            .to_source();
     let inner = printed.trim_end().trim_start_matches("subset vars(");
     inner.strip_suffix(')').unwrap_or(inner).to_owned()
 }
@@ -1323,27 +1633,26 @@ fn term_source(term: &Term) -> String {
 pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
     let text = text.trim();
     let (date_part, rest) = text.split_at(text.len().min(10));
-    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| format!("{date_part} is not a calendar date"))?;
+    let date =
+        NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| format!("{date_part} is not a calendar date"))?;
     let mut rest = rest;
     let mut offset_seconds = None;
     if let Some(stripped) = rest.strip_suffix(['Z', 'z']) {
         rest = stripped;
         offset_seconds = Some(0);
-    } else if rest.len() > 6 || (rest.len() >= 5 && !rest.contains(':')) || rest.starts_with(['+', '-']) {
-        if let Some(position) = rest.rfind(['+', '-']) {
-            let zone = &rest[position..];
-            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                let hours: i32 = digits[..2].parse().unwrap_or(0);
-                let minutes: i32 = digits[2..].parse().unwrap_or(0);
-                if hours > 23 || minutes > 59 {
-                    return Err(format!("{zone} is not a time zone offset"));
-                }
-                let sign = if zone.starts_with('-') { -1 } else { 1 };
-                offset_seconds = Some(sign * (hours * 3600 + minutes * 60));
-                rest = &rest[..position];
-            }
+    } else if let Some(position) = rest.rfind(['+', '-']) {
+        // The clock has no signs, so a sign after the date starts the zone.
+        let zone = &rest[position..];
+        let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+        let valid = digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit());
+        let hours: i32 = digits.get(..2).and_then(|d| d.parse().ok()).unwrap_or(99);
+        let minutes: i32 = digits.get(2..).and_then(|d| d.parse().ok()).unwrap_or(99);
+        if !valid || hours > 23 || minutes > 59 {
+            return Err(format!("{zone} is not a time zone offset"));
         }
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        offset_seconds = Some(sign * (hours * 3600 + minutes * 60));
+        rest = &rest[..position];
     }
     let time = if rest.is_empty() {
         NaiveTime::MIN
@@ -1397,7 +1706,10 @@ mod tests {
     fn tutorial_subset_is_typed() {
         let query = subset("subset ATL03 bbox(-105.5,40,-105,41.) time(2020-04-27..2020-05-28)");
         let Some(Spatial::BBox(bbox)) = query.spatial else { panic!() };
-        assert_eq!([bbox.west.text, bbox.south.text, bbox.east.text, bbox.north.text], ["-105.5", "40", "-105", "41.0"]);
+        assert_eq!(
+            [bbox.west.text, bbox.south.text, bbox.east.text, bbox.north.text],
+            ["-105.5", "40", "-105", "41.0"]
+        );
         let time = query.temporal.unwrap();
         assert_eq!(time.start.unwrap().isoformat(), "2020-04-27T00:00:00");
         assert_eq!(time.stop.unwrap().isoformat(), "2020-05-28T00:00:00");
@@ -1430,7 +1742,10 @@ mod tests {
 
     #[test]
     fn time_rules_hold() {
-        assert_eq!(first_error("subset A time(2020-05-28 .. 2020-04-27)").fix.unwrap().replacement, "2020-04-27 .. 2020-05-28");
+        assert_eq!(
+            first_error("subset A time(2020-05-28 .. 2020-04-27)").fix.unwrap().replacement,
+            "2020-04-27 .. 2020-05-28"
+        );
         assert_eq!(first_error("subset A time(2020-05-28 .. 2020-05-28)").code, "time-order");
         assert_eq!(first_error("subset A time(..)").code, "time-empty");
         assert_eq!(first_error("subset A time(2020-02-30 ..)").code, "bad-date");
@@ -1447,7 +1762,10 @@ mod tests {
         let Some(Spatial::Wkt(wkt)) = query.spatial else { panic!() };
         assert_eq!(wkt.text, "POLYGON((-140 20, -50 20, -50 60, -140 60, -140 20))");
         assert_eq!(wkt.kind.edr_route(), "area");
-        assert_eq!(first_error("subset A polygon((0 0, 1 0, 1 1, 0 1))").message, "the polygon ring is not closed: its last point must repeat the first");
+        assert_eq!(
+            first_error("subset A polygon((0 0, 1 0, 1 1, 0 1))").message,
+            "the polygon ring is not closed: its last point must repeat the first"
+        );
         assert_eq!(first_error("subset A linestring(0 0)").code, "bad-wkt");
         assert_eq!(first_error("subset A point(1)").code, "bad-wkt");
         assert_eq!(first_error("subset A wkt(\"CIRCULARSTRING(0 0, 1 1, 1 0)\")").code, "unsupported-wkt");
@@ -1478,7 +1796,8 @@ mod tests {
             assert_eq!(first_error(cell).code, code, "{cell}");
         }
         assert_eq!(first_error("subset A format geotif").fix.unwrap().replacement, "geotiff");
-        let query = subset("subset A format netcdf4 granule(G1-PROV, SMAP*.h5) limit 3 skip preview ignore errors false");
+        let query =
+            subset("subset A format netcdf4 granule(G1-PROV, SMAP*.h5) limit 3 skip preview ignore errors false");
         assert_eq!(query.format.as_deref(), Some("application/x-netcdf4"));
         assert_eq!((query.granule_ids, query.granule_names), (vec!["G1-PROV".to_owned()], vec!["SMAP*.h5".to_owned()]));
         assert_eq!((query.max_results, query.skip_preview, query.ignore_errors), (Some(3), Some(true), Some(false)));
@@ -1494,12 +1813,18 @@ mod tests {
         let d = first_error("job = subset ATL03\nwait jbo");
         assert_eq!(d.fix.unwrap().replacement, "job");
         let result = checked("status 21469294-d6f7-42cc-89f2-c81990a5d7f4");
-        assert_eq!(result.statements[0].query, Query::Job(JobAction::Status, JobRef::Id("21469294-d6f7-42cc-89f2-c81990a5d7f4".into())));
+        assert_eq!(
+            result.statements[0].query,
+            Query::Job(JobAction::Status, JobRef::Id("21469294-d6f7-42cc-89f2-c81990a5d7f4".into()))
+        );
     }
 
     #[test]
     fn steps_resolve_files_needs_work_items() {
-        assert_eq!(first_error("steps 21469294-d6f7-42cc-89f2-c81990a5d7f4 resolve files").code, "resolve-needs-work-items");
+        assert_eq!(
+            first_error("steps 21469294-d6f7-42cc-89f2-c81990a5d7f4 resolve files").code,
+            "resolve-needs-work-items"
+        );
     }
 
     #[test]

@@ -290,7 +290,9 @@ mod tests {
     fn a1_request_as_url() {
         assert_eq!(
             request("subset C1940468263-POCLOUD bbox(-107, 40, -105, 42)").to_url().unwrap(),
-            format!("{ROOT}/C1940468263-POCLOUD{RS}?forceAsync=true&subset=lat%2840%3A42%29&subset=lon%28-107%3A-105%29&label=harmony-py&variable=all")
+            format!(
+                "{ROOT}/C1940468263-POCLOUD{RS}?forceAsync=true&subset=lat%2840%3A42%29&subset=lon%28-107%3A-105%29&label=harmony-py&variable=all"
+            )
         );
     }
 
@@ -307,10 +309,18 @@ mod tests {
 
     #[test]
     fn a3_temporal_range() {
-        assert_eq!(request("subset C1234-TATOOINE time(2010-12-01 .. 2010-12-31)").sent_url(), format!("{ROOT}/C1234-TATOOINE{RS}"));
+        assert_eq!(
+            request("subset C1234-TATOOINE time(2010-12-01 .. 2010-12-31)").sent_url(),
+            format!("{ROOT}/C1234-TATOOINE{RS}")
+        );
         assert_eq!(
             fields("subset C1234-TATOOINE time(2010-12-01 .. 2010-12-31)"),
-            ["forceAsync=true", "subset=time(\"2010-12-01T00:00:00\":\"2010-12-31T00:00:00\")", "label=harmony-py", "variable=all"]
+            [
+                "forceAsync=true",
+                "subset=time(\"2010-12-01T00:00:00\":\"2010-12-31T00:00:00\")",
+                "label=harmony-py",
+                "variable=all"
+            ]
         );
     }
 
@@ -320,7 +330,15 @@ mod tests {
         let subsets: Vec<String> = fields(cell).into_iter().filter(|f| f.starts_with("subset=")).collect();
         assert_eq!(
             subsets,
-            ["subset=foo(*:20.5)", "subset=bar(-10.2:20.1)", "subset=baz(*:*)", "subset=alpha(-10:*)", "subset=bravo(*:30)", "subset=charlie(20:*)", "subset=delta(0:20.5)"]
+            [
+                "subset=foo(*:20.5)",
+                "subset=bar(-10.2:20.1)",
+                "subset=baz(*:*)",
+                "subset=alpha(-10:*)",
+                "subset=bravo(*:30)",
+                "subset=charlie(20:*)",
+                "subset=delta(0:20.5)"
+            ]
         );
     }
 
@@ -332,7 +350,10 @@ mod tests {
             ("format r2d2/hologram", vec!["format=r2d2/hologram"]),
             ("granule(G1-P, G2-P, G3-P)", vec!["granuleId=G1-P,G2-P,G3-P"]),
             ("granule_id(G1, G2, G3)", vec!["granuleId=G1,G2,G3"]),
-            ("granule_name(\"abc*123\", ab?d123, abcd123)", vec!["granuleName=abc*123", "granuleName=ab?d123", "granuleName=abcd123"]),
+            (
+                "granule_name(\"abc*123\", ab?d123, abcd123)",
+                vec!["granuleName=abc*123", "granuleName=ab?d123", "granuleName=abcd123"],
+            ),
             ("height 200", vec!["height=200"]),
             ("interpolation nearest", vec!["interpolation=nearest"]),
             ("limit 7", vec!["maxResults=7"]),
@@ -347,20 +368,29 @@ mod tests {
             let all = fields(&format!("subset C1234-TATOOINE {clause}"));
             assert_eq!(all.first().map(String::as_str), Some("forceAsync=true"), "{clause}");
             assert_eq!(all.last().map(String::as_str), Some("variable=all"), "{clause}");
-            let middle: Vec<&str> = all.iter().map(String::as_str).filter(|f| !f.starts_with("forceAsync") && !f.starts_with("label=") && !f.starts_with("variable=")).collect();
+            let middle: Vec<&str> = all
+                .iter()
+                .map(String::as_str)
+                .filter(|f| !f.starts_with("forceAsync") && !f.starts_with("label=") && !f.starts_with("variable="))
+                .collect();
             assert_eq!(middle, expected, "{clause}");
         }
     }
 
     #[test]
     fn a6_shapefile_goes_as_a_file_part_with_no_query() {
-        let submitted = request("subset C333666999-EOSDIS shape(\"examples/asf_example.json\") bbox(-107, 40, -105, 42)");
+        let submitted =
+            request("subset C333666999-EOSDIS shape(\"examples/asf_example.json\") bbox(-107, 40, -105, 42)");
         assert_eq!(submitted.sent_url(), format!("{ROOT}/C333666999-EOSDIS{RS}"));
         assert_eq!(submitted.shapefile.as_ref().unwrap().mime, "application/geo+json");
         let fields: Vec<String> = submitted.form_fields().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(fields[..3], ["forceAsync=true", "subset=lat(40:42)", "subset=lon(-107:-105)"]);
         assert!(submitted.to_url().is_err());
-        assert!(submitted.to_curl(&[]).contains("-F 'shapefile=@examples/asf_example.json;filename=shapefile;type=application/geo+json'"));
+        assert!(
+            submitted
+                .to_curl(&[])
+                .contains("-F 'shapefile=@examples/asf_example.json;filename=shapefile;type=application/geo+json'")
+        );
     }
 
     #[test]
@@ -380,7 +410,9 @@ mod tests {
         let url = request(cell).to_url().unwrap();
         assert_eq!(
             url,
-            format!("{ROOT}/C1-PROV{RS}?forceAsync=true&label=one&label=two&label=harmony-py&outputcrs=EPSG%3A4326&destinationUrl=s3%3A%2F%2Fbucket%2Fp&interpolation=nearest&scaleExtent=1.0%2C2.0%2C1.0%2C4.0&scaleSize=1.0%2C2.0&width=100&height=200&format=image%2Ftiff&maxResults=7&concatenate=true&average=time&skipPreview=true&ignoreErrors=false&extend=lat&extend=lon&variable=all&pixelSubset=true&serviceId=S123-PROV")
+            format!(
+                "{ROOT}/C1-PROV{RS}?forceAsync=true&label=one&label=two&label=harmony-py&outputcrs=EPSG%3A4326&destinationUrl=s3%3A%2F%2Fbucket%2Fp&interpolation=nearest&scaleExtent=1.0%2C2.0%2C1.0%2C4.0&scaleSize=1.0%2C2.0&width=100&height=200&format=image%2Ftiff&maxResults=7&concatenate=true&average=time&skipPreview=true&ignoreErrors=false&extend=lat&extend=lon&variable=all&pixelSubset=true&serviceId=S123-PROV"
+            )
         );
         let grid = request("subset C1-PROV ignore_errors false grid theGridName extend(lat, lon)").to_url().unwrap();
         assert!(grid.ends_with("&ignoreErrors=false&grid=theGridName&extend=lat&extend=lon&variable=all"), "{grid}");
@@ -389,21 +421,32 @@ mod tests {
     #[test]
     fn b2_variables() {
         let submitted = request("subset C1-PROV vars(red_var, green_var, /var/with/a/path)");
-        assert_eq!(submitted.to_url().unwrap(), format!("{ROOT}/C1-PROV{RS}?forceAsync=true&label=harmony-py&variable=red_var&variable=green_var&variable=%2Fvar%2Fwith%2Fa%2Fpath"));
-        let variables: Vec<String> = submitted.form_fields().into_iter().filter(|(k, _)| k == "variable").map(|(_, v)| v).collect();
+        assert_eq!(
+            submitted.to_url().unwrap(),
+            format!(
+                "{ROOT}/C1-PROV{RS}?forceAsync=true&label=harmony-py&variable=red_var&variable=green_var&variable=%2Fvar%2Fwith%2Fa%2Fpath"
+            )
+        );
+        let variables: Vec<String> =
+            submitted.form_fields().into_iter().filter(|(k, _)| k == "variable").map(|(_, v)| v).collect();
         assert_eq!(variables, ["red_var", "green_var", "/var/with/a/path"]);
     }
 
     #[test]
     fn b3_granules_repeat_in_urls_and_join_in_forms() {
         let submitted = request("subset C1-PROV granule_id(G1, G2, G3) granule_name(\"abc*123\", ab?d123)");
-        assert!(submitted.to_url().unwrap().ends_with("&granuleId=G1&granuleId=G2&granuleId=G3&granuleName=abc%2A123&granuleName=ab%3Fd123&variable=all"));
+        assert!(submitted.to_url().unwrap().ends_with(
+            "&granuleId=G1&granuleId=G2&granuleId=G3&granuleName=abc%2A123&granuleName=ab%3Fd123&variable=all"
+        ));
         assert!(submitted.form_fields().contains(&("granuleId".to_owned(), "G1,G2,G3".to_owned())));
     }
 
     #[test]
     fn b4_open_ended_aware_time() {
-        assert!(fields("subset C1-PROV time(2020-01-01T00:00:00Z ..)").contains(&"subset=time(\"2020-01-01T00:00:00+00:00\":*)".to_owned()));
+        assert!(
+            fields("subset C1-PROV time(2020-01-01T00:00:00Z ..)")
+                .contains(&"subset=time(\"2020-01-01T00:00:00+00:00\":*)".to_owned())
+        );
     }
 
     #[test]
@@ -411,7 +454,11 @@ mod tests {
         let cell = "subset C1-PROV polygon((-140 20, -50 20, -50 60, -140 60, -140 20)) time(2020-01-01 .. 2020-01-31T23:59:59) vars(a, b) format application/x-netcdf4 crs EPSG:4326 dim(lev, 10 .. 20) average area";
         let parsed = parse(cell);
         let checked = check(&parsed.ast, &Scope::default());
-        assert_eq!(checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(), ["average-with-wkt"], "a warning, not an error");
+        assert_eq!(
+            checked.diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+            ["average-with-wkt"],
+            "a warning, not an error"
+        );
         let submitted = request(cell);
         assert_eq!(submitted.sent_url(), format!("{ROOT}/ogc-api-edr/1.1.0/collections/C1-PROV/area"));
         assert_eq!(
@@ -420,7 +467,9 @@ mod tests {
         );
         assert_eq!(
             submitted.to_url().unwrap(),
-            format!("{ROOT}/ogc-api-edr/1.1.0/collections/C1-PROV/area?forceAsync=true&coords=POLYGON%28%28-140+20%2C+-50+20%2C+-50+60%2C+-140+60%2C+-140+20%29%29&datetime=2020-01-01T00%3A00%3A00Z%2F2020-01-31T23%3A59%3A59Z&subset=lev%2810%3A20%29&label=harmony-py&crs=EPSG%3A4326&f=application%2Fx-netcdf4&parameter-name=a&parameter-name=b")
+            format!(
+                "{ROOT}/ogc-api-edr/1.1.0/collections/C1-PROV/area?forceAsync=true&coords=POLYGON%28%28-140+20%2C+-50+20%2C+-50+60%2C+-140+60%2C+-140+20%29%29&datetime=2020-01-01T00%3A00%3A00Z%2F2020-01-31T23%3A59%3A59Z&subset=lev%2810%3A20%29&label=harmony-py&crs=EPSG%3A4326&f=application%2Fx-netcdf4&parameter-name=a&parameter-name=b"
+            )
         );
     }
 
@@ -428,12 +477,16 @@ mod tests {
     fn b6_edr_point() {
         let submitted = request("subset C1-PROV point(-40 10)");
         assert_eq!(submitted.sent_url(), format!("{ROOT}/ogc-api-edr/1.1.0/collections/C1-PROV/position"));
-        assert_eq!(submitted.json_body().to_string(), r#"{"forceAsync":"true","coords":"POINT(-40 10)","label":["harmony-py"],"parameter-name":["all"]}"#);
+        assert_eq!(
+            submitted.json_body().to_string(),
+            r#"{"forceAsync":"true","coords":"POINT(-40 10)","label":["harmony-py"],"parameter-name":["all"]}"#
+        );
     }
 
     #[test]
     fn b7_edr_multiline() {
-        let submitted = request("subset C1-PROV multilinestring((-40 10, -30 20), (1 2, 3 4)) limit 2 granule_id(G1, G2)");
+        let submitted =
+            request("subset C1-PROV multilinestring((-40 10, -30 20), (1 2, 3 4)) limit 2 granule_id(G1, G2)");
         assert_eq!(submitted.sent_url(), format!("{ROOT}/ogc-api-edr/1.1.0/collections/C1-PROV/trajectory"));
         let body = submitted.json_body().to_string();
         assert!(body.contains(r#""granuleId":["G1","G2"],"maxResults":2"#), "{body}");
@@ -451,7 +504,10 @@ mod tests {
     fn b10_curl_masks_the_token() {
         let submitted = request("capabilities C1234-PROV");
         let headers = [Header { name: "Authorization".into(), value: HeaderValue::Masked }];
-        assert_eq!(submitted.to_curl(&headers), format!("curl -L -H 'Authorization: *****' '{ROOT}/capabilities?collectionid=C1234-PROV'"));
+        assert_eq!(
+            submitted.to_curl(&headers),
+            format!("curl -L -H 'Authorization: *****' '{ROOT}/capabilities?collectionid=C1234-PROV'")
+        );
     }
 
     #[test]
@@ -465,7 +521,10 @@ mod tests {
     fn tutorial_uat_url() {
         let parsed = parse("subset C1256407609-NSIDC_CUAT bbox(-105.5,40,-105,41.) time(2020-04-27..2020-05-28)");
         let checked = check(&parsed.ast, &Scope::default());
-        let url = compile(&checked.statements[0].query, &Environment::Uat, &CompileOptions::default()).unwrap().to_url().unwrap();
+        let url = compile(&checked.statements[0].query, &Environment::Uat, &CompileOptions::default())
+            .unwrap()
+            .to_url()
+            .unwrap();
         assert_eq!(
             url,
             "https://harmony.uat.earthdata.nasa.gov/C1256407609-NSIDC_CUAT/ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset?forceAsync=true&subset=lat%2840%3A41.0%29&subset=lon%28-105.5%3A-105%29&subset=time%28%222020-04-27T00%3A00%3A00%22%3A%222020-05-28T00%3A00%3A00%22%29&label=harmonyql&variable=all"
@@ -476,6 +535,9 @@ mod tests {
     fn job_statements_need_resolved_ids() {
         let parsed = parse("job = subset A\nstatus job");
         let checked = check(&parsed.ast, &Scope::default());
-        assert_eq!(compile(&checked.statements[1].query, &Environment::Prod, &CompileOptions::default()), Err(CompileError::UnresolvedJob("job".into())));
+        assert_eq!(
+            compile(&checked.statements[1].query, &Environment::Prod, &CompileOptions::default()),
+            Err(CompileError::UnresolvedJob("job".into()))
+        );
     }
 }

@@ -121,17 +121,17 @@ impl Diagnostic {
         let parts = self.layout(text);
         let colour = if self.is_error() { "#b00020" } else { "#8a6d00" };
         let mut html = String::new();
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<div class=\"hq-diagnostic\"><pre style=\"margin:0\"><b style=\"color:{colour}\">{}[{}]</b><b>: {}</b>\n",
+            "<div class=\"hq-diagnostic\"><pre style=\"margin:0\"><b style=\"color:{colour}\">{}[{}]</b><b>: {}</b>",
             self.severity_word(),
             self.code,
             escape_html(&self.message)
         );
-        let _ = write!(html, "{} | {}\n", parts.line_number, escape_html(&parts.line_text));
-        let _ = write!(
+        let _ = writeln!(html, "{} | {}", parts.line_number, escape_html(&parts.line_text));
+        let _ = writeln!(
             html,
-            "{} | {}<span style=\"color:{colour}\">{}{}</span>\n",
+            "{} | {}<span style=\"color:{colour}\">{}{}</span>",
             " ".repeat(parts.line_number.len()),
             " ".repeat(parts.caret_column),
             "^".repeat(parts.caret_width),
@@ -174,7 +174,11 @@ impl Diagnostic {
             self.message,
             palette.reset
         );
-        let _ = writeln!(out, "{gutter}{}-->{} {origin}:{}:{}", palette.blue, palette.reset, parts.line_number, parts.column);
+        let _ = writeln!(
+            out,
+            "{gutter}{}-->{} {origin}:{}:{}",
+            palette.blue, palette.reset, parts.line_number, parts.column
+        );
         let _ = writeln!(out, "{gutter} {}|{}", palette.blue, palette.reset);
         let _ = writeln!(out, "{}{} |{} {}", palette.blue, parts.line_number, palette.reset, parts.line_text);
         let label = self.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();

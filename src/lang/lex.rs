@@ -3,7 +3,7 @@
 //! Shared by the parser and the completer. These recognise text only; they never decide meaning.
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
 use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{opt, peek, recognize, verify};
 use nom::sequence::preceded;
@@ -35,11 +35,8 @@ pub fn blank(input: &str) -> IResult<&str, &str> {
 
 /// An identifier: a letter or `_`, then letters, digits and `_`.
 pub fn ident(input: &str) -> IResult<&str, &str> {
-    recognize((
-        take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic() || c == '_'),
-        take_while(is_ident_char),
-    ))
-    .parse(input)
+    recognize((take_while_m_n(1, 1, |c: char| c.is_ascii_alphabetic() || c == '_'), take_while(is_ident_char)))
+        .parse(input)
 }
 
 /// A bare word; it never contains `..`, so `a..b` is a range.
@@ -61,7 +58,8 @@ pub fn word(input: &str) -> IResult<&str, &str> {
 /// A number: optional sign, digits with an optional fraction (`41.` too, but not `41..`), optional exponent.
 /// It must not run on into a word (`3-alpha` is a word).
 pub fn number(input: &str) -> IResult<&str, &str> {
-    let fraction = recognize((char('.'), peek(nom::combinator::not(char('.'))), take_while(|c: char| c.is_ascii_digit())));
+    let fraction =
+        recognize((char('.'), peek(nom::combinator::not(char('.'))), take_while(|c: char| c.is_ascii_digit())));
     let mantissa = alt((recognize((digit1, opt(fraction))), recognize((char('.'), digit1))));
     let exponent = recognize((one_of("eE"), opt(one_of("+-")), digit1));
     let (rest, text) = recognize((opt(one_of("+-")), mantissa, opt(exponent))).parse(input)?;

@@ -4,6 +4,9 @@
 //! Statements end at `;` or at a line break, unless the next line is indented or a parenthesis is open,
 //! so a long `subset` can span several lines. The full grammar, in EBNF, is in `docs/LANGUAGE.md`.
 
+// A syntax error ends the statement, so the size of the error value never matters for speed.
+#![allow(clippy::result_large_err)]
+
 use nom::IResult;
 use nom::error::{ErrorKind, ParseError};
 
@@ -55,15 +58,27 @@ pub fn parse_call(text: &str) -> Result<(String, Vec<Arg>), Diagnostic> {
     let parser = Parser { cell: text };
     let start = parser.blank(text);
     let (rest, keyword) = lex::ident(start).map_err(|_| {
-        Diagnostic::error("expected-keyword", format!("expected a keyword, found {}", describe_next(start)), Span::new(0, text.len()))
+        Diagnostic::error(
+            "expected-keyword",
+            format!("expected a keyword, found {}", describe_next(start)),
+            Span::new(0, text.len()),
+        )
     })?;
     let open = parser.blank(rest);
     if !open.starts_with('(') {
-        return Err(Diagnostic::error("expected-paren", format!("expected `(` after `{keyword}`"), Span::new(0, text.len())));
+        return Err(Diagnostic::error(
+            "expected-paren",
+            format!("expected `(` after `{keyword}`"),
+            Span::new(0, text.len()),
+        ));
     }
     let (rest, args) = parser.args(open, keyword).map_err(|error| unwrap_failure(error).into_diagnostic(text))?;
     if !parser.blank(rest).is_empty() {
-        return Err(Diagnostic::error("unexpected-text", format!("unexpected {} after `{keyword}(…)`", describe_next(rest)), Span::new(0, text.len())));
+        return Err(Diagnostic::error(
+            "unexpected-text",
+            format!("unexpected {} after `{keyword}(…)`", describe_next(rest)),
+            Span::new(0, text.len()),
+        ));
     }
     Ok((keyword.to_owned(), args))
 }
@@ -236,14 +251,24 @@ impl<'a> Parser<'a> {
             let after = self.blank(rest);
             if after.starts_with('=') && !after.starts_with("==") {
                 if Verb::from_keyword(name).is_some() {
-                    return Err(Failure::new(input, name.len(), "keyword-as-name", format!("`{name}` is a keyword and cannot be a name"))
-                        .hint(format!("choose another name, e.g. `{name}_1 = …`")));
+                    return Err(Failure::new(
+                        input,
+                        name.len(),
+                        "keyword-as-name",
+                        format!("`{name}` is a keyword and cannot be a name"),
+                    )
+                    .hint(format!("choose another name, e.g. `{name}_1 = …`")));
                 }
                 binding = Some(Spanned::new(name.to_owned(), self.span(input, rest)));
                 input = self.blank(&after[1..]);
                 if input.is_empty() {
-                    return Err(Failure::new(input, 0, "expected-statement", format!("expected a statement after `{name} =`"))
-                        .hint("e.g. `job = subset ATL03 bbox(-105.5, 40, -105, 41)`"));
+                    return Err(Failure::new(
+                        input,
+                        0,
+                        "expected-statement",
+                        format!("expected a statement after `{name} =`"),
+                    )
+                    .hint("e.g. `job = subset ATL03 bbox(-105.5, 40, -105, 41)`"));
                 }
             }
         }
@@ -275,8 +300,13 @@ impl<'a> Parser<'a> {
             Ok(found) => found,
             Err(_) => {
                 return fail(
-                    Failure::new(input, first_token_len(input).max(1), "expected-statement", format!("expected a statement, found {}", describe_next(input)))
-                        .hint("statements start with a keyword such as `subset`, `capabilities`, `wait` or `help`"),
+                    Failure::new(
+                        input,
+                        first_token_len(input).max(1),
+                        "expected-statement",
+                        format!("expected a statement, found {}", describe_next(input)),
+                    )
+                    .hint("statements start with a keyword such as `subset`, `capabilities`, `wait` or `help`"),
                 );
             }
         };
@@ -292,7 +322,15 @@ impl<'a> Parser<'a> {
                         Verb::SkipPreview
                     }
                     _ => {
-                        return fail(Failure::new(start, verb_word.len(), "unknown-statement", "`skip` must be followed by `preview`").fix("skip preview"));
+                        return fail(
+                            Failure::new(
+                                start,
+                                verb_word.len(),
+                                "unknown-statement",
+                                "`skip` must be followed by `preview`",
+                            )
+                            .fix("skip preview"),
+                        );
                     }
                 }
             }
@@ -304,7 +342,12 @@ impl<'a> Parser<'a> {
                     let name = Spanned::new(TermKind::Word(verb_word.to_owned()), span);
                     return Ok((rest, Command { span, verb, args: vec![name], clauses: Vec::new(), inner: None }));
                 }
-                let mut failure = Failure::new(start, verb_word.len(), "unknown-statement", format!("unknown statement `{verb_word}`"));
+                let mut failure = Failure::new(
+                    start,
+                    verb_word.len(),
+                    "unknown-statement",
+                    format!("unknown statement `{verb_word}`"),
+                );
                 if let Some(best) = nearest(verb_word, VERBS.iter().map(|info| info.name)) {
                     failure = failure.label(format!("did you mean `{best}`?")).fix(best);
                 } else {
@@ -318,13 +361,21 @@ impl<'a> Parser<'a> {
             let inner_start = self.blank(rest);
             if inner_start.is_empty() {
                 return fail(
-                    Failure::new(inner_start, 0, "expected-statement", format!("`{}` needs a statement to show", verb_word))
-                        .hint(format!("e.g. `{} subset ATL03 bbox(-105.5, 40, -105, 41)`", verb_word.to_ascii_lowercase())),
+                    Failure::new(
+                        inner_start,
+                        0,
+                        "expected-statement",
+                        format!("`{}` needs a statement to show", verb_word),
+                    )
+                    .hint(format!("e.g. `{} subset ATL03 bbox(-105.5, 40, -105, 41)`", verb_word.to_ascii_lowercase())),
                 );
             }
             let (rest, inner) = self.command(inner_start, bound)?;
             let span = self.span(start, rest);
-            return Ok((rest, Command { span, verb, args: Vec::new(), clauses: Vec::new(), inner: Some(Box::new(inner)) }));
+            return Ok((
+                rest,
+                Command { span, verb, args: Vec::new(), clauses: Vec::new(), inner: Some(Box::new(inner)) },
+            ));
         }
         let mut args = Vec::new();
         let mut clauses = Vec::new();
@@ -356,11 +407,21 @@ impl<'a> Parser<'a> {
         let word_len = lex::word(item).map(|(_, w)| w.len()).unwrap_or(first_token_len(item).max(1));
         let allowed: Vec<&str> = verb.clauses().iter().map(|clause| clause.info().keyword).collect();
         if allowed.is_empty() {
-            return Failure::new(item, word_len, "unexpected-text", format!("unexpected {} after the `{}` statement", describe_next(item), verb.info().name))
-                .hint(format!("usage: {}", verb.info().usage));
+            return Failure::new(
+                item,
+                word_len,
+                "unexpected-text",
+                format!("unexpected {} after the `{}` statement", describe_next(item), verb.info().name),
+            )
+            .hint(format!("usage: {}", verb.info().usage));
         }
         let word = &item[..word_len];
-        let mut failure = Failure::new(item, word_len, "unknown-clause", format!("`{}` does not take {}", verb.info().name, describe_clause_word(word)));
+        let mut failure = Failure::new(
+            item,
+            word_len,
+            "unknown-clause",
+            format!("`{}` does not take {}", verb.info().name, describe_clause_word(word)),
+        );
         let synonym = synonym(word).filter(|s| allowed.contains(s));
         if let Some(best) = synonym.or_else(|| nearest(word, allowed.iter().copied())) {
             failure = failure.label(format!("did you mean `{best}`?")).fix(best);
@@ -399,8 +460,13 @@ impl<'a> Parser<'a> {
                 if !open.starts_with('(') {
                     let found = describe_next(open);
                     return fail(
-                        Failure::new(open, first_token_len(open), "expected-paren", format!("`{}` expects `(` after it, found {found}", info.keyword))
-                            .hint(format!("write {}", info.usage)),
+                        Failure::new(
+                            open,
+                            first_token_len(open),
+                            "expected-paren",
+                            format!("`{}` expects `(` after it, found {found}", info.keyword),
+                        )
+                        .hint(format!("write {}", info.usage)),
                     );
                 }
                 let (rest, args) = self.args(open, info.keyword)?;
@@ -410,8 +476,13 @@ impl<'a> Parser<'a> {
                 let value = self.blank(after_name);
                 if value.is_empty() || value.starts_with([';', ')', ',']) {
                     return fail(
-                        Failure::new(value, first_token_len(value), "expected-value", format!("`{}` expects a value, found {}", info.keyword, describe_next(value)))
-                            .hint(format!("write {}", info.usage)),
+                        Failure::new(
+                            value,
+                            first_token_len(value),
+                            "expected-value",
+                            format!("`{}` expects a value, found {}", info.keyword, describe_next(value)),
+                        )
+                        .hint(format!("write {}", info.usage)),
                     );
                 }
                 let (rest, term) = self.term(value)?;
@@ -459,8 +530,13 @@ impl<'a> Parser<'a> {
                 );
             }
             return fail(
-                Failure::new(rest, first_token_len(rest).max(1), "expected-comma", format!("expected `,` or `)` in `{owner}`, found {}", describe_next(rest)))
-                    .hint("separate arguments with commas"),
+                Failure::new(
+                    rest,
+                    first_token_len(rest).max(1),
+                    "expected-comma",
+                    format!("expected `,` or `)` in `{owner}`, found {}", describe_next(rest)),
+                )
+                .hint("separate arguments with commas"),
             );
         }
     }
@@ -490,7 +566,12 @@ impl<'a> Parser<'a> {
         let next = self.blank(rest);
         if let Some(after_dots) = next.strip_prefix("..") {
             if terms.len() > 1 {
-                return fail(Failure::new(start, next.len() - start.len(), "bad-range", "a range has one value on each side of `..`"));
+                return fail(Failure::new(
+                    start,
+                    next.len() - start.len(),
+                    "bad-range",
+                    "a range has one value on each side of `..`",
+                ));
             }
             let stop_input = self.blank(after_dots);
             let (rest, stop) = if stop_input.starts_with([',', ')']) || stop_input.is_empty() {
@@ -504,8 +585,13 @@ impl<'a> Parser<'a> {
         }
         if terms.is_empty() {
             return fail(
-                Failure::new(next, first_token_len(next).max(1), "expected-value", format!("expected a value in `{owner}`, found {}", describe_next(next)))
-                    .hint("remove the extra comma, or put a value there"),
+                Failure::new(
+                    next,
+                    first_token_len(next).max(1),
+                    "expected-value",
+                    format!("expected a value in `{owner}`, found {}", describe_next(next)),
+                )
+                .hint("remove the extra comma, or put a value there"),
             );
         }
         let span = self.span(start, rest);
@@ -538,7 +624,12 @@ impl<'a> Parser<'a> {
         if let Ok((rest, text)) = lex::word(input) {
             return Ok((rest, Spanned::new(TermKind::Word(text.to_owned()), self.span(input, rest))));
         }
-        fail(Failure::new(input, first_token_len(input).max(1), "unexpected-character", format!("unexpected {}", describe_next(input))))
+        fail(Failure::new(
+            input,
+            first_token_len(input).max(1),
+            "unexpected-character",
+            format!("unexpected {}", describe_next(input)),
+        ))
     }
 }
 
@@ -639,7 +730,10 @@ mod tests {
             "subset C1-PROV point(-40 10) skip preview ignore_errors false concatenate true dim(lev, 10 .. 20) dim(foo, .. 20.5) granule_name(\"abc*123\", ab?d123) label(one, two) destination s3://bucket/p",
             "subset C1-PROV point(-40 10) skip_preview ignore_errors false concatenate true dim(lev, 10 .. 20) dim(foo, .. 20.5) granule_name(\"abc*123\", ab?d123) label(one, two) destination s3://bucket/p",
         );
-        check_ok("subset C1-PROV polygon((-140 20, -50 20, -50 60, -140 60, -140 20))", "subset C1-PROV polygon((-140 20, -50 20, -50 60, -140 60, -140 20))");
+        check_ok(
+            "subset C1-PROV polygon((-140 20, -50 20, -50 60, -140 60, -140 20))",
+            "subset C1-PROV polygon((-140 20, -50 20, -50 60, -140 60, -140 20))",
+        );
         check_ok("results job s3 page 2 limit 5", "results job s3 page 2 limit 5");
         check_ok("download job to \"data dir\" overwrite", "download job to \"data dir\" overwrite");
         check_ok("labels add(foo, bar) to (j1, j2)", "labels add(foo, bar) to (j1, j2)");
@@ -695,7 +789,25 @@ mod tests {
 
     #[test]
     fn hostile_input_never_panics() {
-        for cell in ["(", ")", "\"", "'", "..", "=", "a = b = c", "x(", "subset (", "subset A time(..)", "é = help", "\u{0}", "url", "url url", "#", ";;;", "skip"] {
+        for cell in [
+            "(",
+            ")",
+            "\"",
+            "'",
+            "..",
+            "=",
+            "a = b = c",
+            "x(",
+            "subset (",
+            "subset A time(..)",
+            "é = help",
+            "\u{0}",
+            "url",
+            "url url",
+            "#",
+            ";;;",
+            "skip",
+        ] {
             let _ = parse(cell);
         }
     }

@@ -607,7 +607,17 @@ mod tests {
 
     #[test]
     fn literals_read_as_python_would() {
-        for (literal, expected) in [("40", "40"), ("-107", "-107"), ("41.", "41.0"), ("41.0", "41.0"), ("+5", "5"), ("-0", "0"), ("007", "7"), (".5", "0.5"), ("1E3", "1000.0")] {
+        for (literal, expected) in [
+            ("40", "40"),
+            ("-107", "-107"),
+            ("41.", "41.0"),
+            ("41.0", "41.0"),
+            ("+5", "5"),
+            ("-0", "0"),
+            ("007", "7"),
+            (".5", "0.5"),
+            ("1E3", "1000.0"),
+        ] {
             assert_eq!(Number::from_literal(literal).unwrap().text, expected, "{literal}");
         }
         assert!(Number::from_literal("1e999").is_none());

@@ -1,0 +1,8 @@
+//! THE evaluator: every front end (CLI, kernel, Rust library) runs cells through [`session::Session`].
+//!
+//! The evaluator never prints: it reports to a [`sink::Sink`]. It is the only module that combines
+//! `lang` with the I/O modules.
+
+pub mod help;
+pub mod session;
+pub mod sink;

@@ -1,0 +1,313 @@
+//! A session: environment, settings and names that live across cells; `run` executes one cell.
+//!
+//! A cell with any error runs nothing, so a half-right cell never submits half its jobs.
+
+use crate::api::environment::Environment;
+use crate::api::request::{Header, HeaderValue, Request};
+use crate::eval::help;
+use crate::eval::sink::{Report, Sink};
+use crate::lang::check::{Scope, check, produced_kind};
+use crate::lang::compile::{CompileError, CompileOptions, compile};
+use crate::lang::diagnostic::Diagnostic;
+use crate::lang::parse::parse;
+use crate::lang::query::{CheckedStatement, JobRef, Query, Setting};
+
+/// How request statements are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Send them (`hq run`, notebooks).
+    #[default]
+    Execute,
+    /// Show each as a URL instead of sending it (`hq url`).
+    ShowUrl,
+    /// Show each as a curl command instead of sending it (`hq curl`).
+    ShowCurl,
+}
+
+/// Settings a session starts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The environment.
+    pub env: Environment,
+    /// The label added to every job.
+    pub default_label: Option<String>,
+    /// How request statements are treated.
+    pub mode: Mode,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            env: Environment::default(),
+            default_label: CompileOptions::default().default_label,
+            mode: Mode::default(),
+        }
+    }
+}
+
+/// What running a cell came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Whether every statement ran without error.
+    pub ok: bool,
+}
+
+/// State that lives across cells.
+#[derive(Debug, Clone)]
+pub struct Session {
+    env: Environment,
+    options: CompileOptions,
+    scope: Scope,
+    mode: Mode,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new(Config::default())
+    }
+}
+
+/// The `User-Agent` HarmonyQL sends.
+pub fn user_agent() -> String {
+    format!("harmonyql/{}", env!("CARGO_PKG_VERSION"))
+}
+
+impl Session {
+    /// A session with these settings.
+    pub fn new(config: Config) -> Self {
+        Session {
+            env: config.env,
+            options: CompileOptions { default_label: config.default_label },
+            scope: Scope::default(),
+            mode: config.mode,
+        }
+    }
+
+    /// The environment in use.
+    pub fn env(&self) -> &Environment {
+        &self.env
+    }
+
+    /// The names a cell can refer to (for completion and checking).
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Runs a cell, reporting everything to `sink`.
+    ///
+    /// ```
+    /// use harmonyql::eval::session::Session;
+    /// use harmonyql::eval::sink::Report;
+    /// let mut session = Session::default();
+    /// let mut reports = Vec::new();
+    /// session.run("env uat\nurl capabilities ATL03", &mut reports);
+    /// assert_eq!(reports[1], Report::Url("https://harmony.uat.earthdata.nasa.gov/capabilities?shortname=ATL03".into()));
+    /// ```
+    pub fn run(&mut self, cell: &str, sink: &mut dyn Sink) -> Outcome {
+        let parsed = parse(cell);
+        let checked = check(&parsed.ast, &self.scope);
+        let mut diagnostics = parsed.diagnostics;
+        diagnostics.extend(checked.diagnostics.iter().cloned());
+        diagnostics.sort_by_key(|d| d.span.start);
+        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+        if !diagnostics.is_empty() {
+            sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
+        }
+        if has_errors {
+            return Outcome { ok: false };
+        }
+        let mut ok = true;
+        for statement in &checked.statements {
+            if !self.execute(cell, statement, sink) {
+                ok = false;
+                break;
+            }
+        }
+        Outcome { ok }
+    }
+
+    fn execute(&mut self, cell: &str, statement: &CheckedStatement, sink: &mut dyn Sink) -> bool {
+        let query = match (&statement.query, self.mode) {
+            (query, Mode::ShowUrl) if is_request(query) => Query::Url(Box::new(query.clone())),
+            (query, Mode::ShowCurl) if is_request(query) => Query::Curl(Box::new(query.clone())),
+            (query, _) => query.clone(),
+        };
+        let succeeded = match &query {
+            Query::Env(None) => {
+                sink.report(Report::Environment { env: self.env.clone(), root_url: self.env.root_url() });
+                true
+            }
+            Query::Env(Some(env)) => {
+                self.env = env.clone();
+                sink.report(Report::Environment { env: self.env.clone(), root_url: self.env.root_url() });
+                true
+            }
+            Query::Set(Setting::DefaultLabel(label)) => {
+                self.options.default_label = label.clone();
+                let text = match label {
+                    Some(label) => format!("new jobs will be labelled `{label}`"),
+                    None => "new jobs will get no default label".to_owned(),
+                };
+                sink.report(Report::Text(text));
+                true
+            }
+            Query::Help(topic) => {
+                sink.report(Report::Text(help::render(topic.as_deref())));
+                true
+            }
+            Query::Print(text) => {
+                sink.report(Report::Text(text.clone()));
+                true
+            }
+            Query::Url(inner) | Query::Curl(inner) => {
+                let show_url = matches!(query, Query::Url(_));
+                match self.request(inner) {
+                    Ok(request) if show_url => match request.to_url() {
+                        Ok(url) => {
+                            sink.report(Report::Url(url));
+                            true
+                        }
+                        Err(error) => self.fail(cell, statement, error.to_string(), sink),
+                    },
+                    Ok(request) => {
+                        let headers = [Header { name: "User-Agent".into(), value: HeaderValue::Plain(user_agent()) }];
+                        sink.report(Report::Curl(request.to_curl(&headers)));
+                        true
+                    }
+                    Err(message) => self.fail(cell, statement, message, sink),
+                }
+            }
+            other => {
+                sink.report(Report::NotAvailable {
+                    statement: statement_name(other).to_owned(),
+                    reason: not_available_reason(other),
+                });
+                false
+            }
+        };
+        if succeeded && let (Some(name), Some(kind)) = (&statement.binding, produced_kind(&statement.query)) {
+            self.scope.bindings.insert(name.clone(), kind);
+        }
+        succeeded
+    }
+
+    fn request(&self, query: &Query) -> Result<Request, String> {
+        compile(query, &self.env, &self.options).map_err(|error| match error {
+            CompileError::UnresolvedJob(name) => {
+                format!("{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`")
+            }
+            other => other.to_string(),
+        })
+    }
+
+    fn fail(&self, cell: &str, statement: &CheckedStatement, message: String, sink: &mut dyn Sink) -> bool {
+        let diagnostic = Diagnostic::error("cannot-show", message, statement.span);
+        sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
+        false
+    }
+}
+
+fn is_request(query: &Query) -> bool {
+    matches!(
+        query,
+        Query::Capabilities(_)
+            | Query::Subset(_)
+            | Query::Jobs(_)
+            | Query::Labels(_)
+            | Query::Steps(_)
+            | Query::Results(_)
+    ) || matches!(query, Query::Job(action, _) if !matches!(action, crate::lang::query::JobAction::Wait))
+}
+
+fn statement_name(query: &Query) -> &'static str {
+    match query {
+        Query::Login(_) => "login",
+        Query::Logout => "logout",
+        Query::Capabilities(_) => "capabilities",
+        Query::Subset(_) => "subset",
+        Query::Jobs(_) => "jobs",
+        Query::Labels(_) => "labels",
+        Query::Steps(_) => "steps",
+        Query::Job(..) => "job statements",
+        Query::Results(_) => "results",
+        Query::Download(_) => "download",
+        Query::Open(_) => "open",
+        Query::Plot(_) => "plot",
+        Query::Show(_) => "showing a name",
+        _ => "this statement",
+    }
+}
+
+fn not_available_reason(query: &Query) -> String {
+    match query {
+        Query::Open(_) | Query::Plot(_) => {
+            "opening and plotting files is not available in this version of hq yet; the statement is checked but not run".to_owned()
+        }
+        Query::Show(_) => "named results come from statements that talk to Harmony, which this version of hq does not run yet".to_owned(),
+        _ => "talking to Harmony is not available in this version of hq yet; `url …` and `curl …` show the exact request it would send".to_owned(),
+    }
+}
+
+/// Whether a job reference needs the session to resolve it.
+pub fn needs_resolution(job: &JobRef) -> bool {
+    !matches!(job, JobRef::Id(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(session: &mut Session, cell: &str) -> Vec<Report> {
+        let mut reports = Vec::new();
+        session.run(cell, &mut reports);
+        reports
+    }
+
+    #[test]
+    fn env_and_label_settings_carry_across_cells() {
+        let mut session = Session::default();
+        run(&mut session, "env local:4000\nset label harmony-py");
+        let reports = run(&mut session, "url subset C1-PROV");
+        assert_eq!(
+            reports,
+            [Report::Url("http://localhost:4000/C1-PROV/ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset?forceAsync=true&label=harmony-py&variable=all".into())]
+        );
+    }
+
+    #[test]
+    fn a_cell_with_an_error_runs_nothing() {
+        let mut session = Session::default();
+        let reports = run(&mut session, "env uat\nsubset ATL03 bbox(1, 2, 3)");
+        assert!(matches!(&reports[..], [Report::Diagnostics { .. }]));
+        assert_eq!(session.env(), &Environment::Prod);
+    }
+
+    #[test]
+    fn show_modes_render_instead_of_sending() {
+        let mut session = Session::new(Config { mode: Mode::ShowCurl, ..Config::default() });
+        let reports = run(&mut session, "capabilities ATL03");
+        let Report::Curl(curl) = &reports[0] else { panic!("{reports:?}") };
+        assert_eq!(
+            curl,
+            &format!(
+                "curl -L -H 'User-Agent: {}' 'https://harmony.earthdata.nasa.gov/capabilities?shortname=ATL03'",
+                user_agent()
+            )
+        );
+    }
+
+    #[test]
+    fn statements_that_need_the_network_say_so() {
+        let mut session = Session::default();
+        let reports = run(&mut session, "subset ATL03");
+        assert!(matches!(&reports[0], Report::NotAvailable { statement, .. } if statement == "subset"));
+    }
+
+    #[test]
+    fn a_shape_file_cannot_be_a_url() {
+        let mut session = Session::default();
+        let reports = run(&mut session, "url subset A shape(\"x.geojson\")");
+        let Report::Diagnostics { diagnostics, .. } = &reports[0] else { panic!() };
+        assert!(diagnostics[0].message.contains("shape file"));
+    }
+}
