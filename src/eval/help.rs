@@ -14,13 +14,16 @@ use crate::lang::keyword::{CLAUSES, ClauseName, VERBS, Verb, nearest};
 pub fn render(topic: Option<&str>) -> String {
     let Some(topic) = topic else { return overview() };
     let key = topic.trim().to_ascii_lowercase().replace(' ', "_");
-    if let Some(verb) = Verb::from_keyword(&key) {
-        return verb_help(verb);
-    }
-    if let Some(clause) = ClauseName::from_keyword(&key) {
+    let verb = Verb::from_keyword(&key).map(verb_help);
+    let clause = ClauseName::from_keyword(&key).map(|clause| {
         let info = clause.info();
         let used_by: Vec<&str> = VERBS.iter().filter(|v| v.verb.clauses().contains(&clause)).map(|v| v.name).collect();
-        return format!("{}\n    {}\n    used by: {}\n", info.usage, info.doc, used_by.join(", "));
+        format!("{}\n    {}\n    a clause of: {}\n", info.usage, info.doc, used_by.join(", "))
+    });
+    match (verb, clause) {
+        (Some(verb), Some(clause)) => return format!("{verb}\nas a clause:\n{clause}"),
+        (Some(text), None) | (None, Some(text)) => return text,
+        (None, None) => {}
     }
     let names = VERBS.iter().map(|v| v.name).chain(CLAUSES.iter().map(|c| c.keyword));
     match nearest(&key, names) {
