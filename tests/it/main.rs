@@ -1,0 +1,5 @@
+//! Integration tests, one binary. Each module says in its first line what belongs there.
+
+mod cli;
+mod lang;
+mod tidy;
