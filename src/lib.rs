@@ -8,7 +8,21 @@
 //!             files ──data──▶ summaries ──plot──▶ SVG / PNG ──output──▶ MIME bundles
 //! ```
 //!
-//! The architecture (what each module owns and must not do) is in `ARCHITECTURE.md`.
+//! One line, checked and compiled to the exact request harmony-py 1.8 would send:
+//!
+//! ```
+//! use harmonyql::eval::session::{Config, Mode, Session};
+//! use harmonyql::eval::sink::Report;
+//!
+//! let mut session = Session::new(Config { mode: Mode::ShowUrl, ..Config::default() });
+//! let mut reports = Vec::new();
+//! session.run("env uat\nsubset ATL03 bbox(-105.5, 40, -105, 41)", &mut reports);
+//! let Report::Url(url) = &reports[1] else { panic!("{reports:?}") };
+//! assert!(url.ends_with("/ATL03/ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset?forceAsync=true&subset=lat%2840%3A41%29&subset=lon%28-105.5%3A-105%29&label=harmonyql&variable=all"));
+//! ```
+//!
+//! The architecture (what each module owns and must not do) is in `ARCHITECTURE.md`, included below.
+#![doc = include_str!("../ARCHITECTURE.md")]
 #![warn(missing_docs)]
 
 pub mod api;

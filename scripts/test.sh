@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of HarmonyQL on a fresh Debian machine or a warm one: installs what is missing
+# (Debian packages, the Python venv in .venv, cargo-fuzz), then formatting and lint checks, the Rust
+# tests, a bounded fuzz run of the parser and the Python tests that use real harmony-py as the oracle.
+# Idempotent: a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# ---- system packages ------------------------------------------------------------------------
+packages=(libhdf5-dev hdf5-tools pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# ---- Python venv for the other side of the tests --------------------------------------------
+requirements=tests/python/requirements.txt
+stamp=.venv/.requirements.sha256
+if [ ! -x .venv/bin/python ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+  log "preparing .venv from $requirements"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+  sha256sum "$requirements" > "$stamp"
+fi
+
+# ---- Rust: formatting, lints, tests ---------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+log "cargo test"
+cargo test --locked
+
+# ---- fuzzing the parser for a bounded time --------------------------------------------------
+fuzz_seconds="${HQ_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked --quiet
+  fi
+  log "fuzzing the parser for ${fuzz_seconds}s"
+  mkdir -p fuzz/corpus/parse
+  # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+  RUSTC_BOOTSTRAP=1 cargo fuzz run parse --sanitizer none fuzz/corpus/parse fuzz/seeds \
+    -- -max_total_time="$fuzz_seconds" -max_len=512 -print_final_stats=1 2>&1 | tail -n 12
+fi
+
+# ---- Python: real harmony-py as the oracle --------------------------------------------------
+log "building hq for the Python tests"
+cargo build --locked
+log "pytest"
+HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/python -q -p no:cacheprovider
