@@ -11,7 +11,9 @@
 //! The architecture (what each module owns and must not do) is in `ARCHITECTURE.md`.
 #![warn(missing_docs)]
 
-pub mod lang;
 pub mod api;
-pub mod server;
 pub mod cli;
+pub mod kernel;
+pub mod lang;
+pub mod output;
+pub mod server;
