@@ -336,7 +336,9 @@ async fn stdin_loop(
                         reader.abort();
                         return;
                     };
-                    if reply.parent_header.as_ref().map(|parent| &parent.msg_id) != Some(&request_id) {
+                    // jupyter_client's `input()` sends its reply without a parent header (ipykernel
+                    // takes the next reply as the answer); a reply to some other request is stale.
+                    if reply.parent_header.as_ref().is_some_and(|parent| parent.msg_id != request_id) {
                         continue;
                     }
                     let answer = match reply.content {
