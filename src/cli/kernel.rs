@@ -102,7 +102,8 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
             let executable = std::env::current_exe().map_err(Error::CurrentExe)?;
             let options = InstallOptions { location: location.location(), name, force };
             let dir = install::install(&options, &executable)?;
-            println!("installed kernelspec {} in {}", options.name, dir.display());
+            let name = dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or(options.name);
+            println!("installed kernelspec {name} in {}", dir.display());
             Ok(())
         }
         (Some(KernelAction::Uninstall { location, name }), _) => {

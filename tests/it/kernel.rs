@@ -449,3 +449,53 @@ async fn shutdown_replies_then_stops_the_kernel() {
     let finished = tokio::time::timeout(RECEIVE_TIMEOUT, &mut kernel.task).await.expect("kernel stops in time");
     assert!(matches!(finished, Ok(Ok(()))), "{finished:?}");
 }
+
+/// Runs the built `hq` with `args` and returns (success, stdout, stderr).
+fn hq(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hq")).args(args).output().expect("run hq");
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (output.status.success(), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn hq_kernel_install_writes_a_kernelspec_that_runs_this_hq_and_uninstall_removes_it() {
+    let prefix = tempfile::tempdir().expect("temp dir");
+    let prefix_arg = prefix.path().to_str().expect("utf-8 temp path");
+    let spec_dir = prefix.path().join("share/jupyter/kernels/harmonyql");
+
+    let (ok, stdout, _) = hq(&["kernel", "install", "--prefix", prefix_arg]);
+    assert!(ok, "{stdout}");
+    assert_eq!(stdout, format!("installed kernelspec harmonyql in {}\n", spec_dir.display()));
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(spec_dir.join("kernel.json")).expect("kernel.json"))
+            .expect("json");
+    assert_eq!(
+        spec["argv"],
+        serde_json::json!([env!("CARGO_BIN_EXE_hq"), "kernel", "--connection-file", "{connection_file}"])
+    );
+    assert_eq!(spec["interrupt_mode"], "message");
+    for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
+        assert!(spec_dir.join(logo).is_file(), "{logo} missing");
+    }
+
+    let (ok, _, stderr) = hq(&["kernel", "install", "--prefix", prefix_arg]);
+    assert!(!ok);
+    assert!(stderr.contains("pass --force"), "{stderr}");
+    assert!(hq(&["kernel", "install", "--prefix", prefix_arg, "--force"]).0);
+
+    let (ok, stdout, _) = hq(&["kernel", "uninstall", "--prefix", prefix_arg]);
+    assert!(ok);
+    assert_eq!(stdout, format!("removed kernelspec harmonyql from {}\n", spec_dir.display()));
+    assert!(!spec_dir.exists());
+}
+
+#[test]
+fn hq_kernel_refuses_clearly_without_an_interpreter_or_arguments() {
+    // FIXME(lead): once HqInterpreter is wired in, `hq kernel -f FILE` serves; test it like the mock.
+    let (ok, _, stderr) = hq(&["kernel", "-f", "/nonexistent/kernel-1.json"]);
+    assert!(!ok);
+    assert!(stderr.contains("no HarmonyQL interpreter"), "{stderr}");
+    let (ok, _, stderr) = hq(&["kernel"]);
+    assert!(!ok);
+    assert!(stderr.contains("--connection-file"), "{stderr}");
+}

@@ -5,6 +5,7 @@ password input over stdin, stop_on_error, restart and shutdown.
 Uses the same kernelspec as test_conformance.py (see conftest.py).
 """
 
+import signal
 import time
 import uuid
 from queue import Empty
@@ -189,3 +190,18 @@ def test_shutdown_request_ends_the_process():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_sigint_interrupts_the_running_cell_instead_of_killing_the_kernel(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("wait 30000")
+    time.sleep(0.5)
+    started = time.monotonic()
+    km.signal_kernel(signal.SIGINT)
+    reply = reply_to(kc, msg_id, timeout=5)
+    assert time.monotonic() - started < 1.0
+    assert reply["content"]["ename"] == "Interrupted"
+    outputs_until_idle(kc, msg_id)
+    assert km.is_alive()
+    reply, _ = run(kc, 'print "still here"')
+    assert reply["content"]["status"] == "ok"
