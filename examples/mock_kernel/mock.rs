@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use harmonyql::kernel::{
     Completeness, Completion, Completions, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter, KernelInfo,
-    LanguageInfo, Output,
+    Output,
 };
 use harmonyql::output::{MimeBundle, escape_html};
 use tokio_util::sync::CancellationToken;
@@ -46,19 +46,11 @@ pub struct MockInterpreter {
 
 impl Interpreter for MockInterpreter {
     fn kernel_info(&self) -> KernelInfo {
+        // The product's identity, so conformance checks what `hq kernel` will announce.
         KernelInfo {
             implementation: "harmonyql-mock".to_owned(),
-            implementation_version: env!("CARGO_PKG_VERSION").to_owned(),
-            language: LanguageInfo {
-                name: "harmonyql".to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                mimetype: "text/x-harmonyql".to_owned(),
-                file_extension: ".hq".to_owned(),
-                pygments_lexer: None,
-                codemirror_mode: Some("sql".to_owned()),
-            },
             banner: "HarmonyQL (mock interpreter for kernel tests)".to_owned(),
-            help_links: vec![("Harmony".to_owned(), "https://harmony.earthdata.nasa.gov/docs".to_owned())],
+            ..KernelInfo::harmonyql()
         }
     }
 

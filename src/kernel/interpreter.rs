@@ -122,6 +122,32 @@ pub struct KernelInfo {
     pub help_links: Vec<(String, String)>,
 }
 
+impl KernelInfo {
+    /// HarmonyQL's identity: language `harmonyql`, files `.hq`, highlighted with the SQL modes
+    /// that JupyterLab (CodeMirror) and nbconvert (Pygments) already ship, which colour keywords,
+    /// numbers, strings and comments close enough without an extension.
+    pub fn harmonyql() -> Self {
+        let version = env!("CARGO_PKG_VERSION").to_owned();
+        Self {
+            implementation: "harmonyql".to_owned(),
+            implementation_version: version.clone(),
+            language: LanguageInfo {
+                name: "harmonyql".to_owned(),
+                version,
+                mimetype: "text/x-harmonyql".to_owned(),
+                file_extension: ".hq".to_owned(),
+                pygments_lexer: Some("sql".to_owned()),
+                codemirror_mode: Some("sql".to_owned()),
+            },
+            banner: "HarmonyQL: subset and fetch NASA Earthdata through Harmony with one line. Type `help`.".to_owned(),
+            help_links: vec![
+                ("Harmony".to_owned(), "https://harmony.earthdata.nasa.gov/docs".to_owned()),
+                ("Earthdata Login".to_owned(), "https://urs.earthdata.nasa.gov".to_owned()),
+            ],
+        }
+    }
+}
+
 /// The `language_info` of `kernel_info_reply`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LanguageInfo {

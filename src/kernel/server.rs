@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,7 +30,6 @@ use crate::kernel::interpreter::{
     DisplayId, ExecuteContext, ExecuteError, ExecuteOutcome, InputError, Interpreter, KernelInfo, Output, OutputEvent,
 };
 use crate::kernel::wire::{self, HistoryItem, HistoryQuery};
-use crate::kernel::{Error, Result};
 use crate::output::MimeBundle;
 
 /// How long an interrupted cell may take to wind down by itself before the core drops it.
@@ -44,6 +44,61 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 /// The history session number of this kernel process. History lives in memory, so there is
 /// only ever the current session.
 const HISTORY_SESSION: usize = 1;
+
+/// Why the kernel could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connection file Jupyter passed could not be read.
+    #[error("cannot read the connection file {path}: {source}")]
+    ReadConnectionFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection file is not a Jupyter connection file.
+    #[error("{path} is not a Jupyter connection file: {source}")]
+    ParseConnectionFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The connection file asks for a signature scheme other than HMAC-SHA256.
+    #[error("unsupported signature scheme {scheme:?} in {path}; only hmac-sha256 is supported")]
+    SignatureScheme {
+        /// The file.
+        path: PathBuf,
+        /// The scheme it names.
+        scheme: String,
+    },
+    /// A channel's socket could not be bound (port taken, bad address).
+    #[error("cannot bind the {channel} channel: {source}")]
+    Bind {
+        /// shell, control, stdin, iopub or heartbeat.
+        channel: &'static str,
+        /// Why.
+        #[source]
+        source: jupyter_zmq_client::RuntimeError,
+    },
+}
+
+/// `Result` with the kernel's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Reads and checks a connection file.
+pub fn read_connection_file(path: &Path) -> Result<ConnectionInfo> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| Error::ReadConnectionFile { path: path.to_owned(), source })?;
+    let connection: ConnectionInfo =
+        serde_json::from_str(&text).map_err(|source| Error::ParseConnectionFile { path: path.to_owned(), source })?;
+    if !connection.key.is_empty() && connection.signature_scheme != "hmac-sha256" {
+        return Err(Error::SignatureScheme { path: path.to_owned(), scheme: connection.signature_scheme });
+    }
+    Ok(connection)
+}
 
 /// Options for [`serve`].
 #[derive(Debug, Clone, Default)]
@@ -461,10 +516,7 @@ impl<I: Interpreter> ShellWorker<I> {
 
     async fn dispatch(&mut self, request: &JupyterMessage, abort: bool) {
         let reply = match &request.content {
-            JupyterMessageContent::ExecuteRequest(execute) if abort => {
-                let _ = execute;
-                wire::execute_reply_aborted(request, self.count)
-            }
+            JupyterMessageContent::ExecuteRequest(_) if abort => wire::execute_reply_aborted(request, self.count),
             JupyterMessageContent::ExecuteRequest(execute) => self.execute(request, execute).await,
             JupyterMessageContent::KernelInfoRequest(_) => wire::kernel_info_reply(request, &self.info),
             JupyterMessageContent::CompleteRequest(complete) => self.complete(request, complete),
@@ -727,5 +779,36 @@ mod tests {
         assert!(error.evalue.contains("index out of bounds"), "{}", error.evalue);
         let owned: Box<dyn std::any::Any + Send> = Box::new(String::from("boom"));
         assert!(bug("inspect", &*owned).evalue.contains("boom"));
+    }
+
+    fn check_connection_file(text: &str, expected: std::result::Result<u16, &str>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kernel.json");
+        std::fs::write(&path, text).expect("write");
+        match (read_connection_file(&path), expected) {
+            (Ok(info), Ok(port)) => assert_eq!(info.shell_port, port),
+            (Err(error), Err(needle)) => assert!(error.to_string().contains(needle), "{error}"),
+            (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn connection_files_are_read_and_checked() {
+        let base = r#""transport":"tcp","ip":"127.0.0.1","shell_port":5001,"iopub_port":5002,"stdin_port":5003,"control_port":5004,"hb_port":5005,"key":"k""#;
+        check_connection_file(
+            &format!(r#"{{{base},"signature_scheme":"hmac-sha256","kernel_name":"hq","extra":1}}"#),
+            Ok(5001),
+        );
+        check_connection_file(
+            &format!(r#"{{{base},"signature_scheme":"hmac-md5"}}"#),
+            Err("unsupported signature scheme"),
+        );
+        check_connection_file("{", Err("is not a Jupyter connection file"));
+    }
+
+    #[test]
+    fn a_missing_connection_file_names_the_path() {
+        let error = read_connection_file(Path::new("/nonexistent/kernel-1.json")).expect_err("missing");
+        assert!(error.to_string().contains("/nonexistent/kernel-1.json"), "{error}");
     }
 }
