@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use harmonyql::kernel::{
-    Completeness, Completion, Completions, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter, KernelInfo,
-    Output,
+    Completeness, Completion, Completions, ExecuteContext, ExecuteError, ExecuteOutcome, InputError, Interpreter,
+    KernelInfo, Output,
 };
 use harmonyql::output::{MimeBundle, escape_html};
 use tokio_util::sync::CancellationToken;
@@ -104,6 +104,7 @@ impl Interpreter for MockInterpreter {
                         self.logged_in = Some(password.clone());
                         output.print(format!("logged in (password of {} characters)\n", password.chars().count()));
                     }
+                    Err(InputError::Interrupted) => return ExecuteOutcome::Interrupted,
                     Err(error) => {
                         return ExecuteOutcome::Error(ExecuteError {
                             ename: "InputError".to_owned(),

@@ -10,10 +10,10 @@ use std::collections::HashMap;
 
 use jupyter_protocol::{
     CommClose, CommId, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply,
-    ExecuteResult, ExecutionCount, HelpLink, HistoryEntry, HistoryReply, InputRequest, InspectReply, InterruptReply,
-    IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply, Media, MediaType,
-    Payload, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient, UnknownMessage,
-    UpdateDisplayData,
+    ExecuteResult, ExecutionCount, ExpressionResult, HelpLink, HistoryEntry, HistoryReply, InputRequest, InspectReply,
+    InterruptReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, KernelInfoReply,
+    Media, MediaType, Payload, ReplyError, ReplyStatus, ShutdownReply, Status, StreamContent, Transient,
+    UnknownMessage, UpdateDisplayData,
     messaging::{ClearOutput, CodeMirrorMode, Header, LanguageInfo as WireLanguageInfo},
 };
 use jupyter_zmq_client::RawMessage;
@@ -157,11 +157,28 @@ pub fn execute_reply_ok(parent: &JupyterMessage, count: u32, page: Option<&MimeB
             status: ReplyStatus::Ok,
             execution_count: execution_count(count),
             payload,
-            user_expressions: Some(HashMap::new()),
+            user_expressions: Some(unevaluated_expressions(parent)),
             error: None,
         },
         parent,
     )
+}
+
+/// One error entry per requested user expression: HarmonyQL has no expression evaluator for
+/// them, and the protocol wants an answer per name rather than silence.
+fn unevaluated_expressions(parent: &JupyterMessage) -> HashMap<String, ExpressionResult> {
+    let JupyterMessageContent::ExecuteRequest(request) = &parent.content else {
+        return HashMap::new();
+    };
+    request
+        .user_expressions
+        .iter()
+        .flatten()
+        .map(|(name, _)| {
+            let evalue = "HarmonyQL does not evaluate user_expressions".to_owned();
+            (name.clone(), ExpressionResult::Error { ename: "NotSupported".to_owned(), evalue, traceback: Vec::new() })
+        })
+        .collect()
 }
 
 /// `execute_reply` for a failed cell, carrying `ename`, `evalue` and `traceback`.
@@ -511,6 +528,15 @@ mod tests {
         let aborted = content(&execute_reply_aborted(&parent(), 1));
         assert_eq!(aborted["status"], "aborted");
         assert_eq!(aborted["user_expressions"], json!({}));
+    }
+
+    #[test]
+    fn requested_user_expressions_each_get_an_answer() {
+        let mut request = ExecuteRequest::new("x".into());
+        request.user_expressions = Some(HashMap::from([("a".to_owned(), "1 + 1".to_owned())]));
+        let reply = content(&execute_reply_ok(&request.into(), 1, None));
+        assert_eq!(reply["user_expressions"]["a"]["status"], "error");
+        assert_eq!(reply["user_expressions"]["a"]["ename"], "NotSupported");
     }
 
     #[test]

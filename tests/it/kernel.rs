@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use harmonyql::kernel::{ServeOptions, serve};
 use jupyter_protocol::{
-    CompleteRequest, ConnectionInfo, ExecuteRequest, HistoryEntry, HistoryRequest, InputReply, InspectRequest,
-    InterruptRequest, IsCompleteReplyStatus, IsCompleteRequest, JupyterMessage, JupyterMessageContent,
-    KernelInfoRequest, ReplyStatus, ShutdownRequest, Transport,
+    CommId, CommInfoRequest, CommOpen, CompleteRequest, ConnectionInfo, ExecuteRequest, HistoryEntry, HistoryRequest,
+    InputReply, InspectRequest, InterruptRequest, IsCompleteReplyStatus, IsCompleteRequest, JupyterMessage,
+    JupyterMessageContent, KernelInfoRequest, ReplyStatus, ShutdownRequest, Transport, UnknownMessage,
 };
 use jupyter_zmq_client::{
     ClientControlConnection, ClientHeartbeatConnection, ClientIoPubConnection, ClientShellConnection,
@@ -498,4 +498,53 @@ fn hq_kernel_refuses_clearly_without_an_interpreter_or_arguments() {
     let (ok, _, stderr) = hq(&["kernel"]);
     assert!(!ok);
     assert!(stderr.contains("--connection-file"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupt_while_waiting_for_a_password_stops_the_cell() {
+    let mut kernel = TestKernel::start().await;
+    let login = kernel.send_shell(ExecuteRequest { allow_stdin: true, ..execute("login") }).await;
+    recv(&mut kernel.stdin, "input_request").await;
+    let started = Instant::now();
+    kernel.control(InterruptRequest {}).await;
+    let stopped = kernel.exchange(&login).await;
+    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert_eq!(content(&stopped.reply)["ename"], "Interrupted");
+    assert_eq!(kernel.request(execute("42")).await.results(), ["42"], "usable after the abandoned prompt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comms_are_declined_and_unknown_requests_get_an_error_reply() {
+    let mut kernel = TestKernel::start().await;
+    let info = kernel.request(CommInfoRequest { target_name: None }).await;
+    assert_eq!(content(&info.reply), serde_json::json!({ "status": "ok", "comms": {} }));
+
+    let open = CommOpen {
+        comm_id: CommId("c-1".to_owned()),
+        target_name: "jupyter.widget".to_owned(),
+        data: serde_json::Map::new(),
+        target_module: None,
+    };
+    let open: JupyterMessage = open.into();
+    kernel.shell.send(open.clone()).await.expect("send comm_open");
+    let published = kernel.iopub_of(&open).await;
+    let types: Vec<&str> = published.iter().map(|message| message.header.msg_type.as_str()).collect();
+    assert_eq!(types, ["status", "comm_close", "status"]);
+    assert_eq!(content(&published[1])["comm_id"], "c-1");
+
+    let odd = UnknownMessage { msg_type: "frobnicate_request".to_owned(), content: serde_json::json!({}) };
+    let exchange = kernel.request(odd).await;
+    assert_eq!(exchange.reply.header.msg_type, "frobnicate_reply");
+    assert_eq!(content(&exchange.reply)["status"], "error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requested_user_expressions_are_answered_not_ignored() {
+    let mut kernel = TestKernel::start().await;
+    let request = ExecuteRequest {
+        user_expressions: Some([("n".to_owned(), "1".to_owned())].into_iter().collect()),
+        ..execute("42")
+    };
+    let exchange = kernel.request(request).await;
+    assert_eq!(content(&exchange.reply)["user_expressions"]["n"]["status"], "error");
 }
