@@ -51,8 +51,10 @@ pub fn decode(raw: RawMessage) -> Result<JupyterMessage, DecodeError> {
     let content = if header.msg_type == "history_request" {
         unknown(&header.msg_type, content_json)
     } else {
-        JupyterMessageContent::from_type_and_content(&header.msg_type, content_json.clone())
-            .unwrap_or_else(|_| unknown(&header.msg_type, content_json))
+        JupyterMessageContent::from_type_and_content(&header.msg_type, content_json.clone()).unwrap_or_else(|error| {
+            tracing::warn!("malformed {} content: {error}", header.msg_type);
+            unknown(&header.msg_type, content_json)
+        })
     };
     Ok(JupyterMessage {
         zmq_identities: raw.zmq_identities,
@@ -430,18 +432,32 @@ pub fn shutdown_reply(parent: &JupyterMessage, restart: bool) -> JupyterMessage 
     reply(ShutdownReply { restart, status: ReplyStatus::Ok, error: None }, parent)
 }
 
-/// An error reply for a request type we do not handle, so the client does not wait forever.
+/// Requests this kernel answers when their content is well formed.
+const HANDLED_REQUESTS: &[&str] = &[
+    "execute_request",
+    "kernel_info_request",
+    "complete_request",
+    "inspect_request",
+    "is_complete_request",
+    "history_request",
+    "comm_info_request",
+    "interrupt_request",
+    "shutdown_request",
+];
+
+/// An error reply for a request we cannot answer (an unknown type, or a known type whose content
+/// does not follow the protocol), so the client does not wait forever.
 pub fn unsupported_reply(parent: &JupyterMessage, msg_type: &str) -> JupyterMessage {
     let reply_type = msg_type.strip_suffix("_request").unwrap_or(msg_type).to_owned() + "_reply";
+    let (ename, evalue) = if HANDLED_REQUESTS.contains(&msg_type) {
+        ("MalformedRequest", format!("the content of this {msg_type} does not follow the Jupyter protocol"))
+    } else {
+        ("UnsupportedRequest", format!("this kernel does not handle {msg_type}"))
+    };
     reply(
         UnknownMessage {
             msg_type: reply_type,
-            content: json!({
-                "status": "error",
-                "ename": "UnsupportedRequest",
-                "evalue": format!("this kernel does not handle {msg_type}"),
-                "traceback": [],
-            }),
+            content: json!({ "status": "error", "ename": ename, "evalue": evalue, "traceback": [] }),
         },
         parent,
     )
@@ -663,5 +679,9 @@ mod tests {
         let reply = unsupported_reply(&parent(), "debug_request");
         assert_eq!(reply.header.msg_type, "debug_reply");
         assert_eq!(content(&reply)["status"], "error");
+        assert_eq!(content(&reply)["ename"], "UnsupportedRequest");
+        let malformed = unsupported_reply(&parent(), "execute_request");
+        assert_eq!(malformed.header.msg_type, "execute_reply");
+        assert_eq!(content(&malformed)["ename"], "MalformedRequest");
     }
 }

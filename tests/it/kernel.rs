@@ -535,7 +535,16 @@ async fn comms_are_declined_and_unknown_requests_get_an_error_reply() {
     let odd = UnknownMessage { msg_type: "frobnicate_request".to_owned(), content: serde_json::json!({}) };
     let exchange = kernel.request(odd).await;
     assert_eq!(exchange.reply.header.msg_type, "frobnicate_reply");
-    assert_eq!(content(&exchange.reply)["status"], "error");
+    assert_eq!(content(&exchange.reply)["ename"], "UnsupportedRequest");
+
+    // Correctly signed, but `code` is not a string and `silent` is missing.
+    let malformed =
+        UnknownMessage { msg_type: "execute_request".to_owned(), content: serde_json::json!({ "code": 5 }) };
+    let exchange = kernel.request(malformed).await;
+    assert_eq!(exchange.reply.header.msg_type, "execute_reply");
+    assert_eq!(content(&exchange.reply)["ename"], "MalformedRequest");
+    assert_eq!(exchange.types(), ["status", "status"]);
+    assert_eq!(kernel.request(execute("42")).await.results(), ["42"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
