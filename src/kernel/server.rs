@@ -772,6 +772,73 @@ mod tests {
         check(HistoryQuery::Search { pattern: "*".into(), unique: false, n: Some(3), output: false }, &[3, 4, 5]);
     }
 
+    fn link(silent: bool) -> (CellLink, mpsc::UnboundedReceiver<IopubItem>) {
+        let (iopub, published) = mpsc::unbounded_channel();
+        let (asks, _) = mpsc::unbounded_channel();
+        let parent: JupyterMessage = ExecuteRequest::new("subset ATL03".into()).into();
+        let link = CellLink {
+            parent: Arc::new(parent),
+            iopub: IopubSender(iopub),
+            asks,
+            silent,
+            allow_stdin: false,
+            cancel: CancellationToken::new(),
+            updates: HashMap::new(),
+        };
+        (link, published)
+    }
+
+    /// (msg_type, text/plain) of everything queued for iopub so far.
+    fn drain(published: &mut mpsc::UnboundedReceiver<IopubItem>) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        while let Ok(IopubItem::Message(message)) = published.try_recv() {
+            let content = serde_json::to_value(&message.content).expect("serialises");
+            let text = content["data"]["text/plain"].as_str().unwrap_or_default().to_owned();
+            seen.push((message.header.msg_type.clone(), text));
+        }
+        seen
+    }
+
+    fn pair(msg_type: &str, text: &str) -> (String, String) {
+        (msg_type.to_owned(), text.to_owned())
+    }
+
+    #[test]
+    fn display_updates_are_coalesced_to_ten_a_second_and_the_last_one_is_kept() {
+        let (mut link, mut published) = link(false);
+        let id = DisplayId::new_unique();
+        link.publish(OutputEvent::Display { bundle: MimeBundle::text("0%"), display_id: Some(id.clone()) });
+        for percent in [20, 40, 60, 80] {
+            link.publish(OutputEvent::UpdateDisplay {
+                display_id: id.clone(),
+                bundle: MimeBundle::text(format!("{percent}%")),
+            });
+        }
+        assert_eq!(drain(&mut published), [pair("display_data", "0%"), pair("update_display_data", "20%")]);
+
+        std::thread::sleep(UPDATE_INTERVAL + Duration::from_millis(10));
+        link.publish(OutputEvent::UpdateDisplay { display_id: id.clone(), bundle: MimeBundle::text("90%") });
+        link.publish(OutputEvent::UpdateDisplay { display_id: id.clone(), bundle: MimeBundle::text("100%") });
+        assert_eq!(drain(&mut published), [pair("update_display_data", "90%")]);
+        link.finish();
+        assert_eq!(drain(&mut published), [pair("update_display_data", "100%")], "the final state is sent at the end");
+    }
+
+    #[test]
+    fn silent_cells_publish_nothing() {
+        let (mut link, mut published) = link(true);
+        link.publish(OutputEvent::Stream { stream: crate::kernel::interpreter::Stream::Stdout, text: "x".into() });
+        link.publish(OutputEvent::Display { bundle: MimeBundle::text("d"), display_id: None });
+        link.finish();
+        assert_eq!(drain(&mut published), []);
+    }
+
+    #[tokio::test]
+    async fn input_is_refused_when_the_client_cannot_answer() {
+        let (mut link, _published) = link(false);
+        assert_eq!(link.input("Password: ", true).await, Err(InputError::NotAllowed));
+    }
+
     #[test]
     fn panics_become_internal_errors_naming_the_message() {
         let error = bug("execute", &"index out of bounds");
