@@ -16,6 +16,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 KERNEL_NAME = "harmonyql-test"
 
+# Statements only the mock understands (`panic`) are tested only against the mock.
+USING_MOCK = not os.environ.get("HQ_KERNEL_ARGV")
+
 
 def _kernel_argv() -> list[str]:
     configured = os.environ.get("HQ_KERNEL_ARGV")

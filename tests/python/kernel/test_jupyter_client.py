@@ -2,7 +2,9 @@
 interrupt, a message with a bad signature, the syntax-error traceback, update_display_data,
 password input over stdin, stop_on_error, restart and shutdown.
 
-Uses the same kernelspec as test_conformance.py (see conftest.py).
+Uses the same kernelspec as test_conformance.py (see conftest.py). Besides the conformance samples,
+these tests use `wait MS` (an interruptible wait), `login` (password over stdin) and `set NAME VALUE` /
+`get NAME` (state across cells); a real HarmonyQL kernel needs equivalents of those.
 """
 
 import signal
@@ -14,7 +16,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from jupyter_client.session import Session
 
-from conftest import KERNEL_NAME
+from conftest import KERNEL_NAME, USING_MOCK
 
 TIMEOUT = 15
 
@@ -156,6 +158,7 @@ def test_stop_on_error_aborts_cells_queued_behind_a_failure(kernel):
     assert [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"] == ["runs again\n"]
 
 
+@pytest.mark.skipif(not USING_MOCK, reason="only the mock interpreter can be asked to panic")
 def test_a_panic_becomes_an_error_reply_and_state_survives(kernel):
     _, kc = kernel
     run(kc, "set collection ATL03")
