@@ -28,5 +28,7 @@
 pub mod api;
 pub mod cli;
 pub mod eval;
+pub mod kernel;
 pub mod lang;
+pub mod output;
 pub mod server;

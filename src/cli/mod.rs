@@ -1,6 +1,7 @@
 //! The `hq` command line: clap front end; one file per subcommand, each a thin caller of the library.
 
 mod check;
+pub mod kernel;
 mod render;
 mod terminal;
 
@@ -21,6 +22,7 @@ Exit codes:
   1  the HarmonyQL text has errors (shown with the line and a caret)
   2  the command line is wrong
   3  a file could not be read
+  4  an operation failed (the kernel, a request)
 
 Environment:
   HARMONY_ROOT_URL  the Harmony to use when --env is not given (any root URL)";
@@ -42,6 +44,8 @@ enum Command {
     Curl(render::RenderArgs),
     /// Parse and check a HarmonyQL script; errors are shown as FILE:LINE:COL with a caret.
     Check(check::CheckArgs),
+    /// Run the Jupyter kernel (Jupyter starts it), or install/uninstall its kernelspec.
+    Kernel(kernel::KernelArgs),
 }
 
 /// Options every subcommand that talks about Harmony shares.
@@ -85,6 +89,8 @@ enum Failure {
     Usage(String),
     /// A file could not be read.
     Io(String),
+    /// An operation failed (the kernel, a request).
+    Operation(String),
 }
 
 /// Runs `hq` with the process's arguments and returns its exit code.
@@ -94,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Url(args) => render::run(args, crate::eval::session::Mode::ShowUrl),
         Command::Curl(args) => render::run(args, crate::eval::session::Mode::ShowCurl),
         Command::Check(args) => check::run(args),
+        Command::Kernel(args) => kernel::run(args).map_err(|error| Failure::Operation(error.to_string())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +112,10 @@ pub fn main() -> ExitCode {
         Err(Failure::Io(message)) => {
             eprintln!("hq: {message}");
             ExitCode::from(3)
+        }
+        Err(Failure::Operation(message)) => {
+            eprintln!("hq: {message}");
+            ExitCode::from(4)
         }
     }
 }

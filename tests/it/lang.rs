@@ -46,14 +46,14 @@ fn fixture_scripts() {
 }
 
 fn word() -> impl Strategy<Value = String> {
-    "[A-Za-z][A-Za-z0-9_]{0,6}(/[a-z_]{1,5})?".prop_filter("not a keyword", not_a_keyword)
+    "[A-Za-z][A-Za-z0-9_]{0,6}(/[a-z_]{1,5})?".prop_filter("not a keyword", |w: &String| not_a_keyword(w))
 }
 
 fn ident() -> impl Strategy<Value = String> {
-    "[A-Za-z][A-Za-z0-9_]{0,6}".prop_filter("not a keyword", not_a_keyword)
+    "[A-Za-z][A-Za-z0-9_]{0,6}".prop_filter("not a keyword", |w: &String| not_a_keyword(w))
 }
 
-fn not_a_keyword(w: &String) -> bool {
+fn not_a_keyword(w: &str) -> bool {
     {
         let lower = w.to_ascii_lowercase();
         Verb::from_keyword(&lower).is_none()

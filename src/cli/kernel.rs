@@ -1,0 +1,141 @@
+//! `hq kernel`: run the Jupyter kernel on a connection file, or install, remove and locate its
+//! kernelspec. A thin caller of `crate::kernel`; must not contain protocol or language logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::kernel::install::{self, InstallOptions, Location};
+use crate::kernel::{self, Interpreter};
+
+/// `hq kernel`: Jupyter starts it as `hq kernel --connection-file FILE`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct KernelArgs {
+    /// The connection file Jupyter writes for the kernel (`{connection_file}` in kernel.json).
+    #[arg(short = 'f', long = "connection-file", value_name = "FILE")]
+    connection_file: Option<PathBuf>,
+    #[command(subcommand)]
+    action: Option<KernelAction>,
+}
+
+#[derive(Debug, Subcommand)]
+enum KernelAction {
+    /// Install the kernelspec so Jupyter offers HarmonyQL (default: for this user).
+    Install {
+        #[command(flatten)]
+        location: LocationArgs,
+        /// Kernelspec name.
+        #[arg(long, default_value = install::DEFAULT_NAME)]
+        name: String,
+        /// Replace an existing kernelspec of that name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the kernelspec.
+    Uninstall {
+        #[command(flatten)]
+        location: LocationArgs,
+        /// Kernelspec name.
+        #[arg(long, default_value = install::DEFAULT_NAME)]
+        name: String,
+    },
+    /// Show where the kernelspec is installed and whether the program it runs exists.
+    Status {
+        /// Kernelspec name.
+        #[arg(long, default_value = install::DEFAULT_NAME)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+struct LocationArgs {
+    /// The user's Jupyter data directory (the default).
+    #[arg(long)]
+    user: bool,
+    /// The active Python environment (VIRTUAL_ENV or CONDA_PREFIX).
+    #[arg(long)]
+    sys_prefix: bool,
+    /// PREFIX/share/jupyter/kernels.
+    #[arg(long, value_name = "PREFIX")]
+    prefix: Option<PathBuf>,
+}
+
+impl LocationArgs {
+    fn location(&self) -> Location {
+        match (&self.prefix, self.sys_prefix) {
+            (Some(prefix), _) => Location::Prefix(prefix.clone()),
+            (None, true) => Location::SysPrefix,
+            (None, false) => Location::User,
+        }
+    }
+}
+
+/// Why `hq kernel` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Installing or removing the kernelspec failed.
+    #[error(transparent)]
+    Install(#[from] install::Error),
+    /// The kernel could not start.
+    #[error(transparent)]
+    Kernel(#[from] kernel::Error),
+    /// The path of the running `hq` is unknown, so kernel.json cannot point at it.
+    #[error("cannot find the path of this hq executable: {0}")]
+    CurrentExe(#[source] std::io::Error),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// `hq kernel` without a connection file or subcommand.
+    #[error("hq kernel needs --connection-file FILE (Jupyter passes it) or a subcommand: install, uninstall, status")]
+    NothingToDo,
+    /// The HarmonyQL evaluator is not connected to the kernel core in this build.
+    #[error("this build of hq has no HarmonyQL interpreter wired into the kernel yet; the kernel cannot run cells")]
+    NoInterpreter,
+}
+
+/// Runs `hq kernel …`, printing what it did on stdout.
+pub fn run(args: KernelArgs) -> Result<(), Error> {
+    match (args.action, args.connection_file) {
+        (Some(KernelAction::Install { location, name, force }), _) => {
+            let executable = std::env::current_exe().map_err(Error::CurrentExe)?;
+            let options = InstallOptions { location: location.location(), name, force };
+            let dir = install::install(&options, &executable)?;
+            let name = dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or(options.name);
+            println!("installed kernelspec {name} in {}", dir.display());
+            Ok(())
+        }
+        (Some(KernelAction::Uninstall { location, name }), _) => {
+            let dir = install::uninstall(&location.location(), &name)?;
+            println!("removed kernelspec {name} from {}", dir.display());
+            Ok(())
+        }
+        (Some(KernelAction::Status { name }), _) => {
+            let found = install::status(&name)?;
+            if found.is_empty() {
+                println!("kernelspec {name} is not installed; run `hq kernel install`");
+            }
+            for spec in found {
+                let program = spec.program.map(|p| p.display().to_string()).unwrap_or_else(|| "?".to_owned());
+                let state = if spec.program_exists { "ok" } else { "program missing; reinstall" };
+                println!("{}\t{program}\t{state}", spec.dir.display());
+            }
+            Ok(())
+        }
+        // FIXME(lead): serve `HqInterpreter` here with `serve_connection_file` once eval exists.
+        (None, Some(_connection_file)) => Err(Error::NoInterpreter),
+        (None, None) => Err(Error::NothingToDo),
+    }
+}
+
+/// Serves `interpreter` on a Jupyter connection file until shutdown, on a fresh tokio runtime,
+/// logging to stderr (Jupyter shows a kernel's stderr in the server log). Filter with `HQ_LOG`.
+pub fn serve_connection_file<I: Interpreter>(connection_file: &std::path::Path, interpreter: I) -> Result<(), Error> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HQ_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)?;
+    runtime.block_on(kernel::run(connection_file, interpreter))?;
+    Ok(())
+}

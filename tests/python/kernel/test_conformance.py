@@ -1,0 +1,50 @@
+"""jupyter_kernel_test 0.7 conformance for the HarmonyQL kernel, every sample attribute filled in.
+
+The samples use HarmonyQL's syntax: `print "…"` for stdout, `warn "…"` for stderr, `help` for the
+pager, a `subset …` line for a rich display, an unclosed `bbox(` for a syntax error.
+Run: .venv/bin/python -m pytest tests/python/kernel
+"""
+
+import unittest
+
+import jupyter_kernel_test
+
+from conftest import KERNEL_NAME
+
+
+class HarmonyQLKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = KERNEL_NAME
+    language_name = "harmonyql"
+    file_extension = ".hq"
+
+    code_hello_world = 'print "hello, world"'
+    code_stderr = 'warn "this goes to stderr"'
+
+    completion_samples = [
+        {"text": "sub", "matches": {"subset"}},
+        {"text": "subset ATL0", "matches": {"ATL03", "ATL06"}},
+        {"text": 'print "été"\nwa', "matches": {"wait", "warn"}},
+    ]
+
+    complete_code_samples = ['print "hello, world"', "subset ATL03 bbox(-105.5, 40, -105, 41)", "help"]
+    incomplete_code_samples = ["subset ATL03 bbox(-105.5, 40", 'print "unterminated']
+    invalid_code_samples = ["subset ATL03 bbox(1, 2, 3, 4))", "subset ATL03 )"]
+
+    code_page_something = "help"
+
+    code_generate_error = "subset ATL03 bbox(1,2"
+
+    code_execute_result = [{"code": "42", "result": "42"}, {"code": "2.5", "result": "2.5", "mime": "text/plain"}]
+
+    code_display_data = [{"code": "subset ATL03 bbox(-105.5, 40, -105, 41)", "mime": "text/html"}]
+
+    code_history_pattern = "4*"
+    supported_history_operations = ("tail", "range", "search")
+
+    code_inspect_sample = "subset"
+
+    code_clear_output = "clear"
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,210 @@
+"""What jupyter_kernel_test does not cover, driven through jupyter_client's KernelManager:
+interrupt, a message with a bad signature, the syntax-error traceback, update_display_data,
+password input over stdin, stop_on_error, restart and shutdown.
+
+Uses the same kernelspec as test_conformance.py (see conftest.py). Besides the conformance samples,
+these tests use `wait MS` (an interruptible wait), `login` (password over stdin) and `set NAME VALUE` /
+`get NAME` (state across cells); a real HarmonyQL kernel needs equivalents of those.
+"""
+
+import signal
+import time
+import uuid
+from queue import Empty
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+from conftest import KERNEL_NAME, USING_MOCK
+
+TIMEOUT = 15
+
+
+@pytest.fixture
+def kernel():
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60)
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def outputs_until_idle(kc, msg_id, timeout=TIMEOUT):
+    """The iopub messages caused by msg_id, up to (excluding) its idle status."""
+    deadline = time.monotonic() + timeout
+    outputs = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status":
+            if msg["content"]["execution_state"] == "idle":
+                return outputs
+            continue
+        outputs.append(msg)
+
+
+def reply_to(kc, msg_id, timeout=TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def run(kc, code, **kwargs):
+    msg_id = kc.execute(code, **kwargs)
+    reply = reply_to(kc, msg_id)
+    return reply, outputs_until_idle(kc, msg_id)
+
+
+def test_interrupt_stops_a_wait_within_a_second_and_the_kernel_stays_usable(kernel):
+    km, kc = kernel
+    run(kc, "set region colorado")
+    msg_id = kc.execute("wait 30000")
+    time.sleep(0.5)
+    started = time.monotonic()
+    km.interrupt_kernel()
+    reply = reply_to(kc, msg_id, timeout=5)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"interrupt took {elapsed:.2f} s"
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "Interrupted"
+    outputs_until_idle(kc, msg_id)
+    reply, outputs = run(kc, "get region")
+    assert reply["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"] == [
+        "colorado"
+    ]
+
+
+def test_a_message_with_a_bad_signature_is_ignored(kernel):
+    _, kc = kernel
+    forged = Session(key=b"not-the-kernel-key", username="intruder")
+    bad = forged.msg("execute_request", content={
+        "code": 'print "forged"', "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+    })
+    forged.send(kc.shell_channel.socket, bad)
+    with pytest.raises(Empty):
+        while True:
+            msg = kc.get_shell_msg(timeout=1.0)
+            assert msg["parent_header"].get("msg_id") != bad["header"]["msg_id"], "the kernel answered a forged message"
+    reply, outputs = run(kc, 'print "genuine"')
+    assert reply["content"]["status"] == "ok"
+    assert [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"] == ["genuine\n"]
+    assert reply["content"]["execution_count"] == 1, "the forged cell must not have counted"
+
+
+def test_a_syntax_error_returns_one_error_with_the_caret(kernel):
+    _, kc = kernel
+    reply, outputs = run(kc, "subset ATL03 bbox(1,2")
+    errors = [m for m in outputs if m["msg_type"] == "error"]
+    assert [m["msg_type"] for m in outputs] == ["execute_input", "error"]
+    assert reply["content"]["status"] == "error"
+    traceback = errors[0]["content"]["traceback"]
+    assert reply["content"]["traceback"] == traceback
+    assert "subset ATL03 bbox(1,2" in traceback
+    assert traceback[traceback.index("subset ATL03 bbox(1,2") + 1] == " " * 21 + "^"
+
+
+def test_progress_is_one_display_updated_in_place_ending_at_100_percent(kernel):
+    _, kc = kernel
+    _, outputs = run(kc, "subset ATL03 bbox(-105.5, 40, -105, 41)")
+    displays = [m for m in outputs if m["msg_type"] == "display_data"]
+    updates = [m for m in outputs if m["msg_type"] == "update_display_data"]
+    assert len(displays) == 1
+    display_id = displays[0]["content"]["transient"]["display_id"]
+    assert updates, "no update_display_data"
+    assert {u["content"]["transient"]["display_id"] for u in updates} == {display_id}
+    assert updates[-1]["content"]["data"]["text/plain"] == "ATL03: 100%"
+    assert "<script" not in updates[-1]["content"]["data"]["text/html"]
+    assert len(updates) <= 2, "five updates within 100 ms must be coalesced"
+
+
+def test_password_input_goes_through_stdin_and_is_never_echoed(kernel):
+    _, kc = kernel
+    msg_id = kc.execute("login", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert request["msg_type"] == "input_request"
+    assert request["content"] == {"prompt": "Earthdata password: ", "password": True}
+    assert request["parent_header"]["msg_id"] == msg_id
+    kc.input("s3cret-pw")
+    reply = reply_to(kc, msg_id)
+    outputs = outputs_until_idle(kc, msg_id)
+    assert reply["content"]["status"] == "ok"
+    texts = [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"]
+    assert texts == ["logged in (password of 9 characters)\n"]
+    assert all("s3cret" not in str(m["content"]) for m in outputs)
+
+
+def test_input_without_allow_stdin_fails_cleanly(kernel):
+    _, kc = kernel
+    reply, _ = run(kc, "login", allow_stdin=False)
+    assert reply["content"]["status"] == "error"
+    assert "allow_stdin" in reply["content"]["evalue"]
+
+
+def test_stop_on_error_aborts_cells_queued_behind_a_failure(kernel):
+    _, kc = kernel
+    failing = kc.execute("wait 300\nget undefined_name")
+    queued = kc.execute('print "should not run"')
+    assert reply_to(kc, failing)["content"]["status"] == "error"
+    assert reply_to(kc, queued)["content"]["status"] == "aborted"
+    later, outputs = run(kc, 'print "runs again"')
+    assert later["content"]["status"] == "ok"
+    assert [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"] == ["runs again\n"]
+
+
+@pytest.mark.skipif(not USING_MOCK, reason="only the mock interpreter can be asked to panic")
+def test_a_panic_becomes_an_error_reply_and_state_survives(kernel):
+    _, kc = kernel
+    run(kc, "set collection ATL03")
+    reply, outputs = run(kc, "panic")
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "InternalError"
+    assert [m["msg_type"] for m in outputs].count("error") == 1
+    reply, outputs = run(kc, "get collection")
+    assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"] == ["ATL03"]
+
+
+def test_restart_gives_a_fresh_kernel_that_counts_from_one(kernel):
+    km, kc = kernel
+    run(kc, "42")
+    km.restart_kernel(now=False)
+    kc.wait_for_ready(timeout=30)
+    reply, _ = run(kc, "42")
+    assert reply["content"]["execution_count"] == 1
+
+
+def test_shutdown_request_ends_the_process():
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=60)
+    try:
+        msg_id = kc.shutdown()
+        reply = kc.get_control_msg(timeout=TIMEOUT)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"] == {"status": "ok", "restart": False}
+        deadline = time.monotonic() + 5
+        while km.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not km.is_alive(), "the kernel process is still running after shutdown_reply"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_sigint_interrupts_the_running_cell_instead_of_killing_the_kernel(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("wait 30000")
+    time.sleep(0.5)
+    started = time.monotonic()
+    km.signal_kernel(signal.SIGINT)
+    reply = reply_to(kc, msg_id, timeout=5)
+    assert time.monotonic() - started < 1.0
+    assert reply["content"]["ename"] == "Interrupted"
+    outputs_until_idle(kc, msg_id)
+    assert km.is_alive()
+    reply, _ = run(kc, 'print "still here"')
+    assert reply["content"]["status"] == "ok"
