@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::kernel::hq::HqInterpreter;
 use crate::kernel::install::{self, InstallOptions, Location};
 use crate::kernel::{self, Interpreter};
 
@@ -90,9 +91,6 @@ pub enum Error {
     /// `hq kernel` without a connection file or subcommand.
     #[error("hq kernel needs --connection-file FILE (Jupyter passes it) or a subcommand: install, uninstall, status")]
     NothingToDo,
-    /// The HarmonyQL evaluator is not connected to the kernel core in this build.
-    #[error("this build of hq has no HarmonyQL interpreter wired into the kernel yet; the kernel cannot run cells")]
-    NoInterpreter,
 }
 
 /// Runs `hq kernel …`, printing what it did on stdout.
@@ -123,8 +121,7 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
             }
             Ok(())
         }
-        // FIXME(lead): serve `HqInterpreter` here with `serve_connection_file` once eval exists.
-        (None, Some(_connection_file)) => Err(Error::NoInterpreter),
+        (None, Some(connection_file)) => serve_connection_file(&connection_file, HqInterpreter::default()),
         (None, None) => Err(Error::NothingToDo),
     }
 }

@@ -16,7 +16,9 @@ impl Sink for Terminal {
         // A closed pipe (`hq url … | head`) is not an error worth reporting.
         let _ = match report {
             Report::Url(text) | Report::Curl(text) => writeln!(out, "{text}"),
-            Report::Text(text) => writeln!(out, "{}", text.trim_end()),
+            Report::Text(text) | Report::Help(text) => writeln!(out, "{}", text.trim_end()),
+            Report::Warning(text) => writeln!(std::io::stderr(), "{}", text.trim_end()),
+            Report::Clear => Ok(()),
             Report::Environment { env, root_url } => writeln!(out, "environment: {env} ({root_url})"),
             Report::Diagnostics { source, diagnostics } => {
                 let colour = std::io::stderr().is_terminal();

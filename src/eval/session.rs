@@ -93,6 +93,15 @@ impl Session {
         &self.scope
     }
 
+    /// What completion may offer beyond keywords: bound names (collections and variables join
+    /// when the session talks to a Harmony).
+    pub fn known(&self) -> crate::lang::assist::Known {
+        crate::lang::assist::Known {
+            bindings: self.scope.bindings.iter().map(|(name, kind)| (name.clone(), *kind)).collect(),
+            ..Default::default()
+        }
+    }
+
     /// Runs a cell, reporting everything to `sink`.
     ///
     /// ```
@@ -152,7 +161,15 @@ impl Session {
                 true
             }
             Query::Help(topic) => {
-                sink.report(Report::Text(help::render(topic.as_deref())));
+                sink.report(Report::Help(help::render(topic.as_deref())));
+                true
+            }
+            Query::Warn(text) => {
+                sink.report(Report::Warning(text.clone()));
+                true
+            }
+            Query::Clear => {
+                sink.report(Report::Clear);
                 true
             }
             Query::Print(text) => {

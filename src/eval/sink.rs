@@ -26,8 +26,14 @@ pub enum Report {
         /// Its root URL.
         root_url: String,
     },
-    /// Plain text: `print`, `help`, confirmations.
+    /// Plain text: `print`, confirmations.
     Text(String),
+    /// Text for standard error: `warn`.
+    Warning(String),
+    /// Help text (`help`), shown in a pager where there is one.
+    Help(String),
+    /// Clear what the cell has shown so far.
+    Clear,
     /// A statement that parsed and checked but whose execution is not available in this build.
     NotAvailable {
         /// The statement's verb.

@@ -6,6 +6,7 @@
 //! conversion), `install` (kernelspecs). Only `server` and `wire` name jupyter-protocol types.
 //! Must not contain language logic: a language arrives as an `Interpreter`.
 
+pub mod hq;
 pub mod install;
 pub mod interpreter;
 pub mod server;

@@ -205,6 +205,11 @@ impl Checker {
             Verb::Plot => self.plot(command),
             Verb::Help => Some(Query::Help(command.args.first().and_then(|t| t.node.text()).map(str::to_owned))),
             Verb::Print => self.print(command),
+            Verb::Warn => self.print(command).map(|query| match query {
+                Query::Print(text) => Query::Warn(text),
+                other => other,
+            }),
+            Verb::Clear => Some(Query::Clear),
             Verb::Show => self.show(command),
             Verb::Url | Verb::Curl => self.render(command),
         }

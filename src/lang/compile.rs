@@ -102,6 +102,8 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
         Query::Plot(_) => return Err(CompileError::NotARequest("plot")),
         Query::Help(_) => return Err(CompileError::NotARequest("help")),
         Query::Print(_) => return Err(CompileError::NotARequest("print")),
+        Query::Warn(_) => return Err(CompileError::NotARequest("warn")),
+        Query::Clear => return Err(CompileError::NotARequest("clear")),
         Query::Show(_) => return Err(CompileError::NotARequest("a name")),
     })
 }

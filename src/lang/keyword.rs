@@ -51,6 +51,10 @@ pub enum Verb {
     Help,
     /// `print "text"`.
     Print,
+    /// `warn "text"`: to standard error.
+    Warn,
+    /// `clear`: clear the cell's output.
+    Clear,
     /// `url STATEMENT`: the request as a GET URL.
     Url,
     /// `curl STATEMENT`: the request as a curl command.
@@ -309,6 +313,20 @@ pub const VERBS: &[VerbInfo] = &[
         usage: "print \"TEXT\"",
         doc: "print text",
         example: "print \"hello, world\"",
+    },
+    VerbInfo {
+        verb: Verb::Warn,
+        name: "warn",
+        usage: "warn \"TEXT\"",
+        doc: "print text to standard error",
+        example: "warn \"this may take a while\"",
+    },
+    VerbInfo {
+        verb: Verb::Clear,
+        name: "clear",
+        usage: "clear",
+        doc: "clear what this cell has shown so far (in notebooks)",
+        example: "clear",
     },
     VerbInfo {
         verb: Verb::Url,
@@ -828,6 +846,16 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_verb_but_show_has_a_table_entry() {
+        // Verb has 27 variants; Show (a bare name) is the one without a keyword.
+        assert_eq!(VERBS.len(), 26);
+        for info in VERBS {
+            assert_eq!(Verb::from_keyword(info.name), Some(info.verb));
+            assert_eq!(info.verb.info().name, info.name);
+        }
+    }
 
     #[test]
     fn every_clause_a_verb_accepts_has_docs() {

@@ -10,6 +10,7 @@
 //! Everything `lang` needs (bindings in scope, the environment, the default label) arrives as an
 //! argument. It imports nothing from the crate but `api`.
 
+pub mod assist;
 pub mod ast;
 pub mod check;
 pub mod compile;

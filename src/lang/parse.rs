@@ -643,7 +643,7 @@ fn unwrap_failure(error: nom::Err<Failure<'_>>) -> Failure<'_> {
 /// How many positional arguments a verb takes before its clauses.
 fn max_positional(verb: Verb) -> usize {
     match verb {
-        Verb::Logout | Verb::Jobs | Verb::Labels => 0,
+        Verb::Logout | Verb::Jobs | Verb::Labels | Verb::Clear => 0,
         Verb::Set | Verb::Login | Verb::Results | Verb::Plot => 2,
         _ => 1,
     }

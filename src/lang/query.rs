@@ -53,6 +53,10 @@ pub enum Query {
     Help(Option<String>),
     /// Print text.
     Print(String),
+    /// Print text to standard error.
+    Warn(String),
+    /// Clear the cell's output.
+    Clear,
     /// Show a bound value.
     Show(String),
     /// Show a request as a URL without sending it.

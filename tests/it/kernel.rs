@@ -490,11 +490,10 @@ fn hq_kernel_install_writes_a_kernelspec_that_runs_this_hq_and_uninstall_removes
 }
 
 #[test]
-fn hq_kernel_refuses_clearly_without_an_interpreter_or_arguments() {
-    // FIXME(lead): once HqInterpreter is wired in, `hq kernel -f FILE` serves; test it like the mock.
+fn hq_kernel_explains_a_missing_connection_file_or_arguments() {
     let (ok, _, stderr) = hq(&["kernel", "-f", "/nonexistent/kernel-1.json"]);
     assert!(!ok);
-    assert!(stderr.contains("no HarmonyQL interpreter"), "{stderr}");
+    assert!(stderr.contains("/nonexistent/kernel-1.json"), "{stderr}");
     let (ok, _, stderr) = hq(&["kernel"]);
     assert!(!ok);
     assert!(stderr.contains("--connection-file"), "{stderr}");

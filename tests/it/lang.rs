@@ -28,6 +28,9 @@ fn run_script(text: &str) -> String {
             Report::Url(url) => out.push_str(&format!("url: {url}\n")),
             Report::Curl(curl) => out.push_str(&format!("curl: {curl}\n")),
             Report::Text(text) => out.push_str(&format!("text: {text}\n")),
+            Report::Help(text) => out.push_str(&format!("help: {text}\n")),
+            Report::Warning(text) => out.push_str(&format!("warning: {text}\n")),
+            Report::Clear => out.push_str("clear\n"),
             Report::Environment { env, root_url } => out.push_str(&format!("env: {env} {root_url}\n")),
             Report::NotAvailable { statement, reason } => {
                 out.push_str(&format!("not available: {statement}: {reason}\n"))

@@ -1,0 +1,235 @@
+//! `HqInterpreter`: HarmonyQL behind the kernel's [`Interpreter`] trait, over one `eval::Session`.
+//!
+//! Turns the evaluator's reports into Jupyter outputs: text on streams, renderings as rich bundles
+//! (every one with `text/plain`), the last value as `Out[n]`, diagnostics as one error with the caret,
+//! help in the pager. Names no jupyter-protocol type.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::environment::Environment;
+use crate::eval::session::{Config, Session};
+use crate::eval::sink::Report;
+use crate::kernel::interpreter::{
+    Completeness, Completion, Completions, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter, KernelInfo,
+    Output,
+};
+use crate::lang::assist;
+use crate::lang::diagnostic::Diagnostic;
+use crate::output::{MimeBundle, escape_html};
+
+/// HarmonyQL in a Jupyter kernel. Cells share one session: environment, settings and names live
+/// across cells.
+pub struct HqInterpreter {
+    session: Session,
+}
+
+impl HqInterpreter {
+    /// A kernel session; notebooks start on the local Harmony (`hq serve`), which needs no account.
+    pub fn new(env: Environment) -> Self {
+        HqInterpreter { session: Session::new(Config { env, ..Config::default() }) }
+    }
+}
+
+impl Default for HqInterpreter {
+    fn default() -> Self {
+        HqInterpreter::new(Environment::Local { port: crate::api::environment::LOCAL_PORT })
+    }
+}
+
+impl Interpreter for HqInterpreter {
+    fn kernel_info(&self) -> KernelInfo {
+        KernelInfo::harmonyql()
+    }
+
+    async fn execute<'a>(
+        &'a mut self,
+        code: &'a str,
+        output: &'a mut Output,
+        cancel: CancellationToken,
+        _context: &'a ExecuteContext,
+    ) -> ExecuteOutcome {
+        if cancel.is_cancelled() {
+            return ExecuteOutcome::Interrupted;
+        }
+        let mut reports = Vec::new();
+        self.session.run(code, &mut reports);
+        show(reports, output)
+    }
+
+    fn complete(&self, code: &str, cursor: usize) -> Completions {
+        let (span, candidates) = assist::complete(code, cursor, &self.session.known());
+        Completions {
+            items: candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect(),
+            start: span.start,
+            end: span.end,
+        }
+    }
+
+    fn inspect(&self, code: &str, cursor: usize, _detail_level: u8) -> Option<MimeBundle> {
+        let (_, markdown) = assist::inspect(code, cursor)?;
+        let plain = markdown.replace("**", "").replace('`', "");
+        Some(MimeBundle::text(plain).with_markdown(markdown))
+    }
+
+    fn is_complete(&self, code: &str) -> Completeness {
+        match assist::is_complete(code) {
+            assist::Completeness::Complete => Completeness::Complete,
+            assist::Completeness::Incomplete => Completeness::Incomplete { indent: "    ".to_owned() },
+            assist::Completeness::Invalid => Completeness::Invalid,
+        }
+    }
+
+    fn shutdown(&mut self, _restart: bool) {}
+}
+
+/// Shows the reports of one cell; the last rendering becomes the cell's value.
+fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
+    let mut value = None;
+    let mut page = None;
+    let count = reports.len();
+    for (index, report) in reports.into_iter().enumerate() {
+        let last = index + 1 == count;
+        match report {
+            Report::Text(text) => output.print(with_newline(text)),
+            Report::Warning(text) => output.eprint(with_newline(text)),
+            Report::Help(text) => page = Some(MimeBundle::text(text)),
+            Report::Clear => output.clear_output(false),
+            Report::Url(text) | Report::Curl(text) => {
+                let bundle = MimeBundle::text(text.clone()).with_html(format!(
+                    "<pre style=\"white-space:pre-wrap;word-break:break-all;user-select:all\">{}</pre>",
+                    escape_html(&text)
+                ));
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
+            Report::Environment { env, root_url } => {
+                let note = if env.is_local() {
+                    "local Harmony: no Earthdata Login account needed"
+                } else {
+                    "needs an Earthdata Login account: `login` before submitting"
+                };
+                output.display(MimeBundle::text(format!("environment: {env} ({root_url})")).with_html(format!(
+                    "<div><b>environment</b> <code>{}</code> &rarr; <a href=\"{url}\">{url}</a><br><small>{}</small></div>",
+                    escape_html(&env.to_string()),
+                    escape_html(note),
+                    url = escape_html(&root_url)
+                )))
+            }
+            Report::Diagnostics { source, diagnostics } => {
+                if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
+                    return ExecuteOutcome::Error(ExecuteError {
+                        ename: if error.code.starts_with("unclosed") || is_syntax(error) {
+                            "SyntaxError"
+                        } else {
+                            "CheckError"
+                        }
+                        .to_owned(),
+                        evalue: error.message.clone(),
+                        traceback: diagnostics.iter().flat_map(|d| traceback_lines(d, &source)).collect(),
+                    });
+                }
+                for warning in diagnostics {
+                    output.eprint(warning.render_ansi(&source, "cell"));
+                }
+            }
+            Report::NotAvailable { statement, reason } => {
+                let evalue = format!("{statement}: {reason}");
+                return ExecuteOutcome::Error(ExecuteError {
+                    ename: "NotAvailable".to_owned(),
+                    evalue: evalue.clone(),
+                    traceback: vec![evalue],
+                });
+            }
+        }
+    }
+    ExecuteOutcome::Ok { value, page }
+}
+
+fn is_syntax(diagnostic: &Diagnostic) -> bool {
+    matches!(
+        diagnostic.code,
+        "syntax"
+            | "unexpected-text"
+            | "unexpected-character"
+            | "expected-statement"
+            | "unknown-statement"
+            | "unknown-clause"
+            | "expected-paren"
+            | "expected-value"
+            | "expected-comma"
+            | "bad-range"
+            | "keyword-as-name"
+    )
+}
+
+fn traceback_lines(diagnostic: &Diagnostic, source: &str) -> Vec<String> {
+    diagnostic.render_ansi(source, "cell").lines().map(str::to_owned).collect()
+}
+
+fn with_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::interpreter::OutputEvent;
+
+    fn context() -> ExecuteContext {
+        ExecuteContext { execution_count: 1, silent: false, store_history: true, allow_stdin: false }
+    }
+
+    async fn run(interpreter: &mut HqInterpreter, code: &str) -> (ExecuteOutcome, Vec<OutputEvent>) {
+        let mut output = Output::recording(Vec::<String>::new());
+        let outcome = interpreter.execute(code, &mut output, CancellationToken::new(), &context()).await;
+        (outcome, output.recorded().to_vec())
+    }
+
+    #[tokio::test]
+    async fn print_goes_to_stdout_and_url_is_the_value() {
+        let mut interpreter = HqInterpreter::default();
+        let (outcome, events) = run(&mut interpreter, "print \"hello, world\"\nurl capabilities ATL03").await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        let ExecuteOutcome::Ok { value: Some(value), .. } = outcome else { panic!("{outcome:?}") };
+        assert_eq!(value.text_plain(), "http://localhost:3000/capabilities?shortname=ATL03");
+        assert!(value.get("text/html").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_syntax_error_is_one_error_with_the_caret() {
+        let mut interpreter = HqInterpreter::default();
+        let (outcome, _) = run(&mut interpreter, "subset ATL03 bbox(1,2").await;
+        let ExecuteOutcome::Error(error) = outcome else { panic!("{outcome:?}") };
+        assert_eq!(error.ename, "SyntaxError");
+        assert!(error.traceback.iter().any(|line| line.contains('^')), "{:?}", error.traceback);
+    }
+
+    #[tokio::test]
+    async fn settings_live_across_cells() {
+        let mut interpreter = HqInterpreter::default();
+        run(&mut interpreter, "env uat").await;
+        let (outcome, _) = run(&mut interpreter, "url capabilities ATL03").await;
+        let ExecuteOutcome::Ok { value: Some(value), .. } = outcome else { panic!() };
+        assert!(value.text_plain().starts_with("https://harmony.uat.earthdata.nasa.gov/"));
+    }
+
+    #[tokio::test]
+    async fn help_goes_to_the_pager() {
+        let mut interpreter = HqInterpreter::default();
+        let (outcome, _) = run(&mut interpreter, "help subset").await;
+        let ExecuteOutcome::Ok { page: Some(page), .. } = outcome else { panic!() };
+        assert!(page.text_plain().contains("subset COLLECTION"));
+    }
+
+    #[test]
+    fn completion_and_completeness_come_from_the_grammar() {
+        let interpreter = HqInterpreter::default();
+        let completions = interpreter.complete("subset ATL03 bb", 15);
+        assert_eq!((completions.start, completions.end), (13, 15));
+        assert_eq!(completions.items[0].text, "bbox");
+        assert_eq!(interpreter.is_complete("subset ATL03 bbox(1"), Completeness::Incomplete { indent: "    ".into() });
+        assert!(interpreter.inspect("subset", 2, 0).unwrap().text_plain().contains("subset COLLECTION"));
+    }
+}
