@@ -163,10 +163,15 @@ impl Server {
     ///
     /// Fast on a fresh directory: granules are generated when a job first needs them.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
+        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale, config.fixture.clone()));
+        Server::bind_with_processor(config, processor).await
+    }
+
+    /// Like [`Server::bind`], with another way to process work items (tests use one that needs no HDF5).
+    pub async fn bind_with_processor(config: ServeConfig, processor: Arc<dyn Processor>) -> Result<Self, ServeError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| ServeError::DataDir { path: config.data_dir.clone(), source })?;
         let store = Store::open(&config.data_dir.join("harmony.redb"))?;
-        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale, config.fixture.clone()));
         let engine_config =
             EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
         let engine = Engine::start(store, engine_config, processor)?;
