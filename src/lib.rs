@@ -13,5 +13,6 @@
 
 pub mod lang;
 pub mod api;
+pub mod data;
 pub mod server;
 pub mod cli;

@@ -1,3 +1,4 @@
-//! Integration tests, one binary; each module says in a comment what belongs there.
+//! The one integration-test binary; each module says in its own doc comment what belongs there.
 
+mod data;
 mod server;
