@@ -28,10 +28,6 @@ pub struct ServeArgs {
     /// Jobs with at least this many granules pause after a one-granule preview (skipPreview overrides).
     #[arg(long, default_value_t = 300)]
     preview_threshold: usize,
-    /// The real ATL03 file served as collection ATL03_GT1L [default: ../shared/fixtures/real/atl03/ATL03_gt1l.h5
-    /// or $HQ_FIXTURE, when present].
-    #[arg(long)]
-    fixture: Option<PathBuf>,
 }
 
 /// How clients authenticate.
@@ -41,15 +37,6 @@ enum Auth {
     None,
     /// Earthdata Login emulation (users file, OAuth redirects, cookies, bearer tokens).
     Edl,
-}
-
-fn default_fixture() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("HQ_FIXTURE").map(PathBuf::from),
-        Some(PathBuf::from("../shared/fixtures/real/atl03/ATL03_gt1l.h5")),
-        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/real/atl03/ATL03_gt1l.h5"))),
-    ];
-    candidates.into_iter().flatten().find(|p| p.is_file()).and_then(|p| p.canonicalize().ok())
 }
 
 /// Runs the server; prints `hq serve: listening on http://127.0.0.1:PORT` once it accepts connections.
@@ -71,7 +58,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
         },
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
-        fixture: args.fixture.or_else(default_fixture),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -1,11 +1,9 @@
 //! The local Harmony's collections: CMR-like metadata, the services that transform them, capabilities
 //! documents, and granule search over the sample granules.
 //!
-//! Pure apart from one `Path` check for the real fixture granule: no HTTP types, no async.
+//! Pure: no HTTP types, no async, no file I/O (granule metadata comes from `sample::granules`).
 
-use std::path::PathBuf;
-
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::api::capabilities::{CapabilitiesV2, ServiceCapabilities, ServiceV2, Subsetting, VariableV2};
 use crate::server::sample::{self, SampleGranule};
@@ -16,10 +14,6 @@ const CMR: &str = "https://cmr.earthdata.nasa.gov/search/concepts";
 
 /// Concept ID of the collection made of the real ATL03 fixture.
 pub const FIXTURE_COLLECTION_ID: &str = "C1000000001-HQ_LOCAL";
-/// Concept ID of the real ATL03 fixture granule.
-pub const FIXTURE_GRANULE_ID: &str = "G1900000001-HQ_LOCAL";
-/// File name of the real ATL03 fixture granule.
-pub const FIXTURE_GRANULE_NAME: &str = "ATL03_gt1l.h5";
 
 /// A Harmony service chain configured for collections.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,14 +107,16 @@ pub struct GranuleQuery {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     collections: Vec<Collection>,
-    fixture: Option<PathBuf>,
+}
+
+impl Default for Catalog {
+    /// The sample catalog: ATL03, ATL03_GT1L (the real fixture), SPL2SMP, SPL3SMP, SPL4CMDL.
+    fn default() -> Self {
+        Catalog { collections: collections() }
+    }
 }
 
 impl Catalog {
-    /// The sample catalog; `fixture` is the real ATL03 file served as collection `ATL03_GT1L` (absent: no granules).
-    pub fn new(fixture: Option<PathBuf>) -> Self {
-        Catalog { collections: collections(), fixture }
-    }
 
     /// All collections.
     pub fn collections(&self) -> &[Collection] {
@@ -132,17 +128,9 @@ impl Catalog {
         self.collections.iter().find(|c| c.short_name == id || c.concept_ids.contains(&id))
     }
 
-    /// The path of the real fixture file, if configured.
-    pub fn fixture(&self) -> Option<&PathBuf> {
-        self.fixture.as_ref()
-    }
-
     /// All granules of `collection`, in time order.
     pub fn granules(&self, collection: &Collection) -> Vec<SampleGranule> {
         let mut granules = sample::granules(collection.short_name);
-        if granules.is_empty() && collection.concept_id() == FIXTURE_COLLECTION_ID && self.fixture.is_some() {
-            granules.push(fixture_granule());
-        }
         granules.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.name.cmp(&b.name)));
         granules
     }
@@ -150,21 +138,6 @@ impl Catalog {
     /// The granules of `collection` that match `query`, as CMR would return them.
     pub fn search(&self, collection: &Collection, query: &GranuleQuery) -> Vec<SampleGranule> {
         self.granules(collection).into_iter().filter(|granule| matches(granule, query)).collect()
-    }
-}
-
-/// The granule record of the real fixture (`ATL03_20181014002445_02350104_006_02.h5` cut to gt1l near 87.3°N).
-pub fn fixture_granule() -> SampleGranule {
-    let start = Utc.with_ymd_and_hms(2018, 10, 14, 0, 24, 45).single().unwrap_or_default();
-    let end = Utc.with_ymd_and_hms(2018, 10, 14, 0, 33, 17).single().unwrap_or_default();
-    SampleGranule {
-        concept_id: FIXTURE_GRANULE_ID.to_string(),
-        name: FIXTURE_GRANULE_NAME.to_string(),
-        short_name: "ATL03_GT1L".to_string(),
-        bbox: [-179.0, 87.294318, 179.0, 87.298605],
-        start,
-        end,
-        footprint: Vec::new(),
     }
 }
 
@@ -384,7 +357,7 @@ mod tests {
 
     #[test]
     fn every_concept_id_and_short_name_resolves_to_its_collection() {
-        let catalog = Catalog::new(None);
+        let catalog = Catalog::default();
         let cases = [
             ("ATL03", "ATL03"),
             ("C2596864127-NSIDC_CPRD", "ATL03"),
@@ -403,7 +376,7 @@ mod tests {
 
     #[test]
     fn capabilities_match_the_production_services() {
-        let catalog = Catalog::new(None);
+        let catalog = Catalog::default();
         let atl03 = catalog.resolve("ATL03").unwrap().capabilities("C2596864127-NSIDC_CPRD");
         assert!(atl03.bbox_subset && atl03.shape_subset && atl03.temporal_subset && !atl03.reproject);
         assert_eq!(atl03.output_formats, ["application/x-hdf5"]);
@@ -448,22 +421,35 @@ mod tests {
     }
 
     #[test]
-    fn fixture_granule_is_found_by_its_box_time_and_name() {
-        let catalog = Catalog::new(Some(PathBuf::from("fixture.h5")));
+    fn granule_search_filters_by_box_time_name_and_id() {
+        let catalog = Catalog::default();
         let collection = catalog.resolve(FIXTURE_COLLECTION_ID).unwrap();
-        let t = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single();
+        let all = catalog.granules(collection);
+        assert_eq!(all.len(), 1);
+        let granule = &all[0];
+        let [w, s, e, n] = granule.bbox;
+        let day = chrono::Duration::days(1);
         let cases = [
             (GranuleQuery::default(), 1),
-            (GranuleQuery { bbox: Some([-180.0, 87.0, 180.0, 90.0]), ..Default::default() }, 1),
-            (GranuleQuery { bbox: Some([0.0, 0.0, 1.0, 1.0]), ..Default::default() }, 0),
-            (GranuleQuery { start: t(2018, 10, 13), end: t(2018, 10, 15), ..Default::default() }, 1),
-            (GranuleQuery { start: t(2019, 1, 1), ..Default::default() }, 0),
+            (GranuleQuery { bbox: Some([w - 1.0, s - 0.1, e, n + 0.1]), ..Default::default() }, 1),
+            (GranuleQuery { bbox: Some([w - 10.0, s - 1.0, w - 5.0, s - 0.5]), ..Default::default() }, 0),
+            (GranuleQuery { start: Some(granule.start - day), end: Some(granule.end + day), ..Default::default() }, 1),
+            (GranuleQuery { start: Some(granule.end + day), ..Default::default() }, 0),
             (GranuleQuery { granule_names: vec!["ATL03_*".into()], ..Default::default() }, 1),
+            (GranuleQuery { granule_names: vec!["SMAP_*".into()], ..Default::default() }, 0),
+            (GranuleQuery { granule_ids: vec![granule.concept_id.clone()], ..Default::default() }, 1),
             (GranuleQuery { granule_ids: vec!["G1-NOPE".into()], ..Default::default() }, 0),
         ];
         for (query, n) in cases {
             assert_eq!(catalog.search(collection, &query).len(), n, "{query:?}");
         }
-        assert!(Catalog::new(None).granules(collection).is_empty());
+    }
+
+    #[test]
+    fn every_collection_has_sample_granules() {
+        let catalog = Catalog::default();
+        for collection in catalog.collections() {
+            assert!(!catalog.granules(collection).is_empty(), "{}", collection.short_name);
+        }
     }
 }

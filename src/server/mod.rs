@@ -21,7 +21,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::server::catalog::{Catalog, FIXTURE_GRANULE_ID};
+use crate::server::catalog::Catalog;
 use crate::server::engine::{Engine, EngineConfig, EngineError, Processor};
 use crate::server::sample::SampleGranule;
 use crate::server::store::{Store, StoreError};
@@ -52,8 +52,6 @@ pub struct ServeConfig {
     pub users: Option<PathBuf>,
     /// Jobs with at least this many granules auto-pause after a preview.
     pub preview_threshold: usize,
-    /// The real ATL03 fixture served as collection `ATL03_GT1L`.
-    pub fixture: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -65,7 +63,6 @@ impl Default for ServeConfig {
             auth: AuthMode::None,
             users: None,
             preview_threshold: 300,
-            fixture: None,
         }
     }
 }
@@ -110,40 +107,17 @@ pub enum ServeError {
 pub struct SampleProcessor {
     data_dir: PathBuf,
     scale: u32,
-    fixture: Option<PathBuf>,
 }
 
 impl SampleProcessor {
     /// A processor writing granules under `data_dir`.
-    pub fn new(data_dir: PathBuf, scale: u32, fixture: Option<PathBuf>) -> Self {
-        SampleProcessor { data_dir, scale, fixture }
-    }
-
-    /// The fixture copied into the data directory once (atomically), so its outputs never touch the original.
-    fn fixture_input(&self) -> Result<PathBuf, TransformError> {
-        let source = self.fixture.as_ref().ok_or_else(|| TransformError::Io("no fixture file configured".into()))?;
-        let dir = self.data_dir.join("granules").join("ATL03_GT1L");
-        let target = dir.join(catalog::FIXTURE_GRANULE_NAME);
-        if target.is_file() {
-            return Ok(target);
-        }
-        let io = |e: std::io::Error| TransformError::Io(format!("could not copy the fixture {}: {e}", source.display()));
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        let temp = dir.join(format!(".{}.{}.tmp", catalog::FIXTURE_GRANULE_NAME, uuid::Uuid::new_v4()));
-        std::fs::copy(source, &temp).map_err(io)?;
-        std::fs::rename(&temp, &target).map_err(io)?;
-        Ok(target)
+    pub fn new(data_dir: PathBuf, scale: u32) -> Self {
+        SampleProcessor { data_dir, scale }
     }
 }
 
 impl Processor for SampleProcessor {
     fn process(&self, granule: &SampleGranule, operation: &Operation, out_dir: &Path) -> Result<Vec<Output>, TransformError> {
-        if granule.concept_id == FIXTURE_GRANULE_ID {
-            let input = self.fixture_input()?;
-            // The fixture is an ATL03 granule: the ATL03 transformation applies.
-            let as_atl03 = SampleGranule { short_name: "ATL03".to_string(), ..granule.clone() };
-            return transform::apply(&as_atl03, &input, operation, out_dir);
-        }
         let input = sample::ensure(granule, &self.data_dir, self.scale).map_err(|e| TransformError::Io(e.to_string()))?;
         transform::apply(granule, &input, operation, out_dir)
     }
@@ -163,7 +137,7 @@ impl Server {
     ///
     /// Fast on a fresh directory: granules are generated when a job first needs them.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
-        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale, config.fixture.clone()));
+        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale));
         Server::bind_with_processor(config, processor).await
     }
 
@@ -175,7 +149,7 @@ impl Server {
         let engine_config =
             EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
         let engine = Engine::start(store, engine_config, processor)?;
-        let catalog = Arc::new(Catalog::new(config.fixture.clone()));
+        let catalog = Arc::new(Catalog::default());
         let state = routes::AppState { engine: engine.clone(), catalog };
         let mut router = routes::router(state);
         if config.auth == AuthMode::Edl {
