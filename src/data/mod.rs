@@ -6,8 +6,10 @@
 //! other way round.
 
 pub mod ease_grid;
+pub mod geotiff;
 
 pub mod h5;
+pub mod smap;
 
 pub mod time;
 
