@@ -19,6 +19,14 @@ fn outputs() -> PathBuf {
     dir
 }
 
+/// A fresh, empty output directory for one test, so stale files from earlier runs never confuse the
+/// Python cross-checks.
+fn fresh(name: &str) -> PathBuf {
+    let dir = outputs().join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
 fn granule(short_name: &str, name: &str) -> SampleGranule {
     sample::granules(short_name)
         .into_iter()
@@ -128,7 +136,7 @@ fn real_fixture_box_subset_keeps_whole_segments_and_renumbers_photons() {
         expected_begins.push(next);
         next += i64::from(counts[i]);
     }
-    let out_dir = outputs().join("real_bbox");
+    let out_dir = fresh("real_bbox");
     let result = transform::apply(
         &granule,
         &input,
@@ -203,7 +211,7 @@ fn colorado_box_and_time_subsets_keep_only_what_was_asked() {
             bbox: Some(bbox),
             ..Operation::default()
         },
-        &outputs().join("colorado_bbox"),
+        &fresh("colorado_bbox"),
     )
     .expect("subset");
     let out = &result[0].path;
@@ -242,7 +250,7 @@ fn colorado_box_and_time_subsets_keep_only_what_was_asked() {
         &granule,
         &input,
         &operation,
-        &outputs().join("colorado_time"),
+        &fresh("colorado_time"),
     )
     .expect("time subset");
     let times: Vec<f64> = read(&result[0].path, "gt2l/geolocation/delta_time");
@@ -282,7 +290,7 @@ fn colorado_polygon_subset_keeps_segments_inside_the_triangle() {
         &granule,
         &input,
         &operation,
-        &outputs().join("colorado_polygon"),
+        &fresh("colorado_polygon"),
     )
     .expect("polygon subset");
     let out = &result[0].path;
@@ -308,7 +316,7 @@ fn colorado_polygon_subset_keeps_segments_inside_the_triangle() {
 fn a_box_that_misses_the_granule_fails_with_harmonys_no_data_message() {
     let granule = granule("ATL03", COLORADO);
     let input = ensure(&granule);
-    let out_dir = outputs().join("no_data");
+    let out_dir = fresh("no_data");
     let error = transform::apply(
         &granule,
         &input,
@@ -360,7 +368,7 @@ fn smap_l2_variable_subset_keeps_the_variable_its_coordinates_and_the_box() {
         &granule,
         &input,
         &operation,
-        &outputs().join("smap_l2_variable"),
+        &fresh("smap_l2_variable"),
     )
     .expect("subset");
     let out = &result[0].path;
@@ -402,7 +410,7 @@ fn smap_l2_variable_subset_keeps_the_variable_its_coordinates_and_the_box() {
             &granule,
             &input,
             &unknown,
-            &outputs().join("smap_l2_unknown")
+            &fresh("smap_l2_unknown")
         ),
         Err(TransformError::Unsupported(_))
     ));
@@ -424,7 +432,7 @@ fn tutorial_landcover_geotiff_is_the_global_m36_grid_with_the_swath_values() {
         &granule,
         &input,
         &operation,
-        &outputs().join("smap_l2_geotiff"),
+        &fresh("smap_l2_geotiff"),
     )
     .expect("geotiff");
     assert_eq!(result.len(), 1);
@@ -469,7 +477,7 @@ fn tutorial_l3_reprojection_to_geographic_keeps_the_cell_values() {
         &granule,
         &input,
         &operation,
-        &outputs().join("smap_l3_reprojected"),
+        &fresh("smap_l3_reprojected"),
     )
     .expect("reproject");
     assert_eq!(
@@ -512,7 +520,7 @@ fn tutorial_l3_reprojection_to_geographic_keeps_the_cell_values() {
         ..operation
     };
     let result =
-        transform::apply(&granule, &input, &ease, &outputs().join("smap_l3_ease")).expect("ease");
+        transform::apply(&granule, &input, &ease, &fresh("smap_l3_ease")).expect("ease");
     let raster = geotiff::read(&result[0].path).expect("read back");
     assert_eq!(raster.epsg, 6933);
     assert!(raster.width < 60 && raster.height < 60);
@@ -532,7 +540,7 @@ fn tutorial_l4_carbon_variables_become_one_geotiff_each() {
         &granule,
         &input,
         &operation,
-        &outputs().join("smap_l4_geotiff"),
+        &fresh("smap_l4_geotiff"),
     )
     .expect("geotiff");
     let names: Vec<String> = result
