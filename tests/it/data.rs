@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use harmonyql::data::ease_grid::M36;
-use harmonyql::data::{geotiff, smap};
+use harmonyql::data::{atl03, geotiff, smap, summary};
 use harmonyql::server::sample::{self, COLLECTIONS, SampleGranule};
 use harmonyql::server::transform::{self, Operation, TransformError};
 
@@ -246,13 +246,8 @@ fn colorado_box_and_time_subsets_keep_only_what_was_asked() {
         end: Some(end),
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("colorado_time"),
-    )
-    .expect("time subset");
+    let result = transform::apply(&granule, &input, &operation, &fresh("colorado_time"))
+        .expect("time subset");
     let times: Vec<f64> = read(&result[0].path, "gt2l/geolocation/delta_time");
     let (t0, t1) = (
         harmonyql::data::time::utc_to_delta_time(start),
@@ -286,13 +281,8 @@ fn colorado_polygon_subset_keeps_segments_inside_the_triangle() {
         variables: vec!["/gt1l/heights/h_ph".into()],
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("colorado_polygon"),
-    )
-    .expect("polygon subset");
+    let result = transform::apply(&granule, &input, &operation, &fresh("colorado_polygon"))
+        .expect("polygon subset");
     let out = &result[0].path;
     assert_eq!(
         out.file_name().and_then(|n| n.to_str()),
@@ -364,13 +354,8 @@ fn smap_l2_variable_subset_keeps_the_variable_its_coordinates_and_the_box() {
         variables: vec!["Soil_Moisture_Retrieval_Data/soil_moisture".into()],
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("smap_l2_variable"),
-    )
-    .expect("subset");
+    let result =
+        transform::apply(&granule, &input, &operation, &fresh("smap_l2_variable")).expect("subset");
     let out = &result[0].path;
     assert_eq!(
         out.file_name().and_then(|n| n.to_str()),
@@ -406,12 +391,7 @@ fn smap_l2_variable_subset_keeps_the_variable_its_coordinates_and_the_box() {
         ..Operation::default()
     };
     assert!(matches!(
-        transform::apply(
-            &granule,
-            &input,
-            &unknown,
-            &fresh("smap_l2_unknown")
-        ),
+        transform::apply(&granule, &input, &unknown, &fresh("smap_l2_unknown")),
         Err(TransformError::Unsupported(_))
     ));
 }
@@ -428,13 +408,8 @@ fn tutorial_landcover_geotiff_is_the_global_m36_grid_with_the_swath_values() {
         format: Some("image/tiff".into()),
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("smap_l2_geotiff"),
-    )
-    .expect("geotiff");
+    let result =
+        transform::apply(&granule, &input, &operation, &fresh("smap_l2_geotiff")).expect("geotiff");
     assert_eq!(result.len(), 1);
     assert_eq!(
         result[0].path.file_name().and_then(|n| n.to_str()),
@@ -473,13 +448,8 @@ fn tutorial_l3_reprojection_to_geographic_keeps_the_cell_values() {
         output_crs: Some("EPSG:4326".into()),
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("smap_l3_reprojected"),
-    )
-    .expect("reproject");
+    let result = transform::apply(&granule, &input, &operation, &fresh("smap_l3_reprojected"))
+        .expect("reproject");
     assert_eq!(
         result[0].path.file_name().and_then(|n| n.to_str()),
         Some(
@@ -519,8 +489,7 @@ fn tutorial_l3_reprojection_to_geographic_keeps_the_cell_values() {
         output_crs: None,
         ..operation
     };
-    let result =
-        transform::apply(&granule, &input, &ease, &fresh("smap_l3_ease")).expect("ease");
+    let result = transform::apply(&granule, &input, &ease, &fresh("smap_l3_ease")).expect("ease");
     let raster = geotiff::read(&result[0].path).expect("read back");
     assert_eq!(raster.epsg, 6933);
     assert!(raster.width < 60 && raster.height < 60);
@@ -536,13 +505,8 @@ fn tutorial_l4_carbon_variables_become_one_geotiff_each() {
         format: Some("image/tiff".into()),
         ..Operation::default()
     };
-    let result = transform::apply(
-        &granule,
-        &input,
-        &operation,
-        &fresh("smap_l4_geotiff"),
-    )
-    .expect("geotiff");
+    let result =
+        transform::apply(&granule, &input, &operation, &fresh("smap_l4_geotiff")).expect("geotiff");
     let names: Vec<String> = result
         .iter()
         .filter_map(|o| o.path.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -620,4 +584,112 @@ fn real_shape_files_parse_into_polygons() {
         eprintln!("{name}: {} polygon(s), bbox {bbox:?}", polygons.len());
     }
     let _ = Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0);
+}
+
+#[test]
+fn open_summarises_the_real_fixture_with_its_beam() {
+    let input = ensure(&granule("ATL03_GT1L", sample::REAL_ATL03_NAME));
+    let summary = summary::open(&input).expect("open");
+    let summary::Summary::Hdf5 { root, beams, .. } = &summary else {
+        panic!("not HDF5")
+    };
+    assert_eq!(beams.len(), 1);
+    let beam = &beams[0];
+    assert_eq!(
+        (
+            beam.beam.as_str(),
+            beam.strength.as_deref(),
+            beam.n_photons,
+            beam.n_segments
+        ),
+        ("gt1l", Some("weak"), 2909, 40)
+    );
+    // The Trajectory Subsetter recorded this first photon time in its provenance (data-formats.md §1.10).
+    assert_eq!(
+        beam.start
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
+            .as_deref(),
+        Some("2018-10-14T00:26:50.795463")
+    );
+    let heights = root
+        .groups
+        .iter()
+        .find(|g| g.name == "gt1l")
+        .and_then(|g| g.groups.iter().find(|g| g.name == "heights"))
+        .expect("heights");
+    let conf = heights
+        .datasets
+        .iter()
+        .find(|d| d.name == "signal_conf_ph")
+        .expect("signal_conf_ph");
+    assert_eq!(conf.shape, [2909, 5]);
+    let text = summary.to_string();
+    assert!(
+        text.contains("gt1l (weak): 2909 photons") && text.contains("h_ph [2909] float32 (meters)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn photons_read_with_the_confidence_of_the_chosen_surface() {
+    let input = ensure(&granule("ATL03", COLORADO));
+    let file = hdf5::File::open(&input).expect("open");
+    let land = atl03::read_photons(&file, "gt2l", "land".parse().expect("surface"), None)
+        .expect("photons");
+    let ocean = atl03::read_photons(
+        &file,
+        "gt2l",
+        "ocean".parse().expect("surface"),
+        Some(0..100),
+    )
+    .expect("photons");
+    assert!(land.len() > 1000 && ocean.len() == 100);
+    assert!(
+        land.confidence.iter().all(|c| (0..=4).contains(c)),
+        "land is considered over Colorado"
+    );
+    assert!(
+        ocean.confidence.iter().all(|&c| c == -1),
+        "ocean is not considered"
+    );
+    assert!(land.time(0).expect("time") >= granule("ATL03", COLORADO).start);
+    // Fill values come back masked: cloudy segments have no sigma_h.
+    let sigma = atl03::read_masked(&file, "gt2l/geolocation/sigma_h").expect("sigma_h");
+    let counts: Vec<i32> = read(&input, "gt2l/geolocation/segment_ph_cnt");
+    assert!(
+        sigma
+            .iter()
+            .zip(&counts)
+            .all(|(s, &c)| s.is_none() == (c == 0))
+    );
+    let beams = atl03::beams(&file).expect("beams");
+    assert_eq!(
+        beams
+            .iter()
+            .map(|b| b.strength.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["strong", "weak", "strong", "weak", "strong", "weak"]
+    );
+}
+
+#[test]
+fn open_summarises_a_geotiff() {
+    let granule = granule("SPL3SMP", "SMAP_L3_SM_P_20231212_R19240_001.h5");
+    let input = ensure(&granule);
+    let operation = Operation {
+        bbox: Some([-93.0, 30.0, -77.0, 45.0]),
+        variables: vec!["Soil_Moisture_Retrieval_Data_AM/soil_moisture".into()],
+        format: Some("image/tiff".into()),
+        ..Operation::default()
+    };
+    let result =
+        transform::apply(&granule, &input, &operation, &fresh("summary_geotiff")).expect("geotiff");
+    let summary = summary::open(&result[0].path).expect("open");
+    let summary::Summary::GeoTiff { raster, .. } = &summary else {
+        panic!("not a GeoTIFF")
+    };
+    assert_eq!((raster.epsg, raster.nodata), (6933, Some(-9999.0)));
+    let stats = raster.statistics().expect("valid pixels");
+    assert!(stats.min >= 0.02 && stats.max <= 0.5, "{stats:?}");
+    assert!(summary.to_string().contains("EPSG:6933"));
 }
