@@ -5,9 +5,13 @@
 //! Must not do network I/O or know about Harmony requests: `server` and `eval` call in here, never the
 //! other way round.
 
+pub mod atl03;
 pub mod ease_grid;
+pub mod geotiff;
 
 pub mod h5;
+pub mod smap;
+pub mod summary;
 
 pub mod time;
 
