@@ -280,7 +280,7 @@ fn collections() -> Vec<Collection> {
             spl3.push(format!("{group}/{v}{suffix}"));
         }
     }
-    let spl4 = ["EC/emult_mean", "EC/frozen_area", "GEO/latitude", "GEO/longitude", "GPP/gpp_mean", "GPP/gpp_std_dev", "NEE/nee_mean", "NEE/nee_std_dev", "QA/carbon_model_bitflag", "RH/rh_mean", "SOC/soc_mean"].map(String::from);
+    let spl4 = ["EC/tmult_mean", "GEO/latitude", "GEO/longitude", "GPP/gpp_mean", "NEE/nee_mean", "QA/nee_rmse_mean", "RH/rh_mean", "SOC/soc_mean"].map(String::from);
     let hoss = Service {
         name: "sds/HOSS-regridder-reformatter",
         umm_s: "S3671941188-XYZ_PROV",
