@@ -165,9 +165,16 @@ impl From<CapabilitiesV2> for CapabilitiesV1 {
             services: v2
                 .services
                 .into_iter()
-                .map(|service| ServiceV1 { name: service.name, capabilities: service.capabilities })
+                .map(|service| ServiceV1 {
+                    name: service.name,
+                    capabilities: service.capabilities,
+                })
                 .collect(),
-            variables: v2.variables.into_iter().map(|variable| variable.name).collect(),
+            variables: v2
+                .variables
+                .into_iter()
+                .map(|variable| variable.name)
+                .collect(),
             capabilities_version: "1".to_string(),
         }
     }
@@ -198,14 +205,24 @@ mod tests {
             concatenate: false,
             reproject: false,
             output_formats: vec!["image/tiff".into()],
-            services: vec![ServiceV2 { name: "a".into(), href: "h".into(), capabilities: Default::default() }],
-            variables: vec![VariableV2 { name: "/g/v".into(), href: "h".into() }],
+            services: vec![ServiceV2 {
+                name: "a".into(),
+                href: "h".into(),
+                capabilities: Default::default(),
+            }],
+            variables: vec![VariableV2 {
+                name: "/g/v".into(),
+                href: "h".into(),
+            }],
             capabilities_version: "2".into(),
         };
         let v1 = CapabilitiesV1::from(v2);
         let json = serde_json::to_value(&v1).unwrap();
         assert_eq!(json["variables"], serde_json::json!(["/g/v"]));
-        assert_eq!(json["services"], serde_json::json!([{"name": "a", "capabilities": {}}]));
+        assert_eq!(
+            json["services"],
+            serde_json::json!([{"name": "a", "capabilities": {}}])
+        );
         assert_eq!(json["capabilitiesVersion"], "1");
     }
 }

@@ -23,12 +23,17 @@ impl ErrorBody {
     /// assert_eq!(body.description, "Error: Job status cannot be updated");
     /// ```
     pub fn new(class: &str, message: &str) -> Self {
-        ErrorBody { code: format!("harmony.{class}"), description: format!("Error: {message}") }
+        ErrorBody {
+            code: format!("harmony.{class}"),
+            description: format!("Error: {message}"),
+        }
     }
 
     /// The description without Harmony's `Error: ` prefix.
     pub fn message(&self) -> &str {
-        self.description.strip_prefix("Error: ").unwrap_or(&self.description)
+        self.description
+            .strip_prefix("Error: ")
+            .unwrap_or(&self.description)
     }
 }
 
@@ -39,8 +44,14 @@ mod tests {
     #[test]
     fn error_body_round_trips_with_harmony_field_names() {
         let cases = [
-            (ErrorBody::new("NotFoundError", "Unable to find job x"), r#"{"code":"harmony.NotFoundError","description":"Error: Unable to find job x"}"#),
-            (ErrorBody::new("ConflictError", "a"), r#"{"code":"harmony.ConflictError","description":"Error: a"}"#),
+            (
+                ErrorBody::new("NotFoundError", "Unable to find job x"),
+                r#"{"code":"harmony.NotFoundError","description":"Error: Unable to find job x"}"#,
+            ),
+            (
+                ErrorBody::new("ConflictError", "a"),
+                r#"{"code":"harmony.ConflictError","description":"Error: a"}"#,
+            ),
         ];
         for (body, json) in cases {
             assert_eq!(serde_json::to_string(&body).unwrap(), json);
@@ -51,7 +62,10 @@ mod tests {
 
     #[test]
     fn message_strips_the_error_prefix_only_when_present() {
-        let bare = ErrorBody { code: "x".into(), description: "plain".into() };
+        let bare = ErrorBody {
+            code: "x".into(),
+            description: "plain".into(),
+        };
         assert_eq!(bare.message(), "plain");
         assert_eq!(ErrorBody::new("A", "b c").message(), "b c");
     }

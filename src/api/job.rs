@@ -62,7 +62,10 @@ impl JobStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobStatus::Successful | JobStatus::CompleteWithErrors | JobStatus::Failed | JobStatus::Canceled
+            JobStatus::Successful
+                | JobStatus::CompleteWithErrors
+                | JobStatus::Failed
+                | JobStatus::Canceled
         )
     }
 
@@ -71,7 +74,9 @@ impl JobStatus {
         match self {
             JobStatus::Accepted => "The job has been accepted and is waiting to be processed",
             JobStatus::Running => "The job is being processed",
-            JobStatus::RunningWithErrors => "The job is being processed, but some items have failed processing",
+            JobStatus::RunningWithErrors => {
+                "The job is being processed, but some items have failed processing"
+            }
             JobStatus::Previewing => "The job is generating a preview before auto-pausing",
             JobStatus::Paused => "The job is paused and may be resumed using the provided link",
             JobStatus::Successful => "The job has completed successfully",
@@ -179,7 +184,11 @@ pub struct Job {
     #[serde(rename = "updatedAt")]
     pub updated_at: String,
     /// When the outputs expire (creation + 30 days).
-    #[serde(rename = "dataExpiration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dataExpiration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_expiration: Option<String>,
     /// State-change, STAC, data and paging links.
     #[serde(default)]
@@ -191,7 +200,11 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<String>,
     /// The service chain that ran the job.
-    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "serviceName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service_name: Option<String>,
     /// The original request as a GET URL.
     pub request: String,
@@ -202,13 +215,25 @@ pub struct Job {
     #[serde(rename = "jobID")]
     pub job_id: String,
     /// Size of the inputs, e.g. `12.00 MiB`.
-    #[serde(rename = "originalDataSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "originalDataSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub original_data_size: Option<String>,
     /// Size of the outputs.
-    #[serde(rename = "outputDataSize", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "outputDataSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_data_size: Option<String>,
     /// e.g. `45.00% reduction`.
-    #[serde(rename = "dataSizePercentChange", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "dataSizePercentChange",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_size_percent_change: Option<String>,
     /// Per-granule errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,7 +251,9 @@ impl Job {
 
     /// The link with relation `rel`, if any.
     pub fn link(&self, rel: &str) -> Option<&Link> {
-        self.links.iter().find(|link| link.rel.as_deref() == Some(rel))
+        self.links
+            .iter()
+            .find(|link| link.rel.as_deref() == Some(rel))
     }
 }
 
@@ -361,10 +388,18 @@ mod tests {
 
     #[test]
     fn only_the_four_end_states_are_final() {
-        let finals: Vec<_> = JobStatus::ALL.into_iter().filter(|s| s.is_final()).collect();
+        let finals: Vec<_> = JobStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .collect();
         assert_eq!(
             finals,
-            [JobStatus::Successful, JobStatus::CompleteWithErrors, JobStatus::Failed, JobStatus::Canceled]
+            [
+                JobStatus::Successful,
+                JobStatus::CompleteWithErrors,
+                JobStatus::Failed,
+                JobStatus::Canceled
+            ]
         );
     }
 
@@ -375,14 +410,21 @@ mod tests {
         let job: Job = serde_json::from_str(json).unwrap();
         assert_eq!(job.status, JobStatus::Running);
         assert_eq!(job.data_links().count(), 1);
-        assert_eq!(job.link("stac-catalog-json").unwrap().title.as_deref(), Some("STAC catalog"));
+        assert_eq!(
+            job.link("stac-catalog-json").unwrap().title.as_deref(),
+            Some("STAC catalog")
+        );
         assert_eq!(serde_json::to_string(&job).unwrap(), json);
     }
 
     #[test]
     fn bulk_status_uses_harmony_field_names() {
         let body = BulkStatus {
-            job_statuses: vec![JobStatusBrief { job_id: "a".into(), status: JobStatus::Paused, progress: 3 }],
+            job_statuses: vec![JobStatusBrief {
+                job_id: "a".into(),
+                status: JobStatus::Paused,
+                progress: 3,
+            }],
             not_found_job_ids: vec!["b".into()],
         };
         assert_eq!(

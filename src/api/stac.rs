@@ -132,7 +132,10 @@ mod tests {
 
     #[test]
     fn geometry_is_a_polygon_unless_the_box_crosses_the_antimeridian() {
-        let cases = [([-10.0, -5.0, 10.0, 5.0], "Polygon", 1), ([170.0, -5.0, -170.0, 5.0], "MultiPolygon", 2)];
+        let cases = [
+            ([-10.0, -5.0, 10.0, 5.0], "Polygon", 1),
+            ([170.0, -5.0, -170.0, 5.0], "MultiPolygon", 2),
+        ];
         for (bbox, kind, parts) in cases {
             let geometry = bbox_geometry(bbox);
             assert_eq!(geometry["type"], kind);
@@ -142,7 +145,12 @@ mod tests {
 
     #[test]
     fn asset_roles_follow_the_mime_type() {
-        let cases = [("application/json", "metadata"), ("text/xml", "metadata"), ("image/tiff", "overview"), ("application/x-hdf5", "data")];
+        let cases = [
+            ("application/json", "metadata"),
+            ("text/xml", "metadata"),
+            ("image/tiff", "overview"),
+            ("application/x-hdf5", "data"),
+        ];
         for (mime, role) in cases {
             assert_eq!(asset_role(mime), role, "{mime}");
         }

@@ -59,7 +59,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("hq serve: could not start the async runtime: {error}");

@@ -69,7 +69,9 @@ pub struct Edl {
 impl std::fmt::Debug for Edl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print passwords or the key.
-        f.debug_struct("Edl").field("users", &self.users.keys().collect::<Vec<_>>()).finish_non_exhaustive()
+        f.debug_struct("Edl")
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,7 +92,10 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Decodes standard base64 (as in HTTP Basic); `None` on anything malformed.
@@ -129,7 +134,10 @@ impl Edl {
     /// Loads the users file and the signing key (created in `data_dir` on first use).
     pub fn load(data_dir: &Path, users: Option<&Path>) -> Result<Self, AuthError> {
         let path = users.ok_or(AuthError::NoUsersFile)?;
-        let text = std::fs::read_to_string(path).map_err(|source| AuthError::UsersFile { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| AuthError::UsersFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut map = HashMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -139,13 +147,21 @@ impl Edl {
             let (user, password) = line
                 .split_once(':')
                 .filter(|(u, p)| !u.is_empty() && !p.is_empty())
-                .ok_or(AuthError::BadLine { path: path.to_path_buf(), line: i + 1 })?;
+                .ok_or(AuthError::BadLine {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                })?;
             map.insert(user.to_string(), password.to_string());
         }
         let key_path = data_dir.join("edl-signing-key");
-        let key_error = |message: String| AuthError::Key { path: key_path.clone(), message };
+        let key_error = |message: String| AuthError::Key {
+            path: key_path.clone(),
+            message,
+        };
         let secret = match std::fs::read_to_string(&key_path) {
-            Ok(text) => unhex(text.trim()).filter(|k| k.len() >= 32).ok_or_else(|| key_error("not a hex key".into()))?,
+            Ok(text) => unhex(text.trim())
+                .filter(|k| k.len() >= 32)
+                .ok_or_else(|| key_error("not a hex key".into()))?,
             Err(_) => {
                 let fresh = random_hex(32);
                 let temp = data_dir.join(format!(".edl-signing-key.{}.tmp", random_hex(4)));
@@ -154,7 +170,11 @@ impl Edl {
                 unhex(&fresh).unwrap_or_default()
             }
         };
-        Ok(Edl { users: map, key: hmac::Key::new(hmac::HMAC_SHA256, &secret), codes: Mutex::new(HashMap::new()) })
+        Ok(Edl {
+            users: map,
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            codes: Mutex::new(HashMap::new()),
+        })
     }
 
     fn sign(&self, text: &str) -> String {
@@ -173,7 +193,9 @@ impl Edl {
         let (body, signature) = token.rsplit_once('.')?;
         hmac::verify(&self.key, body.as_bytes(), &unhex(signature)?).ok()?;
         let mut parts = body.split('.');
-        let (Some("hq1"), Some(user), Some(expiry), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("hq1"), Some(user), Some(expiry), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return None;
         };
         let expiry: i64 = expiry.parse().ok()?;
@@ -192,7 +214,12 @@ impl Edl {
         let (user, password) = decoded.split_once(':')?;
         // Constant-time comparison of the password: compare MACs of both.
         let expected = self.users.get(user)?;
-        let same = hmac::verify(&self.key, expected.as_bytes(), hmac::sign(&self.key, password.as_bytes()).as_ref()).is_ok();
+        let same = hmac::verify(
+            &self.key,
+            expected.as_bytes(),
+            hmac::sign(&self.key, password.as_bytes()).as_ref(),
+        )
+        .is_ok();
         same.then(|| user.to_string())
     }
 }
@@ -220,15 +247,25 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: Option<i64>) {
-    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
-    if let Ok(header) = HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}")) {
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    if let Ok(header) = HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}"
+    )) {
         response.headers_mut().append(header::SET_COOKIE, header);
     }
 }
 
 fn encode(text: &str) -> String {
     text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -250,7 +287,10 @@ fn decode(text: &str) -> Option<String> {
 
 fn unauthorized(message: &str) -> Response {
     let mut response = ServerError::Unauthorized(message.to_string()).into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Earthdata Login (hq serve)\""));
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Earthdata Login (hq serve)\""),
+    );
     response
 }
 
@@ -263,7 +303,9 @@ pub fn protect(router: Router, edl: Arc<Edl>) -> Router {
         .route("/api/users/token", post(issue_token))
         .route("/api/users/find_or_create_token", post(issue_token))
         .with_state(edl.clone());
-    router.merge(urs).layer(axum::middleware::from_fn_with_state(edl, guard))
+    router
+        .merge(urs)
+        .layer(axum::middleware::from_fn_with_state(edl, guard))
 }
 
 /// The middleware: bearer token or signed cookie → [`Identity`]; otherwise the redirect dance (or 401).
@@ -273,7 +315,9 @@ async fn guard(State(edl): State<Arc<Edl>>, mut request: Request, next: Next) ->
         return next.run(request).await;
     }
     let headers = request.headers();
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
         && let Some((scheme, token)) = value.split_once(' ')
         && scheme.eq_ignore_ascii_case("bearer")
     {
@@ -300,34 +344,56 @@ async fn guard(State(edl): State<Arc<Edl>>, mut request: Request, next: Next) ->
 /// Saves where the client wanted to go and sends it to the local URS (303), as Harmony does.
 async fn start_dance(edl: &Edl, request: Request) -> Response {
     if request.method() == Method::PUT || request.method() == Method::OPTIONS {
-        return unauthorized("PUT requests need a bearer token or a token cookie from an earlier request");
+        return unauthorized(
+            "PUT requests need a bearer token or a token cookie from an earlier request",
+        );
     }
     let root = root_url(request.headers());
-    let mut target = request.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+    let mut target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
     if request.method() == Method::POST {
         // Harmony replays a POST as a GET with the form fields in the query; shape files and JSON cannot be.
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         if !content_type.starts_with("multipart/form-data") {
-            return unauthorized("sign in first: a GET request (e.g. GET /jobs) performs the Earthdata Login redirect");
+            return unauthorized(
+                "sign in first: a GET request (e.g. GET /jobs) performs the Earthdata Login redirect",
+            );
         }
         let Ok(mut multipart) = axum::extract::Multipart::from_request(request, &()).await else {
-            return ServerError::BadRequest("the multipart body could not be read".into()).into_response();
+            return ServerError::BadRequest("the multipart body could not be read".into())
+                .into_response();
         };
         let mut fields = Vec::new();
         loop {
             match multipart.next_field().await {
                 Ok(Some(field)) => {
                     if field.file_name().is_some() || field.name() == Some("shapefile") {
-                        return unauthorized("sign in first: a shape file upload cannot be replayed after the Earthdata Login redirect");
+                        return unauthorized(
+                            "sign in first: a shape file upload cannot be replayed after the Earthdata Login redirect",
+                        );
                     }
                     let name = field.name().unwrap_or_default().to_string();
                     let Ok(value) = field.text().await else {
-                        return ServerError::BadRequest("the multipart body could not be read".into()).into_response();
+                        return ServerError::BadRequest(
+                            "the multipart body could not be read".into(),
+                        )
+                        .into_response();
                     };
                     fields.push(format!("{}={}", encode(&name), encode(&value)));
                 }
                 Ok(None) => break,
-                Err(_) => return ServerError::BadRequest("the multipart body could not be read".into()).into_response(),
+                Err(_) => {
+                    return ServerError::BadRequest("the multipart body could not be read".into())
+                        .into_response();
+                }
             }
         }
         if !fields.is_empty() {
@@ -353,19 +419,30 @@ async fn start_dance(edl: &Edl, request: Request) -> Response {
 use axum::extract::FromRequest;
 
 fn query_value(request: &Request, key: &str) -> Option<String> {
-    request.uri().query()?.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == key).and_then(|(_, v)| decode(v))
+    request
+        .uri()
+        .query()?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| decode(v))
 }
 
 /// The local URS: checks Basic credentials and redirects to `redirect_uri` with a one-time code.
 async fn authorize(State(edl): State<Arc<Edl>>, request: Request) -> Response {
     let Some(user) = edl.basic_user(request.headers()) else {
-        return unauthorized("incorrect or missing Earthdata Login credentials (HTTP Basic, from the users file)");
+        return unauthorized(
+            "incorrect or missing Earthdata Login credentials (HTTP Basic, from the users file)",
+        );
     };
     let root = root_url(request.headers());
     let redirect_uri = query_value(&request, "redirect_uri").unwrap_or_default();
     // Only this server's own callback: no open redirect.
     if redirect_uri != format!("{root}/oauth2/redirect") {
-        return ServerError::BadRequest("redirect_uri must be this server's /oauth2/redirect".into()).into_response();
+        return ServerError::BadRequest(
+            "redirect_uri must be this server's /oauth2/redirect".into(),
+        )
+        .into_response();
     }
     let state = query_value(&request, "state").unwrap_or_default();
     let code = random_hex(16);
@@ -387,12 +464,18 @@ async fn oauth_redirect(State(edl): State<Arc<Edl>>, request: Request) -> Respon
     let headers = request.headers();
     let state = query_value(&request, "state");
     if state.is_none() || state.as_deref() != cookie(headers, "state") {
-        return ServerError::BadRequest("the OAuth state does not match this browser's login attempt".into()).into_response();
+        return ServerError::BadRequest(
+            "the OAuth state does not match this browser's login attempt".into(),
+        )
+        .into_response();
     }
     let code = query_value(&request, "code").unwrap_or_default();
     let user = {
         let mut codes = edl.codes.lock().unwrap_or_else(|p| p.into_inner());
-        codes.remove(&code).filter(|(_, expiry)| *expiry > now()).map(|(user, _)| user)
+        codes
+            .remove(&code)
+            .filter(|(_, expiry)| *expiry > now())
+            .map(|(user, _)| user)
     };
     let Some(user) = user else {
         return unauthorized("the authorization code is invalid or expired");
@@ -402,14 +485,22 @@ async fn oauth_redirect(State(edl): State<Arc<Edl>>, request: Request) -> Respon
         .and_then(|(encoded, signature)| {
             let target = decode(encoded)?;
             hmac::verify(&edl.key, target.as_bytes(), &unhex(signature)?).ok()?;
-            target.starts_with('/').then_some(target).filter(|t| !t.starts_with("//"))
+            target
+                .starts_with('/')
+                .then_some(target)
+                .filter(|t| !t.starts_with("//"))
         })
         .unwrap_or_else(|| "/".to_string());
     let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
     if let Ok(value) = HeaderValue::from_str(&target) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    set_cookie(&mut response, "token", &edl.issue(&user), Some(TOKEN_SECONDS));
+    set_cookie(
+        &mut response,
+        "token",
+        &edl.issue(&user),
+        Some(TOKEN_SECONDS),
+    );
     set_cookie(&mut response, "state", "", Some(0));
     set_cookie(&mut response, "redirect", "", Some(0));
     response
@@ -417,7 +508,9 @@ async fn oauth_redirect(State(edl): State<Arc<Edl>>, request: Request) -> Respon
 
 async fn logout() -> Response {
     let mut response = StatusCode::FOUND.into_response();
-    response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/"));
+    response
+        .headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static("/"));
     set_cookie(&mut response, "token", "", Some(0));
     response
 }
@@ -454,9 +547,20 @@ mod tests {
 
     #[test]
     fn base64_decodes_basic_credentials() {
-        let cases = [("YWxpY2U6d29uZGVybGFuZA==", Some("alice:wonderland")), ("Ym9i", Some("bob")), ("!!!", None), ("a", None)];
+        let cases = [
+            ("YWxpY2U6d29uZGVybGFuZA==", Some("alice:wonderland")),
+            ("Ym9i", Some("bob")),
+            ("!!!", None),
+            ("a", None),
+        ];
         for (text, expected) in cases {
-            assert_eq!(base64_decode(text).and_then(|b| String::from_utf8(b).ok()).as_deref(), expected, "{text}");
+            assert_eq!(
+                base64_decode(text)
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .as_deref(),
+                expected,
+                "{text}"
+            );
         }
     }
 
@@ -466,12 +570,26 @@ mod tests {
         let first = edl(&dir);
         let token = first.issue("alice");
         assert_eq!(first.verify(&token).as_deref(), Some("alice"));
-        assert_eq!(edl(&dir).verify(&token).as_deref(), Some("alice"), "same key after reload");
+        assert_eq!(
+            edl(&dir).verify(&token).as_deref(),
+            Some("alice"),
+            "same key after reload"
+        );
         let tampered = token.replacen(&hex(b"alice"), &hex(b"bob"), 1);
-        for bad in [tampered.as_str(), "hq1.x.y.z", "", "....", &token[..token.len() - 2]] {
+        for bad in [
+            tampered.as_str(),
+            "hq1.x.y.z",
+            "",
+            "....",
+            &token[..token.len() - 2],
+        ] {
             assert_eq!(first.verify(bad), None, "{bad}");
         }
-        assert_eq!(edl(&temp_dir()).verify(&token), None, "another server's key");
+        assert_eq!(
+            edl(&temp_dir()).verify(&token),
+            None,
+            "another server's key"
+        );
     }
 
     #[test]
@@ -482,7 +600,11 @@ mod tests {
             headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
             headers
         };
-        assert_eq!(edl.basic_user(&header("Basic YWxpY2U6d29uZGVybGFuZA==")).as_deref(), Some("alice"));
+        assert_eq!(
+            edl.basic_user(&header("Basic YWxpY2U6d29uZGVybGFuZA=="))
+                .as_deref(),
+            Some("alice")
+        );
         assert_eq!(edl.basic_user(&header("Basic YWxpY2U6d3Jvbmc=")), None);
         assert_eq!(edl.basic_user(&header("Bearer x")), None);
         assert_eq!(edl.basic_user(&HeaderMap::new()), None);

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::capabilities::{CapabilitiesV2, ServiceCapabilities, ServiceV2, Subsetting, VariableV2};
+use crate::api::capabilities::{
+    CapabilitiesV2, ServiceCapabilities, ServiceV2, Subsetting, VariableV2,
+};
 use crate::server::sample::{self, SampleGranule};
 use crate::server::transform::Polygon;
 
@@ -73,7 +75,10 @@ impl Collection {
             variables: self
                 .variables
                 .iter()
-                .map(|(name, id)| VariableV2 { name: name.clone(), href: format!("{CMR}/{id}") })
+                .map(|(name, id)| VariableV2 {
+                    name: name.clone(),
+                    href: format!("{CMR}/{id}"),
+                })
                 .collect(),
             capabilities_version: "2".to_string(),
         }
@@ -82,7 +87,9 @@ impl Collection {
     /// True when `name` is one of the collection's variables (leading `/` optional).
     pub fn has_variable(&self, name: &str) -> bool {
         let wanted = name.trim_start_matches('/');
-        self.variables.iter().any(|(variable, _)| variable.trim_start_matches('/') == wanted)
+        self.variables
+            .iter()
+            .any(|(variable, _)| variable.trim_start_matches('/') == wanted)
     }
 }
 
@@ -112,12 +119,13 @@ pub struct Catalog {
 impl Default for Catalog {
     /// The sample catalog: ATL03, ATL03_GT1L (the real fixture), SPL2SMP, SPL3SMP, SPL4CMDL.
     fn default() -> Self {
-        Catalog { collections: collections() }
+        Catalog {
+            collections: collections(),
+        }
     }
 }
 
 impl Catalog {
-
     /// All collections.
     pub fn collections(&self) -> &[Collection] {
         &self.collections
@@ -125,7 +133,9 @@ impl Catalog {
 
     /// Finds a collection by concept ID or short name (case-sensitive, as CMR).
     pub fn resolve(&self, id: &str) -> Option<&Collection> {
-        self.collections.iter().find(|c| c.short_name == id || c.concept_ids.contains(&id))
+        self.collections
+            .iter()
+            .find(|c| c.short_name == id || c.concept_ids.contains(&id))
     }
 
     /// All granules of `collection`, in time order.
@@ -137,18 +147,30 @@ impl Catalog {
 
     /// The granules of `collection` that match `query`, as CMR would return them.
     pub fn search(&self, collection: &Collection, query: &GranuleQuery) -> Vec<SampleGranule> {
-        self.granules(collection).into_iter().filter(|granule| matches(granule, query)).collect()
+        self.granules(collection)
+            .into_iter()
+            .filter(|granule| matches(granule, query))
+            .collect()
     }
 }
 
 fn matches(granule: &SampleGranule, query: &GranuleQuery) -> bool {
-    if !query.granule_ids.is_empty() && !query.granule_ids.iter().any(|id| id == &granule.concept_id) {
+    if !query.granule_ids.is_empty()
+        && !query.granule_ids.iter().any(|id| id == &granule.concept_id)
+    {
         return false;
     }
-    if !query.granule_names.is_empty() && !query.granule_names.iter().any(|p| wildcard_match(p, &granule.name)) {
+    if !query.granule_names.is_empty()
+        && !query
+            .granule_names
+            .iter()
+            .any(|p| wildcard_match(p, &granule.name))
+    {
         return false;
     }
-    if query.start.is_some_and(|start| granule.end < start) || query.end.is_some_and(|end| granule.start > end) {
+    if query.start.is_some_and(|start| granule.end < start)
+        || query.end.is_some_and(|end| granule.start > end)
+    {
         return false;
     }
     if let Some(bbox) = query.bbox
@@ -156,7 +178,12 @@ fn matches(granule: &SampleGranule, query: &GranuleQuery) -> bool {
     {
         return false;
     }
-    if !query.shape.is_empty() && !query.shape.iter().any(|polygon| touches(granule, polygon_bbox(polygon))) {
+    if !query.shape.is_empty()
+        && !query
+            .shape
+            .iter()
+            .any(|polygon| touches(granule, polygon_bbox(polygon)))
+    {
         return false;
     }
     true
@@ -167,16 +194,31 @@ fn touches(granule: &SampleGranule, bbox: [f64; 4]) -> bool {
     if granule.footprint.is_empty() {
         return boxes_intersect(granule.bbox, bbox);
     }
-    granule.footprint.iter().any(|&[lon, lat]| point_in_box(lon, lat, bbox))
-        || granule.footprint.windows(2).any(|pair| boxes_intersect(segment_box(pair[0], pair[1]), bbox))
+    granule
+        .footprint
+        .iter()
+        .any(|&[lon, lat]| point_in_box(lon, lat, bbox))
+        || granule
+            .footprint
+            .windows(2)
+            .any(|pair| boxes_intersect(segment_box(pair[0], pair[1]), bbox))
 }
 
 fn segment_box(a: [f64; 2], b: [f64; 2]) -> [f64; 4] {
-    [a[0].min(b[0]), a[1].min(b[1]), a[0].max(b[0]), a[1].max(b[1])]
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[0].max(b[0]),
+        a[1].max(b[1]),
+    ]
 }
 
 fn point_in_box(lon: f64, lat: f64, [w, s, e, n]: [f64; 4]) -> bool {
-    let in_lon = if w <= e { lon >= w && lon <= e } else { lon >= w || lon <= e };
+    let in_lon = if w <= e {
+        lon >= w && lon <= e
+    } else {
+        lon >= w || lon <= e
+    };
     in_lon && lat >= s && lat <= n
 }
 
@@ -186,16 +228,32 @@ pub fn boxes_intersect(a: [f64; 4], b: [f64; 4]) -> bool {
         return false;
     }
     let spans = |[w, _, e, _]: [f64; 4]| -> Vec<(f64, f64)> {
-        if w <= e { vec![(w, e)] } else { vec![(w, 180.0), (-180.0, e)] }
+        if w <= e {
+            vec![(w, e)]
+        } else {
+            vec![(w, 180.0), (-180.0, e)]
+        }
     };
-    spans(a).iter().any(|&(aw, ae)| spans(b).iter().any(|&(bw, be)| aw <= be && bw <= ae))
+    spans(a)
+        .iter()
+        .any(|&(aw, ae)| spans(b).iter().any(|&(bw, be)| aw <= be && bw <= ae))
 }
 
 /// The bounding box of a polygon's outer ring.
 pub fn polygon_bbox(polygon: &Polygon) -> [f64; 4] {
-    let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for &[lon, lat] in polygon.first().map(Vec::as_slice).unwrap_or_default() {
-        bbox = [bbox[0].min(lon), bbox[1].min(lat), bbox[2].max(lon), bbox[3].max(lat)];
+        bbox = [
+            bbox[0].min(lon),
+            bbox[1].min(lat),
+            bbox[2].max(lon),
+            bbox[3].max(lat),
+        ];
     }
     bbox
 }
@@ -225,7 +283,13 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
     pattern[p..].iter().all(|&c| c == '*')
 }
 
-fn subsetting(bbox: bool, variable: bool, shape: bool, temporal: bool, dimension: bool) -> Option<Subsetting> {
+fn subsetting(
+    bbox: bool,
+    variable: bool,
+    shape: bool,
+    temporal: bool,
+    dimension: bool,
+) -> Option<Subsetting> {
     Some(Subsetting {
         bbox: Some(bbox),
         variable: Some(variable),
@@ -251,36 +315,95 @@ fn trajectory_subsetter() -> Service {
 }
 
 fn smap_formats() -> Vec<String> {
-    ["application/x-hdf5", "application/netcdf", "application/x-netcdf4", "image/tiff"].map(String::from).to_vec()
+    [
+        "application/x-hdf5",
+        "application/netcdf",
+        "application/x-netcdf4",
+        "image/tiff",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn atl03_variables(prefix: &str) -> Vec<(String, String)> {
-    let fields = ["h_ph", "lat_ph", "lon_ph", "delta_time", "signal_conf_ph", "quality_ph"];
+    let fields = [
+        "h_ph",
+        "lat_ph",
+        "lon_ph",
+        "delta_time",
+        "signal_conf_ph",
+        "quality_ph",
+    ];
     let mut variables = Vec::new();
     let mut n = 0;
     for beam in ["gt1l", "gt1r", "gt2l", "gt2r", "gt3l", "gt3r"] {
         for field in fields {
             n += 1;
-            variables.push((format!("/{beam}/heights/{field}"), format!("V{prefix}{n:03}-NSIDC_CPRD")));
+            variables.push((
+                format!("/{beam}/heights/{field}"),
+                format!("V{prefix}{n:03}-NSIDC_CPRD"),
+            ));
         }
     }
     variables
 }
 
 fn named_variables(prefix: &str, names: &[String]) -> Vec<(String, String)> {
-    names.iter().enumerate().map(|(i, name)| (name.clone(), format!("V{prefix}{:03}-NSIDC_CPRD", i + 1))).collect()
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), format!("V{prefix}{:03}-NSIDC_CPRD", i + 1)))
+        .collect()
 }
 
 fn collections() -> Vec<Collection> {
-    let spl2 = ["soil_moisture", "soil_moisture_error", "retrieval_qual_flag", "surface_flag", "latitude", "longitude", "EASE_row_index", "EASE_column_index", "tb_h_corrected", "tb_v_corrected", "vegetation_water_content", "landcover_class", "tb_time_seconds"]
-        .map(|v| format!("Soil_Moisture_Retrieval_Data/{v}"));
+    let spl2 = [
+        "soil_moisture",
+        "soil_moisture_error",
+        "retrieval_qual_flag",
+        "surface_flag",
+        "latitude",
+        "longitude",
+        "EASE_row_index",
+        "EASE_column_index",
+        "tb_h_corrected",
+        "tb_v_corrected",
+        "vegetation_water_content",
+        "landcover_class",
+        "tb_time_seconds",
+    ]
+    .map(|v| format!("Soil_Moisture_Retrieval_Data/{v}"));
     let mut spl3 = Vec::new();
-    for (group, suffix) in [("Soil_Moisture_Retrieval_Data_AM", ""), ("Soil_Moisture_Retrieval_Data_PM", "_pm")] {
-        for v in ["soil_moisture", "soil_moisture_error", "retrieval_qual_flag", "surface_flag", "latitude", "longitude", "EASE_row_index", "EASE_column_index", "tb_time_seconds", "landcover_class"] {
+    for (group, suffix) in [
+        ("Soil_Moisture_Retrieval_Data_AM", ""),
+        ("Soil_Moisture_Retrieval_Data_PM", "_pm"),
+    ] {
+        for v in [
+            "soil_moisture",
+            "soil_moisture_error",
+            "retrieval_qual_flag",
+            "surface_flag",
+            "latitude",
+            "longitude",
+            "EASE_row_index",
+            "EASE_column_index",
+            "tb_time_seconds",
+            "landcover_class",
+        ] {
             spl3.push(format!("{group}/{v}{suffix}"));
         }
     }
-    let spl4 = ["EC/tmult_mean", "GEO/latitude", "GEO/longitude", "GPP/gpp_mean", "NEE/nee_mean", "QA/nee_rmse_mean", "RH/rh_mean", "SOC/soc_mean"].map(String::from);
+    let spl4 = [
+        "EC/tmult_mean",
+        "GEO/latitude",
+        "GEO/longitude",
+        "GPP/gpp_mean",
+        "NEE/nee_mean",
+        "QA/nee_rmse_mean",
+        "RH/rh_mean",
+        "SOC/soc_mean",
+    ]
+    .map(String::from);
     let hoss = Service {
         name: "sds/HOSS-regridder-reformatter",
         umm_s: "S3671941188-XYZ_PROV",
@@ -345,7 +468,10 @@ fn collections() -> Vec<Collection> {
             title: "ATL03 V006 gt1l cut near 87.3N (real data from NASA's Trajectory Subsetter tests)",
             concept_ids: &[FIXTURE_COLLECTION_ID],
             product: "ATL03",
-            variables: atl03_variables("1000").into_iter().filter(|(name, _)| name.starts_with("/gt1l/")).collect(),
+            variables: atl03_variables("1000")
+                .into_iter()
+                .filter(|(name, _)| name.starts_with("/gt1l/"))
+                .collect(),
             service: trajectory_subsetter(),
         },
     ]
@@ -368,7 +494,11 @@ mod tests {
             ("C1000000001-HQ_LOCAL", "ATL03_GT1L"),
         ];
         for (id, short) in cases {
-            assert_eq!(catalog.resolve(id).map(|c| c.short_name), Some(short), "{id}");
+            assert_eq!(
+                catalog.resolve(id).map(|c| c.short_name),
+                Some(short),
+                "{id}"
+            );
         }
         assert!(catalog.resolve("atl03").is_none());
         assert!(catalog.resolve("C0-NOPE").is_none());
@@ -377,14 +507,28 @@ mod tests {
     #[test]
     fn capabilities_match_the_production_services() {
         let catalog = Catalog::default();
-        let atl03 = catalog.resolve("ATL03").unwrap().capabilities("C2596864127-NSIDC_CPRD");
-        assert!(atl03.bbox_subset && atl03.shape_subset && atl03.temporal_subset && !atl03.reproject);
+        let atl03 = catalog
+            .resolve("ATL03")
+            .unwrap()
+            .capabilities("C2596864127-NSIDC_CPRD");
+        assert!(
+            atl03.bbox_subset && atl03.shape_subset && atl03.temporal_subset && !atl03.reproject
+        );
         assert_eq!(atl03.output_formats, ["application/x-hdf5"]);
-        assert_eq!(atl03.services[0].href, "https://cmr.earthdata.nasa.gov/search/concepts/S2836723123-XYZ_PROV");
+        assert_eq!(
+            atl03.services[0].href,
+            "https://cmr.earthdata.nasa.gov/search/concepts/S2836723123-XYZ_PROV"
+        );
         for short in ["SPL2SMP", "SPL3SMP", "SPL4CMDL"] {
             let caps = catalog.resolve(short).unwrap().capabilities("x");
-            assert!(caps.variable_subset && caps.bbox_subset && caps.reproject, "{short}");
-            assert!(caps.output_formats.iter().any(|f| f == "image/tiff"), "{short}");
+            assert!(
+                caps.variable_subset && caps.bbox_subset && caps.reproject,
+                "{short}"
+            );
+            assert!(
+                caps.output_formats.iter().any(|f| f == "image/tiff"),
+                "{short}"
+            );
         }
     }
 
@@ -401,7 +545,11 @@ mod tests {
             ("?", "", false),
         ];
         for (pattern, name, expected) in cases {
-            assert_eq!(wildcard_match(pattern, name), expected, "{pattern} ~ {name}");
+            assert_eq!(
+                wildcard_match(pattern, name),
+                expected,
+                "{pattern} ~ {name}"
+            );
         }
     }
 
@@ -410,9 +558,17 @@ mod tests {
         let cases = [
             ([-10.0, -10.0, 10.0, 10.0], [5.0, 5.0, 20.0, 20.0], true),
             ([-10.0, -10.0, 10.0, 10.0], [11.0, 5.0, 20.0, 20.0], false),
-            ([170.0, -10.0, -170.0, 10.0], [-175.0, 0.0, -172.0, 1.0], true),
+            (
+                [170.0, -10.0, -170.0, 10.0],
+                [-175.0, 0.0, -172.0, 1.0],
+                true,
+            ),
             ([170.0, -10.0, -170.0, 10.0], [0.0, 0.0, 1.0, 1.0], false),
-            ([-179.0, 87.29, 179.0, 87.3], [-180.0, 87.0, 180.0, 90.0], true),
+            (
+                [-179.0, 87.29, 179.0, 87.3],
+                [-180.0, 87.0, 180.0, 90.0],
+                true,
+            ),
         ];
         for (a, b, expected) in cases {
             assert_eq!(boxes_intersect(a, b), expected, "{a:?} {b:?}");
@@ -431,14 +587,63 @@ mod tests {
         let day = chrono::Duration::days(1);
         let cases = [
             (GranuleQuery::default(), 1),
-            (GranuleQuery { bbox: Some([w - 1.0, s - 0.1, e, n + 0.1]), ..Default::default() }, 1),
-            (GranuleQuery { bbox: Some([w - 10.0, s - 1.0, w - 5.0, s - 0.5]), ..Default::default() }, 0),
-            (GranuleQuery { start: Some(granule.start - day), end: Some(granule.end + day), ..Default::default() }, 1),
-            (GranuleQuery { start: Some(granule.end + day), ..Default::default() }, 0),
-            (GranuleQuery { granule_names: vec!["ATL03_*".into()], ..Default::default() }, 1),
-            (GranuleQuery { granule_names: vec!["SMAP_*".into()], ..Default::default() }, 0),
-            (GranuleQuery { granule_ids: vec![granule.concept_id.clone()], ..Default::default() }, 1),
-            (GranuleQuery { granule_ids: vec!["G1-NOPE".into()], ..Default::default() }, 0),
+            (
+                GranuleQuery {
+                    bbox: Some([w - 1.0, s - 0.1, e, n + 0.1]),
+                    ..Default::default()
+                },
+                1,
+            ),
+            (
+                GranuleQuery {
+                    bbox: Some([w - 10.0, s - 1.0, w - 5.0, s - 0.5]),
+                    ..Default::default()
+                },
+                0,
+            ),
+            (
+                GranuleQuery {
+                    start: Some(granule.start - day),
+                    end: Some(granule.end + day),
+                    ..Default::default()
+                },
+                1,
+            ),
+            (
+                GranuleQuery {
+                    start: Some(granule.end + day),
+                    ..Default::default()
+                },
+                0,
+            ),
+            (
+                GranuleQuery {
+                    granule_names: vec!["ATL03_*".into()],
+                    ..Default::default()
+                },
+                1,
+            ),
+            (
+                GranuleQuery {
+                    granule_names: vec!["SMAP_*".into()],
+                    ..Default::default()
+                },
+                0,
+            ),
+            (
+                GranuleQuery {
+                    granule_ids: vec![granule.concept_id.clone()],
+                    ..Default::default()
+                },
+                1,
+            ),
+            (
+                GranuleQuery {
+                    granule_ids: vec!["G1-NOPE".into()],
+                    ..Default::default()
+                },
+                0,
+            ),
         ];
         for (query, n) in cases {
             assert_eq!(catalog.search(collection, &query).len(), n, "{query:?}");
@@ -449,7 +654,11 @@ mod tests {
     fn every_collection_has_sample_granules() {
         let catalog = Catalog::default();
         for collection in catalog.collections() {
-            assert!(!catalog.granules(collection).is_empty(), "{}", collection.short_name);
+            assert!(
+                !catalog.granules(collection).is_empty(),
+                "{}",
+                collection.short_name
+            );
         }
     }
 }

@@ -65,25 +65,49 @@ pub fn transition(from: JobStatus, event: Event) -> Result<JobStatus, Conflict> 
         Event::Complete { with_errors: false } => Successful,
         Event::Complete { with_errors: true } => CompleteWithErrors,
     };
-    let allowed = match (from, event) {
-        (Accepted, Event::Start | Event::StartWithPreview | Event::Cancel | Event::Fail) => true,
-        (Running, Event::Pause | Event::Cancel | Event::Fail | Event::ItemFailed | Event::Complete { .. }) => true,
-        (RunningWithErrors, Event::Pause | Event::Cancel | Event::Fail | Event::ItemFailed) => true,
-        (RunningWithErrors, Event::Complete { with_errors: true }) => true,
-        (Previewing, Event::SkipPreview | Event::Cancel | Event::Fail | Event::Pause | Event::PreviewDone) => true,
-        (Previewing, Event::ItemFailed) => true,
-        (Previewing, Event::Complete { .. }) => true,
-        (Paused, Event::Resume | Event::SkipPreview | Event::Cancel | Event::Fail) => true,
-        (Failed, Event::Fail) => true,
-        _ => false,
-    };
+    let allowed = matches!(
+        (from, event),
+        (
+            Accepted,
+            Event::Start | Event::StartWithPreview | Event::Cancel | Event::Fail
+        ) | (
+            Running,
+            Event::Pause | Event::Cancel | Event::Fail | Event::ItemFailed | Event::Complete { .. }
+        ) | (
+            RunningWithErrors,
+            Event::Pause | Event::Cancel | Event::Fail | Event::ItemFailed
+        ) | (RunningWithErrors, Event::Complete { with_errors: true })
+            | (
+                Previewing,
+                Event::SkipPreview
+                    | Event::Cancel
+                    | Event::Fail
+                    | Event::Pause
+                    | Event::PreviewDone
+            )
+            | (Previewing, Event::ItemFailed)
+            | (Previewing, Event::Complete { .. })
+            | (
+                Paused,
+                Event::Resume | Event::SkipPreview | Event::Cancel | Event::Fail
+            )
+            | (Failed, Event::Fail)
+    );
     if allowed {
         // A failed item during preview keeps the preview going; Harmony records the error and still pauses.
-        return Ok(if from == Previewing && event == Event::ItemFailed { Previewing } else { to });
+        return Ok(if from == Previewing && event == Event::ItemFailed {
+            Previewing
+        } else {
+            to
+        });
     }
     Err(match event {
-        Event::Resume => Conflict(format!("Job status is {from} - only paused jobs can be resumed.")),
-        Event::SkipPreview => Conflict(format!("Job status is {from} - only previewing jobs can skip preview.")),
+        Event::Resume => Conflict(format!(
+            "Job status is {from} - only paused jobs can be resumed."
+        )),
+        Event::SkipPreview => Conflict(format!(
+            "Job status is {from} - only previewing jobs can skip preview."
+        )),
         _ => Conflict(format!("Job status cannot be updated from {from} to {to}.")),
     })
 }
@@ -284,17 +308,26 @@ impl JobRecord {
 
     /// Number of work items that reached an end state.
     pub fn n_done(&self) -> usize {
-        self.work_items.iter().filter(|i| matches!(i.status, ItemStatus::Successful | ItemStatus::Failed)).count()
+        self.work_items
+            .iter()
+            .filter(|i| matches!(i.status, ItemStatus::Successful | ItemStatus::Failed))
+            .count()
     }
 
     fn n_failed(&self) -> usize {
-        self.work_items.iter().filter(|i| i.status == ItemStatus::Failed).count()
+        self.work_items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Failed)
+            .count()
     }
 
     fn set_status(&mut self, event: Event) -> Result<(), Conflict> {
         self.status = transition(self.status, event)?;
         self.updated_at = Utc::now();
-        if matches!(self.status, JobStatus::Successful | JobStatus::CompleteWithErrors) {
+        if matches!(
+            self.status,
+            JobStatus::Successful | JobStatus::CompleteWithErrors
+        ) {
             self.progress = 100;
         }
         Ok(())
@@ -311,7 +344,12 @@ impl JobRecord {
 /// Runs one work item: produce the input file and transform it into `out_dir`.
 pub trait Processor: Send + Sync + 'static {
     /// Processes `granule` with `operation`, writing outputs into `out_dir`.
-    fn process(&self, granule: &SampleGranule, operation: &Operation, out_dir: &Path) -> Result<Vec<Output>, TransformError>;
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError>;
 }
 
 /// Engine settings.
@@ -379,7 +417,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("config", &self.inner.config).finish()
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish()
     }
 }
 
@@ -389,7 +429,11 @@ impl Engine {
     /// A job that was running when the server stopped is resumed: its interrupted work item is run again
     /// (outputs are written atomically by the transformations, so no half file remains). Must be called
     /// inside a tokio runtime.
-    pub fn start(store: Store, config: EngineConfig, processor: Arc<dyn Processor>) -> Result<Self, EngineError> {
+    pub fn start(
+        store: Store,
+        config: EngineConfig,
+        processor: Arc<dyn Processor>,
+    ) -> Result<Self, EngineError> {
         let mut jobs = HashMap::new();
         for mut job in store.load_all()? {
             for item in &mut job.work_items {
@@ -411,7 +455,16 @@ impl Engine {
         let in_progress: Vec<String> = engine
             .lock()
             .values()
-            .filter(|job| matches!(job.status, JobStatus::Accepted | JobStatus::Running | JobStatus::RunningWithErrors | JobStatus::Previewing | JobStatus::Paused))
+            .filter(|job| {
+                matches!(
+                    job.status,
+                    JobStatus::Accepted
+                        | JobStatus::Running
+                        | JobStatus::RunningWithErrors
+                        | JobStatus::Previewing
+                        | JobStatus::Paused
+                )
+            })
             .map(|job| job.job_id.clone())
             .collect();
         for job_id in in_progress {
@@ -422,7 +475,10 @@ impl Engine {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, JobRecord>> {
         // A poisoned lock only means a worker panicked mid-update; the map itself is still usable.
-        self.inner.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn persist(&self, job: &JobRecord) -> Result<(), StoreError> {
@@ -432,12 +488,19 @@ impl Engine {
 
     fn next_work_item_id(&self) -> Result<u64, StoreError> {
         let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
-        store.as_ref().ok_or(StoreError::Closed)?.next("work_item", 1)
+        store
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .next("work_item", 1)
     }
 
     /// Closes the database and stops the workers at their next step; outputs already written stay.
     pub fn shutdown(&self) {
-        self.inner.store.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let wakers = self.inner.wakers.lock().unwrap_or_else(|p| p.into_inner());
         for waker in wakers.values() {
             waker.notify_one();
@@ -445,7 +508,11 @@ impl Engine {
     }
 
     fn is_shut_down(&self) -> bool {
-        self.inner.store.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
     }
 
     fn waker(&self, job_id: &str) -> Arc<Notify> {
@@ -489,12 +556,17 @@ impl Engine {
             operation: new.operation,
             work_items,
         };
-        let preview = !new.skip_preview && job.work_items.len() >= self.inner.config.preview_threshold;
+        let preview =
+            !new.skip_preview && job.work_items.len() >= self.inner.config.preview_threshold;
         if job.work_items.is_empty() {
             job.set_status(Event::Fail)?;
             job.failure = Some("No matching granules found.".to_string());
         } else {
-            job.set_status(if preview { Event::StartWithPreview } else { Event::Start })?;
+            job.set_status(if preview {
+                Event::StartWithPreview
+            } else {
+                Event::Start
+            })?;
         }
         self.persist(&job)?;
         self.lock().insert(job.job_id.clone(), job.clone());
@@ -512,7 +584,11 @@ impl Engine {
     /// Copies of all jobs, newest first.
     pub fn list(&self) -> Vec<JobRecord> {
         let mut jobs: Vec<JobRecord> = self.lock().values().cloned().collect();
-        jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.job_id.cmp(&a.job_id)));
+        jobs.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.job_id.cmp(&a.job_id))
+        });
         jobs
     }
 
@@ -520,7 +596,9 @@ impl Engine {
     pub fn apply(&self, job_id: &str, event: Event) -> Result<JobRecord, EngineError> {
         let job = {
             let mut jobs = self.lock();
-            let job = jobs.get_mut(job_id).ok_or_else(|| EngineError::NotFound(job_id.to_string()))?;
+            let job = jobs
+                .get_mut(job_id)
+                .ok_or_else(|| EngineError::NotFound(job_id.to_string()))?;
             let mut next = job.clone();
             next.set_status(event)?;
             if next.status == JobStatus::Canceled {
@@ -539,7 +617,12 @@ impl Engine {
     }
 
     /// Adds (`add == true`) or removes labels on jobs; all IDs must exist.
-    pub fn label(&self, job_ids: &[String], labels: &[String], add: bool) -> Result<(), EngineError> {
+    pub fn label(
+        &self,
+        job_ids: &[String],
+        labels: &[String],
+        add: bool,
+    ) -> Result<(), EngineError> {
         let mut jobs = self.lock();
         if let Some(missing) = job_ids.iter().find(|id| !jobs.contains_key(id.as_str())) {
             return Err(EngineError::NotFound(missing.clone()));
@@ -578,15 +661,25 @@ impl Engine {
             }
             let next = {
                 let mut jobs = self.lock();
-                let Some(job) = jobs.get_mut(&job_id) else { return };
+                let Some(job) = jobs.get_mut(&job_id) else {
+                    return;
+                };
                 if job.status.is_final() {
                     return;
                 }
                 if job.status == JobStatus::Paused {
                     None
-                } else if let Some(item) = job.work_items.iter_mut().find(|i| i.status == ItemStatus::Ready) {
+                } else if let Some(item) = job
+                    .work_items
+                    .iter_mut()
+                    .find(|i| i.status == ItemStatus::Ready)
+                {
                     item.status = ItemStatus::Running;
-                    let work = (item.id, item.granule.to_sample(), job.operation.to_operation());
+                    let work = (
+                        item.id,
+                        item.granule.to_sample(),
+                        job.operation.to_operation(),
+                    );
                     Some(Some(work))
                 } else {
                     Some(None)
@@ -595,22 +688,37 @@ impl Engine {
             match next {
                 None => {
                     // Paused: wait for resume or cancel; the timeout guards against a lost wake-up.
-                    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), waker.notified()).await;
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(5), waker.notified())
+                            .await;
                 }
                 Some(None) => {
                     self.finish(&job_id);
                     return;
                 }
                 Some(Some((item_id, granule, operation))) => {
-                    let out_dir = self.inner.config.results_dir.join(&job_id).join(item_id.to_string());
+                    let out_dir = self
+                        .inner
+                        .config
+                        .results_dir
+                        .join(&job_id)
+                        .join(item_id.to_string());
                     let processor = self.inner.processor.clone();
                     let result = tokio::task::spawn_blocking(move || {
-                        std::fs::create_dir_all(&out_dir)
-                            .map_err(|e| TransformError::Io(format!("could not create {}: {e}", out_dir.display())))?;
+                        std::fs::create_dir_all(&out_dir).map_err(|e| {
+                            TransformError::Io(format!(
+                                "could not create {}: {e}",
+                                out_dir.display()
+                            ))
+                        })?;
                         processor.process(&granule, &operation, &out_dir)
                     })
                     .await
-                    .unwrap_or_else(|join_error| Err(TransformError::Io(format!("the transformation crashed: {join_error}"))));
+                    .unwrap_or_else(|join_error| {
+                        Err(TransformError::Io(format!(
+                            "the transformation crashed: {join_error}"
+                        )))
+                    });
                     self.record(&job_id, item_id, result);
                 }
             }
@@ -619,7 +727,9 @@ impl Engine {
 
     fn record(&self, job_id: &str, item_id: u64, result: Result<Vec<Output>, TransformError>) {
         let mut jobs = self.lock();
-        let Some(job) = jobs.get_mut(job_id) else { return };
+        let Some(job) = jobs.get_mut(job_id) else {
+            return;
+        };
         let mut next = job.clone();
         let canceled = next.status == JobStatus::Canceled;
         let failed = result.is_err();
@@ -632,7 +742,14 @@ impl Engine {
                         .filter_map(|o| {
                             let file = o.path.file_name()?.to_string_lossy().into_owned();
                             let size = std::fs::metadata(&o.path).map(|m| m.len()).unwrap_or(0);
-                            Some(OutputRecord { file, mime: o.mime, bbox: o.bbox, start: o.start, end: o.end, size })
+                            Some(OutputRecord {
+                                file,
+                                mime: o.mime,
+                                bbox: o.bbox,
+                                start: o.start,
+                                end: o.end,
+                                size,
+                            })
                         })
                         .collect();
                 }
@@ -646,7 +763,11 @@ impl Engine {
         if !canceled {
             next.update_progress();
             if failed && !next.ignore_errors {
-                let message = next.work_items.iter().find(|i| i.id == item_id).and_then(|i| i.message.clone());
+                let message = next
+                    .work_items
+                    .iter()
+                    .find(|i| i.id == item_id)
+                    .and_then(|i| i.message.clone());
                 let _ = next.set_status(Event::Fail);
                 next.failure = message;
                 for item in &mut next.work_items {
@@ -657,7 +778,12 @@ impl Engine {
             } else if failed && next.status != JobStatus::Previewing {
                 let _ = next.set_status(Event::ItemFailed);
             }
-            if next.status == JobStatus::Previewing && next.work_items.iter().any(|i| i.status == ItemStatus::Ready) {
+            if next.status == JobStatus::Previewing
+                && next
+                    .work_items
+                    .iter()
+                    .any(|i| i.status == ItemStatus::Ready)
+            {
                 let _ = next.set_status(Event::PreviewDone);
             }
         }
@@ -669,7 +795,9 @@ impl Engine {
 
     fn finish(&self, job_id: &str) {
         let mut jobs = self.lock();
-        let Some(job) = jobs.get_mut(job_id) else { return };
+        let Some(job) = jobs.get_mut(job_id) else {
+            return;
+        };
         let mut next = job.clone();
         let n_failed = next.n_failed();
         let event = if n_failed == next.work_items.len() {
@@ -680,7 +808,9 @@ impl Engine {
                 .or_else(|| Some("The job failed with an unknown error".to_string()));
             Event::Fail
         } else {
-            Event::Complete { with_errors: n_failed > 0 }
+            Event::Complete {
+                with_errors: n_failed > 0,
+            }
         };
         if next.set_status(event).is_ok() {
             if let Err(error) = self.persist(&next) {
@@ -712,18 +842,30 @@ mod tests {
             (Running, Event::Fail, Failed),
             (Running, Event::ItemFailed, RunningWithErrors),
             (Running, Event::Complete { with_errors: false }, Successful),
-            (Running, Event::Complete { with_errors: true }, CompleteWithErrors),
+            (
+                Running,
+                Event::Complete { with_errors: true },
+                CompleteWithErrors,
+            ),
             (RunningWithErrors, Event::ItemFailed, RunningWithErrors),
             (RunningWithErrors, Event::Pause, Paused),
             (RunningWithErrors, Event::Cancel, Canceled),
             (RunningWithErrors, Event::Fail, Failed),
-            (RunningWithErrors, Event::Complete { with_errors: true }, CompleteWithErrors),
+            (
+                RunningWithErrors,
+                Event::Complete { with_errors: true },
+                CompleteWithErrors,
+            ),
             (Previewing, Event::SkipPreview, Running),
             (Previewing, Event::Pause, Paused),
             (Previewing, Event::PreviewDone, Paused),
             (Previewing, Event::ItemFailed, Previewing),
             (Previewing, Event::Cancel, Canceled),
-            (Previewing, Event::Complete { with_errors: false }, Successful),
+            (
+                Previewing,
+                Event::Complete { with_errors: false },
+                Successful,
+            ),
             (Paused, Event::Resume, Running),
             (Paused, Event::SkipPreview, Running),
             (Paused, Event::Cancel, Canceled),
@@ -738,17 +880,61 @@ mod tests {
     #[test]
     fn refused_transitions_carry_harmony_messages() {
         let cases = [
-            (Running, Event::Resume, "Job status is running - only paused jobs can be resumed."),
-            (Successful, Event::Resume, "Job status is successful - only paused jobs can be resumed."),
-            (Running, Event::SkipPreview, "Job status is running - only previewing jobs can skip preview."),
-            (Successful, Event::Cancel, "Job status cannot be updated from successful to canceled."),
-            (Canceled, Event::Pause, "Job status cannot be updated from canceled to paused."),
-            (Paused, Event::Pause, "Job status cannot be updated from paused to paused."),
-            (Failed, Event::Cancel, "Job status cannot be updated from failed to canceled."),
-            (CompleteWithErrors, Event::Pause, "Job status cannot be updated from complete_with_errors to paused."),
-            (RunningWithErrors, Event::Complete { with_errors: false }, "Job status cannot be updated from running_with_errors to successful."),
-            (Accepted, Event::Pause, "Job status cannot be updated from accepted to paused."),
-            (Canceled, Event::Start, "Job status cannot be updated from canceled to running."),
+            (
+                Running,
+                Event::Resume,
+                "Job status is running - only paused jobs can be resumed.",
+            ),
+            (
+                Successful,
+                Event::Resume,
+                "Job status is successful - only paused jobs can be resumed.",
+            ),
+            (
+                Running,
+                Event::SkipPreview,
+                "Job status is running - only previewing jobs can skip preview.",
+            ),
+            (
+                Successful,
+                Event::Cancel,
+                "Job status cannot be updated from successful to canceled.",
+            ),
+            (
+                Canceled,
+                Event::Pause,
+                "Job status cannot be updated from canceled to paused.",
+            ),
+            (
+                Paused,
+                Event::Pause,
+                "Job status cannot be updated from paused to paused.",
+            ),
+            (
+                Failed,
+                Event::Cancel,
+                "Job status cannot be updated from failed to canceled.",
+            ),
+            (
+                CompleteWithErrors,
+                Event::Pause,
+                "Job status cannot be updated from complete_with_errors to paused.",
+            ),
+            (
+                RunningWithErrors,
+                Event::Complete { with_errors: false },
+                "Job status cannot be updated from running_with_errors to successful.",
+            ),
+            (
+                Accepted,
+                Event::Pause,
+                "Job status cannot be updated from accepted to paused.",
+            ),
+            (
+                Canceled,
+                Event::Start,
+                "Job status cannot be updated from canceled to running.",
+            ),
         ];
         for (from, event, message) in cases {
             check(from, event, Err(message));
@@ -757,11 +943,27 @@ mod tests {
 
     #[test]
     fn final_states_accept_nothing_but_fail_on_failed() {
-        let events = [Event::Start, Event::StartWithPreview, Event::Pause, Event::Resume, Event::SkipPreview, Event::Cancel, Event::Fail, Event::ItemFailed, Event::PreviewDone, Event::Complete { with_errors: false }, Event::Complete { with_errors: true }];
+        let events = [
+            Event::Start,
+            Event::StartWithPreview,
+            Event::Pause,
+            Event::Resume,
+            Event::SkipPreview,
+            Event::Cancel,
+            Event::Fail,
+            Event::ItemFailed,
+            Event::PreviewDone,
+            Event::Complete { with_errors: false },
+            Event::Complete { with_errors: true },
+        ];
         for from in [Successful, CompleteWithErrors, Failed, Canceled] {
             for event in events {
                 let allowed = transition(from, event).is_ok();
-                assert_eq!(allowed, from == Failed && event == Event::Fail, "{from} + {event:?}");
+                assert_eq!(
+                    allowed,
+                    from == Failed && event == Event::Fail,
+                    "{from} + {event:?}"
+                );
             }
         }
     }
@@ -770,7 +972,12 @@ mod tests {
     struct FakeProcessor;
 
     impl Processor for FakeProcessor {
-        fn process(&self, granule: &SampleGranule, _: &Operation, out_dir: &Path) -> Result<Vec<Output>, TransformError> {
+        fn process(
+            &self,
+            granule: &SampleGranule,
+            _: &Operation,
+            out_dir: &Path,
+        ) -> Result<Vec<Output>, TransformError> {
             if granule.name.contains("bad") {
                 return Err(TransformError::NoData("No data found in bbox".into()));
             }
@@ -779,7 +986,13 @@ mod tests {
             }
             let path = out_dir.join(format!("{}_subsetted.h5", granule.name));
             std::fs::write(&path, b"x").map_err(|e| TransformError::Io(e.to_string()))?;
-            Ok(vec![Output { path, mime: "application/x-hdf5".into(), bbox: granule.bbox, start: granule.start, end: granule.end }])
+            Ok(vec![Output {
+                path,
+                mime: "application/x-hdf5".into(),
+                bbox: granule.bbox,
+                start: granule.start,
+                end: granule.end,
+            }])
         }
     }
 
@@ -812,7 +1025,10 @@ mod tests {
 
     fn engine(dir: &Path, threshold: usize) -> Engine {
         let store = Store::open(&dir.join("db.redb")).unwrap();
-        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: threshold };
+        let config = EngineConfig {
+            results_dir: dir.join("results"),
+            preview_threshold: threshold,
+        };
         Engine::start(store, config, Arc::new(FakeProcessor)).unwrap()
     }
 
@@ -824,7 +1040,10 @@ mod tests {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("job {id} did not reach the expected state: {:?}", engine.get(id));
+        panic!(
+            "job {id} did not reach the expected state: {:?}",
+            engine.get(id)
+        );
     }
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -837,7 +1056,9 @@ mod tests {
     async fn job_runs_one_work_item_per_granule_and_ends_at_100() {
         let dir = temp_dir("ok");
         let engine = engine(&dir, 100);
-        let job = engine.submit(new_job(&["a", "b", "c"], true, false)).unwrap();
+        let job = engine
+            .submit(new_job(&["a", "b", "c"], true, false))
+            .unwrap();
         assert_eq!(job.status, Running);
         let job = wait_until(&engine, &job.job_id, |j| j.status.is_final()).await;
         assert_eq!((job.status, job.progress), (Successful, 100));
@@ -845,7 +1066,11 @@ mod tests {
         let ids: Vec<u64> = job.work_items.iter().map(|i| i.id).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
         for item in &job.work_items {
-            let file = dir.join("results").join(&job.job_id).join(item.id.to_string()).join(&item.outputs[0].file);
+            let file = dir
+                .join("results")
+                .join(&job.job_id)
+                .join(item.id.to_string())
+                .join(&item.outputs[0].file);
             assert!(file.is_file(), "{}", file.display());
         }
     }
@@ -854,11 +1079,18 @@ mod tests {
     async fn failed_items_give_complete_with_errors_or_failed_per_ignore_errors() {
         let dir = temp_dir("errors");
         let engine = engine(&dir, 100);
-        let tolerant = engine.submit(new_job(&["a", "bad", "c"], true, false)).unwrap();
+        let tolerant = engine
+            .submit(new_job(&["a", "bad", "c"], true, false))
+            .unwrap();
         let strict = engine.submit(new_job(&["bad", "b"], false, false)).unwrap();
-        let all_bad = engine.submit(new_job(&["bad1", "bad2"], true, false)).unwrap();
+        let all_bad = engine
+            .submit(new_job(&["bad1", "bad2"], true, false))
+            .unwrap();
         let tolerant = wait_until(&engine, &tolerant.job_id, |j| j.status.is_final()).await;
-        assert_eq!((tolerant.status, tolerant.progress), (CompleteWithErrors, 100));
+        assert_eq!(
+            (tolerant.status, tolerant.progress),
+            (CompleteWithErrors, 100)
+        );
         let strict = wait_until(&engine, &strict.job_id, |j| j.status.is_final()).await;
         assert_eq!(strict.status, Failed);
         assert_eq!(strict.message(), "No data found in bbox");
@@ -871,7 +1103,9 @@ mod tests {
     async fn large_jobs_preview_then_pause_and_skip_preview_overrides() {
         let dir = temp_dir("preview");
         let engine = engine(&dir, 3);
-        let job = engine.submit(new_job(&["a", "b", "c"], true, false)).unwrap();
+        let job = engine
+            .submit(new_job(&["a", "b", "c"], true, false))
+            .unwrap();
         assert_eq!(job.status, Previewing);
         let paused = wait_until(&engine, &job.job_id, |j| j.status == Paused).await;
         assert_eq!(paused.n_done(), 1);
@@ -879,7 +1113,9 @@ mod tests {
         engine.apply(&job.job_id, Event::Resume).unwrap();
         let done = wait_until(&engine, &job.job_id, |j| j.status.is_final()).await;
         assert_eq!(done.status, Successful);
-        let skipped = engine.submit(new_job(&["a", "b", "c"], true, true)).unwrap();
+        let skipped = engine
+            .submit(new_job(&["a", "b", "c"], true, true))
+            .unwrap();
         assert_eq!(skipped.status, Running);
     }
 
@@ -887,21 +1123,34 @@ mod tests {
     async fn pause_holds_the_worker_and_cancel_stops_it() {
         let dir = temp_dir("pause");
         let engine = engine(&dir, 100);
-        let job = engine.submit(new_job(&["slow1", "slow2", "slow3", "slow4"], true, false)).unwrap();
+        let job = engine
+            .submit(new_job(&["slow1", "slow2", "slow3", "slow4"], true, false))
+            .unwrap();
         engine.apply(&job.job_id, Event::Pause).unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         let paused = engine.get(&job.job_id).unwrap();
         assert_eq!(paused.status, Paused);
         assert!(paused.n_done() <= 1, "{}", paused.n_done());
-        assert!(matches!(engine.apply(&job.job_id, Event::Pause), Err(EngineError::Conflict(_))));
+        assert!(matches!(
+            engine.apply(&job.job_id, Event::Pause),
+            Err(EngineError::Conflict(_))
+        ));
         engine.apply(&job.job_id, Event::Cancel).unwrap();
         let canceled = wait_until(&engine, &job.job_id, |j| j.status == Canceled).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let later = engine.get(&job.job_id).unwrap();
         assert_eq!(later.status, Canceled);
         assert_eq!(later.n_done(), canceled.n_done().max(later.n_done()));
-        assert!(later.work_items.iter().any(|i| i.status == ItemStatus::Canceled));
-        assert!(matches!(engine.apply("nope", Event::Cancel), Err(EngineError::NotFound(_))));
+        assert!(
+            later
+                .work_items
+                .iter()
+                .any(|i| i.status == ItemStatus::Canceled)
+        );
+        assert!(matches!(
+            engine.apply("nope", Event::Cancel),
+            Err(EngineError::NotFound(_))
+        ));
     }
 
     #[tokio::test]
@@ -911,15 +1160,22 @@ mod tests {
             let engine = engine(&dir, 100);
             let done = engine.submit(new_job(&["a"], true, false)).unwrap();
             wait_until(&engine, &done.job_id, |j| j.status.is_final()).await;
-            let paused = engine.submit(new_job(&["slow1", "slow2"], true, false)).unwrap();
+            let paused = engine
+                .submit(new_job(&["slow1", "slow2"], true, false))
+                .unwrap();
             engine.apply(&paused.job_id, Event::Pause).unwrap();
-            engine.label(&[done.job_id.clone()], &["kept".into()], true).unwrap();
+            engine
+                .label(std::slice::from_ref(&done.job_id), &["kept".into()], true)
+                .unwrap();
             engine.shutdown();
             (done.job_id, paused.job_id)
         };
         let engine = engine(&dir, 100);
         let done = engine.get(&done_id).unwrap();
-        assert_eq!((done.status, done.labels.clone()), (Successful, vec!["kept".to_string()]));
+        assert_eq!(
+            (done.status, done.labels.clone()),
+            (Successful, vec!["kept".to_string()])
+        );
         assert_eq!(engine.get(&paused_id).unwrap().status, Paused);
         engine.apply(&paused_id, Event::Resume).unwrap();
         let resumed = wait_until(&engine, &paused_id, |j| j.status.is_final()).await;

@@ -41,8 +41,12 @@ impl ServerError {
             ServerError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UnauthorizedError"),
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
-            ServerError::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UnsupportedOperation"),
-            ServerError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "RequestValidationError"),
+            ServerError::Unsupported(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "UnsupportedOperation")
+            }
+            ServerError::RangeNotSatisfiable(_) => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "RequestValidationError")
+            }
             ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }
@@ -84,12 +88,36 @@ mod tests {
     #[test]
     fn each_error_maps_to_harmony_status_and_code() {
         let cases = [
-            (ServerError::BadRequest("b".into()), 400, "harmony.RequestValidationError"),
-            (ServerError::Unauthorized("u".into()), 401, "harmony.UnauthorizedError"),
-            (ServerError::NotFound("n".into()), 404, "harmony.NotFoundError"),
-            (ServerError::Conflict("c".into()), 409, "harmony.ConflictError"),
-            (ServerError::Unsupported("x".into()), 422, "harmony.UnsupportedOperation"),
-            (ServerError::Internal("secret detail".into()), 500, "harmony.ServerError"),
+            (
+                ServerError::BadRequest("b".into()),
+                400,
+                "harmony.RequestValidationError",
+            ),
+            (
+                ServerError::Unauthorized("u".into()),
+                401,
+                "harmony.UnauthorizedError",
+            ),
+            (
+                ServerError::NotFound("n".into()),
+                404,
+                "harmony.NotFoundError",
+            ),
+            (
+                ServerError::Conflict("c".into()),
+                409,
+                "harmony.ConflictError",
+            ),
+            (
+                ServerError::Unsupported("x".into()),
+                422,
+                "harmony.UnsupportedOperation",
+            ),
+            (
+                ServerError::Internal("secret detail".into()),
+                500,
+                "harmony.ServerError",
+            ),
         ];
         for (error, status, code) in cases {
             assert_eq!(error.status().as_u16(), status);

@@ -86,7 +86,9 @@ pub enum ServeError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// The port could not be bound.
-    #[error("could not listen on 127.0.0.1:{port}: {source} (is another server using it? try --port 0)")]
+    #[error(
+        "could not listen on 127.0.0.1:{port}: {source} (is another server using it? try --port 0)"
+    )]
     Bind {
         /// The port.
         port: u16,
@@ -117,8 +119,14 @@ impl SampleProcessor {
 }
 
 impl Processor for SampleProcessor {
-    fn process(&self, granule: &SampleGranule, operation: &Operation, out_dir: &Path) -> Result<Vec<Output>, TransformError> {
-        let input = sample::ensure(granule, &self.data_dir, self.scale).map_err(|e| TransformError::Io(e.to_string()))?;
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError> {
+        let input = sample::ensure(granule, &self.data_dir, self.scale)
+            .map_err(|e| TransformError::Io(e.to_string()))?;
         transform::apply(granule, &input, operation, out_dir)
     }
 }
@@ -142,15 +150,25 @@ impl Server {
     }
 
     /// Like [`Server::bind`], with another way to process work items (tests use one that needs no HDF5).
-    pub async fn bind_with_processor(config: ServeConfig, processor: Arc<dyn Processor>) -> Result<Self, ServeError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| ServeError::DataDir { path: config.data_dir.clone(), source })?;
+    pub async fn bind_with_processor(
+        config: ServeConfig,
+        processor: Arc<dyn Processor>,
+    ) -> Result<Self, ServeError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
         let store = Store::open(&config.data_dir.join("harmony.redb"))?;
-        let engine_config =
-            EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
+        let engine_config = EngineConfig {
+            results_dir: config.data_dir.join("results"),
+            preview_threshold: config.preview_threshold,
+        };
         let engine = Engine::start(store, engine_config, processor)?;
         let catalog = Arc::new(Catalog::default());
-        let state = routes::AppState { engine: engine.clone(), catalog };
+        let state = routes::AppState {
+            engine: engine.clone(),
+            catalog,
+        };
         let mut router = routes::router(state);
         if config.auth == AuthMode::Edl {
             let auth = auth::Edl::load(&config.data_dir, config.users.as_deref())?;
@@ -158,9 +176,20 @@ impl Server {
         }
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
             .await
-            .map_err(|source| ServeError::Bind { port: config.port, source })?;
-        let addr = listener.local_addr().map_err(|source| ServeError::Bind { port: config.port, source })?;
-        Ok(Server { listener, router, engine, addr })
+            .map_err(|source| ServeError::Bind {
+                port: config.port,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            port: config.port,
+            source,
+        })?;
+        Ok(Server {
+            listener,
+            router,
+            engine,
+            addr,
+        })
     }
 
     /// The address it listens on.
@@ -169,8 +198,13 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then closes the job database.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         self.engine.shutdown();
         result.map_err(ServeError::Serve)
     }

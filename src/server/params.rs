@@ -10,14 +10,46 @@ use crate::server::transform::Polygon;
 
 /// Parameters the Coverages and EDR routes accept (lower-cased).
 const ALLOWED: &[&str] = &[
-    "subset", "point", "outputcrs", "interpolation", "scaleextent", "scalesize", "width", "height", "format",
-    "granuleid", "granulename", "maxresults", "forceasync", "concatenate", "skippreview", "ignoreerrors",
-    "destinationurl", "grid", "extend", "variable", "average", "label", "pixelsubset", "serviceid", "coords",
-    "datetime", "crs", "f", "parameter-name", "bbox",
+    "subset",
+    "point",
+    "outputcrs",
+    "interpolation",
+    "scaleextent",
+    "scalesize",
+    "width",
+    "height",
+    "format",
+    "granuleid",
+    "granulename",
+    "maxresults",
+    "forceasync",
+    "concatenate",
+    "skippreview",
+    "ignoreerrors",
+    "destinationurl",
+    "grid",
+    "extend",
+    "variable",
+    "average",
+    "label",
+    "pixelsubset",
+    "serviceid",
+    "coords",
+    "datetime",
+    "crs",
+    "f",
+    "parameter-name",
+    "bbox",
 ];
 
 /// Names whose values must be `true` or `false`, spelled as Harmony's validator reports them.
-const BOOLEANS: &[&str] = &["forceAsync", "concatenate", "skipPreview", "ignoreErrors", "pixelSubset"];
+const BOOLEANS: &[&str] = &[
+    "forceAsync",
+    "concatenate",
+    "skipPreview",
+    "ignoreErrors",
+    "pixelSubset",
+];
 
 /// A parameter problem; the message is Harmony's wording (without the `Error: ` prefix).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,16 +74,26 @@ impl Params {
         let query_keys: Vec<String> = query.iter().map(|(k, _)| k.to_lowercase()).collect();
         for (key, _) in &body {
             if query_keys.contains(&key.to_lowercase()) {
-                return Err(invalid(format!("Duplicate keys \"{key}\" found from request body and query string!")));
+                return Err(invalid(format!(
+                    "Duplicate keys \"{key}\" found from request body and query string!"
+                )));
             }
         }
-        let pairs = query.into_iter().chain(body).map(|(k, v)| (k.to_lowercase(), v)).collect();
+        let pairs = query
+            .into_iter()
+            .chain(body)
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect();
         Ok(Params { pairs })
     }
 
     /// Every value given for `key` (lower-case).
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// Every value for `key`, comma lists split, trimmed, empty parts dropped.
@@ -70,7 +112,9 @@ impl Params {
         match self.all(key).as_slice() {
             [] => Ok(None),
             [value] => Ok(Some(value)),
-            _ => Err(invalid(format!("query parameter \"{key}\" must have only one value"))),
+            _ => Err(invalid(format!(
+                "query parameter \"{key}\" must have only one value"
+            ))),
         }
     }
 
@@ -150,8 +194,12 @@ pub struct Submission {
 
 /// Parses merged parameters for `api`; `path_variables` is the `{variables}` path segment of a Coverages URL.
 pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<Submission> {
-    let unknown: Vec<&str> =
-        params.pairs().iter().map(|(k, _)| k.as_str()).filter(|k| !ALLOWED.contains(k)).collect();
+    let unknown: Vec<&str> = params
+        .pairs()
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !ALLOWED.contains(k))
+        .collect();
     if !unknown.is_empty() {
         let mut unique: Vec<&str> = Vec::new();
         for key in unknown {
@@ -165,13 +213,20 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
             ALLOWED.join(", ")
         )));
     }
-    let mut submission = Submission { ignore_errors: true, ..Default::default() };
+    let mut submission = Submission {
+        ignore_errors: true,
+        ..Default::default()
+    };
     for name in BOOLEANS {
         if let Some(value) = params.one(&name.to_lowercase())? {
             let flag = match value {
                 "true" => true,
                 "false" => false,
-                _ => return Err(invalid(format!("query parameter \"{name}\" must be either true or false"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "query parameter \"{name}\" must be either true or false"
+                    )));
+                }
             };
             match *name {
                 "skipPreview" => submission.skip_preview = flag,
@@ -186,7 +241,9 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
             let listed = params.list("variable");
             submission.variables = match path_variables {
                 Some("parameter_vars") if params.all("variable").is_empty() => {
-                    return Err(invalid("\"parameter_vars\" used in the url path, but no variable parameter given"));
+                    return Err(invalid(
+                        "\"parameter_vars\" used in the url path, but no variable parameter given",
+                    ));
                 }
                 Some("parameter_vars") => listed,
                 Some(_) if !params.all("variable").is_empty() => {
@@ -245,7 +302,9 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
         for label in raw.split(',') {
             let label = label.trim().to_lowercase();
             if label.is_empty() {
-                return Err(invalid("Labels must contain at least one non-whitespace character"));
+                return Err(invalid(
+                    "Labels must contain at least one non-whitespace character",
+                ));
             }
             if label.chars().count() > 255 {
                 return Err(invalid("Labels may not exceed 255 characters"));
@@ -258,17 +317,28 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
     if let Some(average) = params.one("average")?
         && !matches!(average.to_lowercase().as_str(), "time" | "area")
     {
-        return Err(invalid("query parameter \"average\" must be either \"time\" or \"area\""));
+        return Err(invalid(
+            "query parameter \"average\" must be either \"time\" or \"area\"",
+        ));
     }
     if let Some(url) = params.one("destinationurl")? {
         let _ = url;
-        return Err(invalid("destinationUrl is not supported by the local Harmony: it has no S3 access"));
+        return Err(invalid(
+            "destinationUrl is not supported by the local Harmony: it has no S3 access",
+        ));
     }
     for (key, what) in [("width", "width"), ("height", "height")] {
         if let Some(value) = params.one(key)?
-            && value.trim().parse::<u32>().ok().filter(|n| *n >= 1).is_none()
+            && value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .is_none()
         {
-            return Err(invalid(format!("query parameter \"{what}\" must be an integer greater than or equal to 1")));
+            return Err(invalid(format!(
+                "query parameter \"{what}\" must be an integer greater than or equal to 1"
+            )));
         }
     }
     Ok(submission)
@@ -289,7 +359,9 @@ fn parse_subsets(params: &Params, submission: &mut Submission) -> Result<()> {
             return Err(subset_error(raw));
         }
         if seen.contains(&name.to_lowercase()) {
-            return Err(invalid(format!("query parameter \"subset\" dimension \"{name}\" can only be specified once")));
+            return Err(invalid(format!(
+                "query parameter \"subset\" dimension \"{name}\" can only be specified once"
+            )));
         }
         seen.push(name.to_lowercase());
         match name.to_lowercase().as_str() {
@@ -304,7 +376,9 @@ fn parse_subsets(params: &Params, submission: &mut Submission) -> Result<()> {
                 if let (Some(s), Some(e)) = (submission.start, submission.end)
                     && s > e
                 {
-                    return Err(invalid(format!("query parameter \"subset\" time range {raw} has start after end")));
+                    return Err(invalid(format!(
+                        "query parameter \"subset\" time range {raw} has start after end"
+                    )));
                 }
             }
             axis => {
@@ -315,17 +389,23 @@ fn parse_subsets(params: &Params, submission: &mut Submission) -> Result<()> {
                     "lat" => {
                         let (s, n) = (low.unwrap_or(-90.0), high.unwrap_or(90.0));
                         if !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) {
-                            return Err(invalid(format!("query parameter \"subset\" subset dimension \"lat\" values must be between -90 and 90 (found {raw})")));
+                            return Err(invalid(format!(
+                                "query parameter \"subset\" subset dimension \"lat\" values must be between -90 and 90 (found {raw})"
+                            )));
                         }
                         if s > n {
-                            return Err(invalid(format!("query parameter \"subset\" subset dimension \"lat\" values must be in ascending order (found {raw})")));
+                            return Err(invalid(format!(
+                                "query parameter \"subset\" subset dimension \"lat\" values must be in ascending order (found {raw})"
+                            )));
                         }
                         lat = Some((s, n));
                     }
                     "lon" => {
                         let (w, e) = (low.unwrap_or(-180.0), high.unwrap_or(180.0));
                         if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) {
-                            return Err(invalid(format!("query parameter \"subset\" subset dimension \"lon\" values must be between -180 and 180 (found {raw})")));
+                            return Err(invalid(format!(
+                                "query parameter \"subset\" subset dimension \"lon\" values must be between -180 and 180 (found {raw})"
+                            )));
                         }
                         lon = Some((w, e));
                     }
@@ -333,7 +413,9 @@ fn parse_subsets(params: &Params, submission: &mut Submission) -> Result<()> {
                         if let (Some(l), Some(h)) = (low, high)
                             && l > h
                         {
-                            return Err(invalid(format!("query parameter \"subset\" subset dimension \"{name}\" values must be in ascending order (found {raw})")));
+                            return Err(invalid(format!(
+                                "query parameter \"subset\" subset dimension \"{name}\" values must be in ascending order (found {raw})"
+                            )));
                         }
                         submission.dimensions.push((name, low, high));
                     }
@@ -352,22 +434,25 @@ fn parse_subsets(params: &Params, submission: &mut Submission) -> Result<()> {
 fn only_one_time(inner: &str) -> bool {
     // `time("2020-01-01T00:00:00")` contains colons inside the quotes only.
     let trimmed = inner.trim();
-    trimmed.starts_with('"') && trimmed.ends_with('"') && trimmed[1..].find('"') == Some(trimmed.len() - 2)
+    trimmed.starts_with('"')
+        && trimmed.ends_with('"')
+        && trimmed[1..].find('"') == Some(trimmed.len() - 2)
 }
 
 fn subset_error(raw: &str) -> ParamError {
-    invalid(format!("query parameter \"subset\" subset dimension \"{raw}\" could not be parsed"))
+    invalid(format!(
+        "query parameter \"subset\" subset dimension \"{raw}\" could not be parsed"
+    ))
 }
 
 /// Splits `a:b` where either side may be `*` (→ None) and values may be quoted (quotes may hold colons).
 fn split_range(inner: &str) -> Option<(Option<&str>, Option<&str>)> {
     let inner = inner.trim();
-    let split_at = if inner.starts_with('"') {
-        let close = inner[1..].find('"')? + 1;
-        match inner[close + 1..].find(':') {
-            Some(offset) => Some(close + 1 + offset),
-            None => None,
-        }
+    let split_at = if let Some(quoted) = inner.strip_prefix('"') {
+        let close = quoted.find('"')? + 1;
+        inner[close + 1..]
+            .find(':')
+            .map(|offset| close + 1 + offset)
     } else {
         inner.find(':')
     };
@@ -380,11 +465,19 @@ fn split_range(inner: &str) -> Option<(Option<&str>, Option<&str>)> {
 
 fn side(text: &str) -> Option<&str> {
     let text = text.trim();
-    if text == "*" || text.is_empty() { None } else { Some(text.trim_matches('"')) }
+    if text == "*" || text.is_empty() {
+        None
+    } else {
+        Some(text.trim_matches('"'))
+    }
 }
 
 fn parse_number(text: &str, raw: &str) -> Result<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| subset_error(raw))
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| subset_error(raw))
 }
 
 /// Parses a Harmony time: RFC 3339, or a zone-less date-time or date (taken as UTC, the server's zone).
@@ -393,21 +486,40 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(t.and_utc());
         }
     }
-    if let Some(t) = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+    if let Some(t) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         return Ok(t.and_utc());
     }
-    Err(invalid(format!("query parameter \"subset\" could not parse the date-time \"{text}\"")))
+    Err(invalid(format!(
+        "query parameter \"subset\" could not parse the date-time \"{text}\""
+    )))
 }
 
-fn parse_datetime_interval(text: &str) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+/// A time range whose ends may be open.
+type Interval = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+fn parse_datetime_interval(text: &str) -> Result<Interval> {
     let side = |s: &str| -> Result<Option<DateTime<Utc>>> {
         let s = s.trim();
-        if s.is_empty() || s == ".." { Ok(None) } else { parse_time(s).map(Some).map_err(|_| invalid(format!("datetime \"{text}\" is invalid"))) }
+        if s.is_empty() || s == ".." {
+            Ok(None)
+        } else {
+            parse_time(s)
+                .map(Some)
+                .map_err(|_| invalid(format!("datetime \"{text}\" is invalid")))
+        }
     };
     match text.split_once('/') {
         Some((a, b)) => Ok((side(a)?, side(b)?)),
@@ -424,22 +536,40 @@ fn parse_bbox(text: &str) -> Result<[f64; 4]> {
         .split(',')
         .map(|v| v.trim().parse::<f64>())
         .collect::<std::result::Result<_, _>>()
-        .map_err(|_| invalid(format!("bbox \"{text}\" must be 4 or 6 comma-separated numbers")))?;
+        .map_err(|_| {
+            invalid(format!(
+                "bbox \"{text}\" must be 4 or 6 comma-separated numbers"
+            ))
+        })?;
     match numbers.as_slice() {
-        [w, s, e, n] | [w, s, _, e, n, _] if numbers.iter().all(|v| v.is_finite()) => Ok([*w, *s, *e, *n]),
-        _ => Err(invalid(format!("bbox \"{text}\" must be 4 or 6 comma-separated numbers"))),
+        [w, s, e, n] | [w, s, _, e, n, _] if numbers.iter().all(|v| v.is_finite()) => {
+            Ok([*w, *s, *e, *n])
+        }
+        _ => Err(invalid(format!(
+            "bbox \"{text}\" must be 4 or 6 comma-separated numbers"
+        ))),
     }
 }
 
 /// Normalizes a `format` value the way Harmony does: case, spaces and quotes ignored, aliases folded.
 pub fn normalize_format(raw: &str) -> String {
-    let cleaned: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'').collect();
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect();
     let lower = cleaned.to_lowercase();
     match lower.as_str() {
-        "application/netcdf" | "application/netcdf4" | "application/x-netcdf" | "application/x-netcdf4"
-        | "netcdf-4" | "netcdf4" | "netcdf" => "application/x-netcdf4".to_string(),
+        "application/netcdf"
+        | "application/netcdf4"
+        | "application/x-netcdf"
+        | "application/x-netcdf4"
+        | "netcdf-4"
+        | "netcdf4"
+        | "netcdf" => "application/x-netcdf4".to_string(),
         "geotiff" | "image/geotiff" | "image/tiff" | "tiff" => "image/tiff".to_string(),
-        "application/x-hdf5" | "application/x-hdf" | "hdf5" | "hdf-eos5" => "application/x-hdf5".to_string(),
+        "application/x-hdf5" | "application/x-hdf" | "hdf5" | "hdf-eos5" => {
+            "application/x-hdf5".to_string()
+        }
         "png" => "image/png".to_string(),
         "zarr" => "application/x-zarr".to_string(),
         _ => lower,
@@ -456,7 +586,12 @@ enum Node {
 /// Turns EDR `coords` WKT into polygons: polygons as given; points become small squares (Harmony turns points
 /// into circles), lines their envelope grown by the same margin, so both select the data around them.
 pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
-    let bad = || invalid(format!("query parameter \"coords\" is not valid WKT: {}", truncate(wkt)));
+    let bad = || {
+        invalid(format!(
+            "query parameter \"coords\" is not valid WKT: {}",
+            truncate(wkt)
+        ))
+    };
     let text = wkt.trim();
     let open = text.find('(').ok_or_else(bad)?;
     let kind = text[..open].trim().to_uppercase();
@@ -471,15 +606,33 @@ pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
         EdrQuery::Cube => ["POLYGON", "MULTIPOLYGON"],
     };
     if !expected.contains(&kind.as_str()) {
-        return Err(invalid(format!("Unsupported WKT type {kind} for this query; expected {}", expected.join(" or "))));
+        return Err(invalid(format!(
+            "Unsupported WKT type {kind} for this query; expected {}",
+            expected.join(" or ")
+        )));
     }
     const MARGIN: f64 = 0.01;
     let square = |[x, y]: [f64; 2]| -> Polygon {
-        vec![vec![[x - MARGIN, y - MARGIN], [x + MARGIN, y - MARGIN], [x + MARGIN, y + MARGIN], [x - MARGIN, y + MARGIN], [x - MARGIN, y - MARGIN]]]
+        vec![vec![
+            [x - MARGIN, y - MARGIN],
+            [x + MARGIN, y - MARGIN],
+            [x + MARGIN, y + MARGIN],
+            [x - MARGIN, y + MARGIN],
+            [x - MARGIN, y - MARGIN],
+        ]]
     };
     let points = |node: &Node| -> Option<Vec<[f64; 2]>> {
         match node {
-            Node::List(items) => items.iter().map(|n| if let Node::Point(p) = n { Some(*p) } else { None }).collect(),
+            Node::List(items) => items
+                .iter()
+                .map(|n| {
+                    if let Node::Point(p) = n {
+                        Some(*p)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
             Node::Point(p) => Some(vec![*p]),
         }
     };
@@ -488,10 +641,16 @@ pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
         let rings: Option<Polygon> = rings.iter().map(points).collect();
         rings.filter(|rings| !rings.is_empty() && rings.iter().all(|r| r.len() >= 4))
     };
-    let Node::List(items) = &node else { return Err(bad()) };
+    let Node::List(items) = &node else {
+        return Err(bad());
+    };
     let polygons = match kind.as_str() {
         "POLYGON" => vec![ring_list(&node).ok_or_else(bad)?],
-        "MULTIPOLYGON" => items.iter().map(ring_list).collect::<Option<Vec<_>>>().ok_or_else(bad)?,
+        "MULTIPOLYGON" => items
+            .iter()
+            .map(ring_list)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(bad)?,
         "POINT" | "MULTIPOINT" => {
             let mut all = Vec::new();
             for item in items {
@@ -503,7 +662,11 @@ pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
             let lines: Vec<Vec<[f64; 2]>> = if kind == "LINESTRING" {
                 vec![points(&node).ok_or_else(bad)?]
             } else {
-                items.iter().map(points).collect::<Option<Vec<_>>>().ok_or_else(bad)?
+                items
+                    .iter()
+                    .map(points)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(bad)?
             };
             lines
                 .into_iter()
@@ -544,7 +707,10 @@ fn parse_node(text: &str, depth: usize) -> Option<(Node, &str)> {
             rest = after;
         } else {
             let end = rest.find([',', ')'])?;
-            let numbers: Vec<f64> = rest[..end].split_whitespace().map(|v| v.parse::<f64>().ok()).collect::<Option<_>>()?;
+            let numbers: Vec<f64> = rest[..end]
+                .split_whitespace()
+                .map(|v| v.parse::<f64>().ok())
+                .collect::<Option<_>>()?;
             if !(2..=4).contains(&numbers.len()) || numbers.iter().any(|v| !v.is_finite()) {
                 return None;
             }
@@ -567,11 +733,18 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn coverages(items: &[(&str, &str)]) -> Result<Submission> {
-        parse(&Params::merge(Vec::new(), pairs(items))?, Api::Coverages, Some("parameter_vars"))
+        parse(
+            &Params::merge(Vec::new(), pairs(items))?,
+            Api::Coverages,
+            Some("parameter_vars"),
+        )
     }
 
     #[test]
@@ -580,7 +753,10 @@ mod tests {
             ("forceAsync", "true"),
             ("subset", "lat(40:42)"),
             ("subset", "lon(-107:-105)"),
-            ("subset", "time(\"2010-12-01T00:00:00\":\"2010-12-31T00:00:00\")"),
+            (
+                "subset",
+                "time(\"2010-12-01T00:00:00\":\"2010-12-31T00:00:00\")",
+            ),
             ("label", "harmony-py"),
             ("variable", "all"),
         ])
@@ -595,38 +771,108 @@ mod tests {
 
     #[test]
     fn subset_forms_parse_like_harmony() {
-        let cases: &[(&str, Option<[f64; 4]>, Option<&str>, Option<&str>)] = &[
+        type Case<'a> = (&'a str, Option<[f64; 4]>, Option<&'a str>, Option<&'a str>);
+        let cases: &[Case] = &[
             ("lat(40:*)", Some([-180.0, 40.0, 180.0, 90.0]), None, None),
-            ("lon(170:-170)", Some([170.0, -90.0, -170.0, 90.0]), None, None),
-            ("time(\"2020-01-01T00:00:00+00:00\":*)", None, Some("2020-01-01T00:00:00+00:00"), None),
-            ("time(*:\"2020-01-02T00:00:00Z\")", None, None, Some("2020-01-02T00:00:00+00:00")),
-            ("time(\"2020-01-03\")", None, Some("2020-01-03T00:00:00+00:00"), Some("2020-01-03T00:00:00+00:00")),
+            (
+                "lon(170:-170)",
+                Some([170.0, -90.0, -170.0, 90.0]),
+                None,
+                None,
+            ),
+            (
+                "time(\"2020-01-01T00:00:00+00:00\":*)",
+                None,
+                Some("2020-01-01T00:00:00+00:00"),
+                None,
+            ),
+            (
+                "time(*:\"2020-01-02T00:00:00Z\")",
+                None,
+                None,
+                Some("2020-01-02T00:00:00+00:00"),
+            ),
+            (
+                "time(\"2020-01-03\")",
+                None,
+                Some("2020-01-03T00:00:00+00:00"),
+                Some("2020-01-03T00:00:00+00:00"),
+            ),
         ];
         for (subset, bbox, start, end) in cases {
             let s = coverages(&[("subset", subset), ("variable", "all")]).unwrap();
             assert_eq!(s.bbox, *bbox, "{subset}");
-            assert_eq!(s.start.map(|t| t.to_rfc3339()).as_deref(), *start, "{subset}");
+            assert_eq!(
+                s.start.map(|t| t.to_rfc3339()).as_deref(),
+                *start,
+                "{subset}"
+            );
             assert_eq!(s.end.map(|t| t.to_rfc3339()).as_deref(), *end, "{subset}");
         }
-        let s = coverages(&[("subset", "lev(10:20.5)"), ("subset", "baz(*:*)"), ("variable", "all")]).unwrap();
-        assert_eq!(s.dimensions, [("lev".to_string(), Some(10.0), Some(20.5)), ("baz".to_string(), None, None)]);
+        let s = coverages(&[
+            ("subset", "lev(10:20.5)"),
+            ("subset", "baz(*:*)"),
+            ("variable", "all"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.dimensions,
+            [
+                ("lev".to_string(), Some(10.0), Some(20.5)),
+                ("baz".to_string(), None, None)
+            ]
+        );
     }
 
     #[test]
     fn bad_parameters_get_harmony_messages() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("subset", "lat(50:40)"), ("variable", "all")], "ascending order"),
-            (&[("subset", "lat(0:91)"), ("variable", "all")], "between -90 and 90"),
-            (&[("subset", "lat(a:b)"), ("variable", "all")], "could not be parsed"),
-            (&[("subset", "lat(1:2)"), ("subset", "LAT(1:2)"), ("variable", "all")], "only be specified once"),
-            (&[("subset", "nonsense"), ("variable", "all")], "could not be parsed"),
-            (&[("subset", "time(\"x\":\"y\")"), ("variable", "all")], "date-time"),
-            (&[("forceAsync", "yes"), ("variable", "all")], "\"forceAsync\" must be either true or false"),
-            (&[("bogus", "1"), ("variable", "all")], "Invalid parameter(s): bogus"),
+            (
+                &[("subset", "lat(50:40)"), ("variable", "all")],
+                "ascending order",
+            ),
+            (
+                &[("subset", "lat(0:91)"), ("variable", "all")],
+                "between -90 and 90",
+            ),
+            (
+                &[("subset", "lat(a:b)"), ("variable", "all")],
+                "could not be parsed",
+            ),
+            (
+                &[
+                    ("subset", "lat(1:2)"),
+                    ("subset", "LAT(1:2)"),
+                    ("variable", "all"),
+                ],
+                "only be specified once",
+            ),
+            (
+                &[("subset", "nonsense"), ("variable", "all")],
+                "could not be parsed",
+            ),
+            (
+                &[("subset", "time(\"x\":\"y\")"), ("variable", "all")],
+                "date-time",
+            ),
+            (
+                &[("forceAsync", "yes"), ("variable", "all")],
+                "\"forceAsync\" must be either true or false",
+            ),
+            (
+                &[("bogus", "1"), ("variable", "all")],
+                "Invalid parameter(s): bogus",
+            ),
             (&[("maxResults", "0"), ("variable", "all")], "maxResults"),
-            (&[("label", "  "), ("variable", "all")], "Labels must contain at least one non-whitespace character"),
+            (
+                &[("label", "  "), ("variable", "all")],
+                "Labels must contain at least one non-whitespace character",
+            ),
             (&[("average", "space"), ("variable", "all")], "average"),
-            (&[("format", "a"), ("format", "b"), ("variable", "all")], "only one value"),
+            (
+                &[("format", "a"), ("format", "b"), ("variable", "all")],
+                "only one value",
+            ),
             (&[], "no variable parameter given"),
         ];
         for (items, message) in cases {
@@ -637,10 +883,19 @@ mod tests {
 
     #[test]
     fn keys_are_case_insensitive_and_duplicates_across_query_and_body_are_rejected() {
-        let params = Params::merge(pairs(&[("MAXRESULTS", "3")]), pairs(&[("Variable", "all")])).unwrap();
-        assert_eq!(parse(&params, Api::Coverages, Some("parameter_vars")).unwrap().max_results, Some(3));
+        let params =
+            Params::merge(pairs(&[("MAXRESULTS", "3")]), pairs(&[("Variable", "all")])).unwrap();
+        assert_eq!(
+            parse(&params, Api::Coverages, Some("parameter_vars"))
+                .unwrap()
+                .max_results,
+            Some(3)
+        );
         let error = Params::merge(pairs(&[("label", "a")]), pairs(&[("LABEL", "b")])).unwrap_err();
-        assert_eq!(error.0, "Duplicate keys \"LABEL\" found from request body and query string!");
+        assert_eq!(
+            error.0,
+            "Duplicate keys \"LABEL\" found from request body and query string!"
+        );
     }
 
     #[test]
@@ -664,11 +919,23 @@ mod tests {
     #[test]
     fn edr_coords_become_polygons() {
         let cases = [
-            ("POLYGON((-140 20, -50 20, -50 60, -140 60, -140 20))", EdrQuery::Area, 1),
-            ("MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))", EdrQuery::Area, 2),
+            (
+                "POLYGON((-140 20, -50 20, -50 60, -140 60, -140 20))",
+                EdrQuery::Area,
+                1,
+            ),
+            (
+                "MULTIPOLYGON(((0 0,1 0,1 1,0 0)),((5 5,6 5,6 6,5 5)))",
+                EdrQuery::Area,
+                2,
+            ),
             ("POINT(-40 10)", EdrQuery::Position, 1),
             ("MULTIPOINT((1 2),(3 4))", EdrQuery::Position, 2),
-            ("MULTILINESTRING((-40 10, 30 10),(0 0, 1 1))", EdrQuery::Trajectory, 2),
+            (
+                "MULTILINESTRING((-40 10, 30 10),(0 0, 1 1))",
+                EdrQuery::Trajectory,
+                2,
+            ),
         ];
         for (wkt, query, n) in cases {
             assert_eq!(wkt_polygons(wkt, query).unwrap().len(), n, "{wkt}");
@@ -705,6 +972,11 @@ mod tests {
         assert!(s.start.is_some() && s.end.is_none());
         assert_eq!(s.format.as_deref(), Some("image/tiff"));
         let missing = Params::merge(Vec::new(), pairs(&[("forceAsync", "true")])).unwrap();
-        assert!(parse(&missing, Api::Edr(EdrQuery::Area), None).unwrap_err().0.contains("coords"));
+        assert!(
+            parse(&missing, Api::Edr(EdrQuery::Area), None)
+                .unwrap_err()
+                .0
+                .contains("coords")
+        );
     }
 }

@@ -47,7 +47,8 @@ type Result<T, E = ServerError> = std::result::Result<T, E>;
 
 /// The router for every Harmony path the local server answers.
 pub fn router(state: AppState) -> Router {
-    let coverages = "/{collections}/ogc-api-coverages/1.0.0/collections/{variables}/coverage/rangeset";
+    let coverages =
+        "/{collections}/ogc-api-coverages/1.0.0/collections/{variables}/coverage/rangeset";
     let edr = "/ogc-api-edr/1.1.0/collections/{collection}/{query}";
     Router::new()
         .route("/", get(landing))
@@ -55,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/versions", get(versions))
         .route("/capabilities", get(capabilities))
         .route(coverages, get(submit_coverages).post(submit_coverages))
-        .route(&format!("{coverages}/"), get(submit_coverages).post(submit_coverages))
+        .route(
+            &format!("{coverages}/"),
+            get(submit_coverages).post(submit_coverages),
+        )
         .route(edr, get(submit_edr).post(submit_edr))
         .route(&format!("{edr}/"), get(submit_edr).post(submit_edr))
         .route("/jobs", get(list_jobs))
@@ -82,36 +86,62 @@ pub fn root_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c)))
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
         .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
 
 fn identity(headers: &axum::http::Extensions) -> String {
-    headers.get::<Identity>().map(|i| i.0.clone()).unwrap_or_else(|| "anonymous".to_string())
+    headers
+        .get::<Identity>()
+        .map(|i| i.0.clone())
+        .unwrap_or_else(|| "anonymous".to_string())
 }
 
 /// Query pairs with keys lower-cased (Harmony matches keys case-insensitively).
 fn query_lower(uri: &Uri) -> Result<Vec<(String, String)>> {
-    Ok(query_pairs(uri)?.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect())
+    Ok(query_pairs(uri)?
+        .into_iter()
+        .map(|(k, v)| (k.to_lowercase(), v))
+        .collect())
 }
 
 fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>> {
     axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
         .map(|q| q.0)
-        .map_err(|e| ServerError::BadRequest(format!("the query string could not be read: {}", e.body_text())))
+        .map_err(|e| {
+            ServerError::BadRequest(format!(
+                "the query string could not be read: {}",
+                e.body_text()
+            ))
+        })
 }
 
 fn single<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 fn parse_page(pairs: &[(String, String)], default_limit: usize) -> Result<Page> {
     let page = match single(pairs, "page") {
         None => 1,
-        Some(text) => text.trim().parse::<usize>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-            ServerError::BadRequest("Parameter \"page\" is invalid. Must be an integer greater than or equal to 1.".into())
-        })?,
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| {
+                ServerError::BadRequest(
+                    "Parameter \"page\" is invalid. Must be an integer greater than or equal to 1."
+                        .into(),
+                )
+            })?,
     };
     let limit = match single(pairs, "limit") {
         None => default_limit,
@@ -127,9 +157,11 @@ fn parse_page(pairs: &[(String, String)], default_limit: usize) -> Result<Page> 
 fn parse_link_type(pairs: &[(String, String)]) -> Result<Option<LinkType>> {
     match single(pairs, "linktype") {
         None => Ok(None),
-        Some(text) => LinkType::parse(text)
-            .map(Some)
-            .ok_or_else(|| ServerError::BadRequest(format!("Invalid linkType '{text}' must be http, https, or s3"))),
+        Some(text) => LinkType::parse(text).map(Some).ok_or_else(|| {
+            ServerError::BadRequest(format!(
+                "Invalid linkType '{text}' must be http, https, or s3"
+            ))
+        }),
     }
 }
 
@@ -137,14 +169,21 @@ fn parse_link_type(pairs: &[(String, String)]) -> Result<Option<LinkType>> {
 fn check_job_id(id: &str) -> Result<()> {
     match uuid::Uuid::parse_str(id) {
         Ok(uuid) if uuid.hyphenated().to_string() == id.to_lowercase() => Ok(()),
-        _ => Err(ServerError::BadRequest(format!("Invalid format for Job ID '{}'. Job ID must be a UUID.", shorten(id)))),
+        _ => Err(ServerError::BadRequest(format!(
+            "Invalid format for Job ID '{}'. Job ID must be a UUID.",
+            shorten(id)
+        ))),
     }
 }
 
 /// Echoes user input in messages only up to a sane length.
 fn shorten(text: &str) -> String {
     let short: String = text.chars().take(100).collect();
-    if short.len() < text.len() { format!("{short}…") } else { short }
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
 }
 
 fn find_job(state: &AppState, id: &str, user: &str) -> Result<crate::server::engine::JobRecord> {
@@ -170,13 +209,18 @@ async fn landing(headers: HeaderMap) -> Json<serde_json::Value> {
 }
 
 async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "up", "message": "Harmony is healthy", "version": env!("CARGO_PKG_VERSION")}))
+    Json(
+        serde_json::json!({"status": "up", "message": "Harmony is healthy", "version": env!("CARGO_PKG_VERSION")}),
+    )
 }
 
 async fn versions(State(state): State<AppState>) -> Json<serde_json::Value> {
     let mut seen = Vec::new();
     for collection in state.catalog.collections() {
-        if !seen.iter().any(|s: &serde_json::Value| s["name"] == collection.service.name) {
+        if !seen
+            .iter()
+            .any(|s: &serde_json::Value| s["name"] == collection.service.name)
+        {
             seen.push(serde_json::json!({
                 "name": collection.service.name,
                 "images": [{"image": format!("hq-serve/{}", collection.service.name), "tag": env!("CARGO_PKG_VERSION")}]
@@ -197,16 +241,24 @@ async fn capabilities(State(state): State<AppState>, uri: Uri) -> Result<Respons
     }
     let version = single(&pairs, "version").unwrap_or("2");
     let (id, collection) = match (single(&pairs, "collectionid"), single(&pairs, "shortname")) {
-        (None, None) => return Err(ServerError::BadRequest("Must specify either collectionId or shortName".into())),
+        (None, None) => {
+            return Err(ServerError::BadRequest(
+                "Must specify either collectionId or shortName".into(),
+            ));
+        }
         (Some(_), Some(_)) => {
-            return Err(ServerError::BadRequest("Must specify only one of collectionId or shortName, not both".into()));
+            return Err(ServerError::BadRequest(
+                "Must specify only one of collectionId or shortName, not both".into(),
+            ));
         }
         (Some(id), None) => {
             let collection = state
                 .catalog
                 .resolve(id)
                 .filter(|c| c.concept_ids.contains(&id))
-                .ok_or_else(|| ServerError::NotFound(format!("Unable to find collection {}", shorten(id))))?;
+                .ok_or_else(|| {
+                    ServerError::NotFound(format!("Unable to find collection {}", shorten(id)))
+                })?;
             (id.to_string(), collection)
         }
         (None, Some(short)) => {
@@ -214,7 +266,12 @@ async fn capabilities(State(state): State<AppState>, uri: Uri) -> Result<Respons
                 .catalog
                 .resolve(short)
                 .filter(|c| c.short_name == short)
-                .ok_or_else(|| ServerError::NotFound(format!("Unable to find collection with short name {}", shorten(short))))?;
+                .ok_or_else(|| {
+                    ServerError::NotFound(format!(
+                        "Unable to find collection with short name {}",
+                        shorten(short)
+                    ))
+                })?;
             (collection.concept_id().to_string(), collection)
         }
     };
@@ -241,42 +298,63 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
         return Ok((Vec::new(), None));
     }
     if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|e| ServerError::BadRequest(format!("the multipart body could not be read: {}", e.body_text())))?;
+        let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
+            ServerError::BadRequest(format!(
+                "the multipart body could not be read: {}",
+                e.body_text()
+            ))
+        })?;
         let mut fields = Vec::new();
         let mut shapefile = None;
         let bad = |e: axum::extract::multipart::MultipartError| {
-            ServerError::BadRequest(format!("the multipart body could not be read: {}", e.body_text()))
+            ServerError::BadRequest(format!(
+                "the multipart body could not be read: {}",
+                e.body_text()
+            ))
         };
         while let Some(field) = multipart.next_field().await.map_err(bad)? {
             let name = field.name().unwrap_or_default().to_string();
             if name.eq_ignore_ascii_case("shapefile") || name.eq_ignore_ascii_case("shape") {
                 if shapefile.is_some() {
-                    return Err(ServerError::BadRequest("Only one shapefile may be uploaded".into()));
+                    return Err(ServerError::BadRequest(
+                        "Only one shapefile may be uploaded".into(),
+                    ));
                 }
-                let mime = field.content_type().unwrap_or("application/octet-stream").to_string();
+                let mime = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
                 shapefile = Some((field.bytes().await.map_err(bad)?, mime));
             } else {
                 let value = field.bytes().await.map_err(bad)?;
-                let value = String::from_utf8(value.to_vec())
-                    .map_err(|_| ServerError::BadRequest(format!("form field \"{}\" is not UTF-8 text", shorten(&name))))?;
+                let value = String::from_utf8(value.to_vec()).map_err(|_| {
+                    ServerError::BadRequest(format!(
+                        "form field \"{}\" is not UTF-8 text",
+                        shorten(&name)
+                    ))
+                })?;
                 fields.push((name, value));
             }
         }
         return Ok((fields, shapefile));
     }
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes = Bytes::from_request(request, &()).await.map_err(|e| {
+        ServerError::BadRequest(format!(
+            "the request body could not be read: {}",
+            e.body_text()
+        ))
+    })?;
     if bytes.is_empty() {
         return Ok((Vec::new(), None));
     }
     if content_type.starts_with("application/json") {
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ServerError::BadRequest(format!("the JSON body could not be parsed: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ServerError::BadRequest(format!("the JSON body could not be parsed: {e}"))
+        })?;
         let serde_json::Value::Object(map) = value else {
-            return Err(ServerError::BadRequest("the JSON body must be an object".into()));
+            return Err(ServerError::BadRequest(
+                "the JSON body must be an object".into(),
+            ));
         };
         let mut fields = Vec::new();
         for (key, value) in map {
@@ -290,14 +368,20 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
                 serde_json::Value::Array(items) => {
                     for item in items {
                         let text = scalar(item).ok_or_else(|| {
-                            ServerError::BadRequest(format!("body field \"{}\" must hold strings or numbers", shorten(&key)))
+                            ServerError::BadRequest(format!(
+                                "body field \"{}\" must hold strings or numbers",
+                                shorten(&key)
+                            ))
                         })?;
                         fields.push((key.clone(), text));
                     }
                 }
                 other => {
                     let text = scalar(other).ok_or_else(|| {
-                        ServerError::BadRequest(format!("body field \"{}\" must be a string, number or array", shorten(&key)))
+                        ServerError::BadRequest(format!(
+                            "body field \"{}\" must be a string, number or array",
+                            shorten(&key)
+                        ))
                     })?;
                     fields.push((key, text));
                 }
@@ -315,7 +399,12 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
             &(),
         )
         .await
-        .map_err(|e| ServerError::BadRequest(format!("the form body could not be read: {}", e.body_text())))?;
+        .map_err(|e| {
+            ServerError::BadRequest(format!(
+                "the form body could not be read: {}",
+                e.body_text()
+            ))
+        })?;
         return Ok((fields, None));
     }
     Err(ServerError::BadRequest(format!(
@@ -340,8 +429,15 @@ fn encode_component(text: &str) -> String {
 fn request_path(uri: &Uri, body: &[(String, String)]) -> String {
     let mut pairs = query_pairs(uri).unwrap_or_default();
     pairs.extend(body.iter().cloned());
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v))).collect();
-    if query.is_empty() { uri.path().to_string() } else { format!("{}?{}", uri.path(), query.join("&")) }
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect();
+    if query.is_empty() {
+        uri.path().to_string()
+    } else {
+        format!("{}?{}", uri.path(), query.join("&"))
+    }
 }
 
 async fn submit_coverages(
@@ -349,7 +445,14 @@ async fn submit_coverages(
     Path((collections, variables)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response> {
-    submit(state, &collections, Api::Coverages, Some(variables), request).await
+    submit(
+        state,
+        &collections,
+        Api::Coverages,
+        Some(variables),
+        request,
+    )
+    .await
 }
 
 async fn submit_edr(
@@ -357,7 +460,8 @@ async fn submit_edr(
     Path((collection, query)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response> {
-    let query = EdrQuery::from_path(&query).ok_or_else(|| ServerError::NotFound("The requested page was not found.".into()))?;
+    let query = EdrQuery::from_path(&query)
+        .ok_or_else(|| ServerError::NotFound("The requested page was not found.".into()))?;
     submit(state, &collection, Api::Edr(query), None, request).await
 }
 
@@ -368,7 +472,12 @@ fn resolve_collections<'a>(catalog: &'a Catalog, ids: &str) -> Result<&'a Collec
             ServerError::NotFound(format!(
                 "Collection \"{}\" is not served by the local Harmony (collections: {})",
                 shorten(id),
-                catalog.collections().iter().map(|c| c.short_name).collect::<Vec<_>>().join(", ")
+                catalog
+                    .collections()
+                    .iter()
+                    .map(|c| c.short_name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         match found {
@@ -380,16 +489,28 @@ fn resolve_collections<'a>(catalog: &'a Catalog, ids: &str) -> Result<&'a Collec
             _ => found = Some(collection),
         }
     }
-    found.ok_or_else(|| ServerError::NotFound("Route must include a collection short name or CMR collection ID".into()))
+    found.ok_or_else(|| {
+        ServerError::NotFound(
+            "Route must include a collection short name or CMR collection ID".into(),
+        )
+    })
 }
 
 fn check_operations(collection: &Collection, submission: &params::Submission) -> Result<()> {
-    let missing: Vec<&str> =
-        submission.variables.iter().map(String::as_str).filter(|v| !collection.has_variable(v)).collect();
+    let missing: Vec<&str> = submission
+        .variables
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !collection.has_variable(v))
+        .collect();
     if !missing.is_empty() {
         return Err(ServerError::BadRequest(format!(
             "Coverages were not found for the provided variables: {}",
-            missing.iter().map(|v| shorten(v)).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|v| shorten(v))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let caps = collection.capabilities(collection.concept_id());
@@ -402,7 +523,10 @@ fn check_operations(collection: &Collection, submission: &params::Submission) ->
     if let Some(format) = &submission.format
         && !caps.output_formats.contains(format)
     {
-        return Err(unsupported(format!("reformatting to {format} (formats: {})", caps.output_formats.join(", "))));
+        return Err(unsupported(format!(
+            "reformatting to {format} (formats: {})",
+            caps.output_formats.join(", ")
+        )));
     }
     if submission.output_crs.is_some() && !caps.reproject {
         return Err(unsupported("reprojection".into()));
@@ -429,11 +553,12 @@ async fn submit(
     let query = query_pairs(&uri)?;
     let (body, shapefile) = read_body(request).await?;
     let params = Params::merge(query, body.clone()).map_err(|e| ServerError::BadRequest(e.0))?;
-    let mut submission =
-        params::parse(&params, api, path_variables.as_deref()).map_err(|e| ServerError::BadRequest(e.0))?;
+    let mut submission = params::parse(&params, api, path_variables.as_deref())
+        .map_err(|e| ServerError::BadRequest(e.0))?;
     if let Some((bytes, mime)) = shapefile {
-        let polygons = transform::parse_shape(&bytes, &mime)
-            .map_err(|e| ServerError::BadRequest(format!("the shapefile could not be read: {e}")))?;
+        let polygons = transform::parse_shape(&bytes, &mime).map_err(|e| {
+            ServerError::BadRequest(format!("the shapefile could not be read: {e}"))
+        })?;
         submission.shape.extend(polygons);
     }
     check_operations(collection, &submission)?;
@@ -447,7 +572,9 @@ async fn submit(
     };
     let mut granules = state.catalog.search(collection, &query);
     let hits = granules.len();
-    let limit = submission.max_results.map_or(MAX_GRANULE_LIMIT, |m| (m as usize).min(MAX_GRANULE_LIMIT));
+    let limit = submission
+        .max_results
+        .map_or(MAX_GRANULE_LIMIT, |m| (m as usize).min(MAX_GRANULE_LIMIT));
     let note = (hits > limit).then(|| {
         format!(
             "CMR query identified {hits} granules, but the request has been limited to process only the first {limit} granules because you requested {limit} maxResults."
@@ -477,7 +604,10 @@ async fn submit(
         },
         granules,
     })?;
-    Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{}", job.job_id)))
+    Ok(redirect(
+        StatusCode::SEE_OTHER,
+        &format!("/jobs/{}", job.job_id),
+    ))
 }
 
 fn redirect(status: StatusCode, location: &str) -> Response {
@@ -510,18 +640,30 @@ async fn list_jobs(State(state): State<AppState>, request: Request) -> Result<Re
     let total = jobs.len();
     let start = (page.page - 1).saturating_mul(page.limit).min(total);
     let end = start.saturating_add(page.limit).min(total);
-    let label_query: String = labels.iter().map(|l| format!("label={}&", encode_component(l))).collect();
+    let label_query: String = labels
+        .iter()
+        .map(|l| format!("label={}&", encode_component(l)))
+        .collect();
     let listing = JobListing {
         count: total as u64,
-        jobs: jobs[start..end].iter().map(|job| view::job_summary(&root, job)).collect(),
+        jobs: jobs[start..end]
+            .iter()
+            .map(|job| view::job_summary(&root, job))
+            .collect(),
         links: view::paging_links(&format!("{root}/jobs?{label_query}"), page, total),
     };
     let mut response = Json(listing).into_response();
-    response.headers_mut().insert("Harmony-Hits", HeaderValue::from(total));
+    response
+        .headers_mut()
+        .insert("Harmony-Hits", HeaderValue::from(total));
     Ok(response)
 }
 
-async fn job_status(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Result<Response> {
+async fn job_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
     let user = identity(request.extensions());
     let root = root_url(request.headers());
     let pairs = query_lower(request.uri())?;
@@ -532,10 +674,13 @@ async fn job_status(State(state): State<AppState>, Path(id): Path<String>, reque
 }
 
 fn parse_ids(bytes: &Bytes) -> Result<Vec<String>> {
-    let ids: JobIds = serde_json::from_slice(bytes)
-        .map_err(|e| ServerError::BadRequest(format!("the body must be JSON {{\"jobIDs\": [...]}}: {e}")))?;
+    let ids: JobIds = serde_json::from_slice(bytes).map_err(|e| {
+        ServerError::BadRequest(format!("the body must be JSON {{\"jobIDs\": [...]}}: {e}"))
+    })?;
     if ids.job_ids.len() > MAX_BULK_IDS {
-        return Err(ServerError::BadRequest(format!("at most {MAX_BULK_IDS} job IDs may be given at once")));
+        return Err(ServerError::BadRequest(format!(
+            "at most {MAX_BULK_IDS} job IDs may be given at once"
+        )));
     }
     for id in &ids.job_ids {
         check_job_id(id)?;
@@ -545,14 +690,28 @@ fn parse_ids(bytes: &Bytes) -> Result<Vec<String>> {
 
 async fn bulk_status(State(state): State<AppState>, request: Request) -> Result<Response> {
     let user = identity(request.extensions());
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes = Bytes::from_request(request, &()).await.map_err(|e| {
+        ServerError::BadRequest(format!(
+            "the request body could not be read: {}",
+            e.body_text()
+        ))
+    })?;
     let ids = parse_ids(&bytes)?;
-    let mut answer = BulkStatus { job_statuses: Vec::new(), not_found_job_ids: Vec::new() };
+    let mut answer = BulkStatus {
+        job_statuses: Vec::new(),
+        not_found_job_ids: Vec::new(),
+    };
     for id in ids {
-        match state.engine.get(&id.to_lowercase()).filter(|job| job.username == user) {
-            Some(job) => answer.job_statuses.push(JobStatusBrief { job_id: id, status: job.status, progress: job.progress }),
+        match state
+            .engine
+            .get(&id.to_lowercase())
+            .filter(|job| job.username == user)
+        {
+            Some(job) => answer.job_statuses.push(JobStatusBrief {
+                job_id: id,
+                status: job.status,
+                progress: job.progress,
+            }),
             None => answer.not_found_job_ids.push(id),
         }
     }
@@ -575,29 +734,41 @@ async fn change_state(
     request: Request,
 ) -> Result<Response> {
     let user = identity(request.extensions());
-    let event = action_event(&action).ok_or_else(|| ServerError::NotFound("The requested page was not found.".into()))?;
+    let event = action_event(&action)
+        .ok_or_else(|| ServerError::NotFound("The requested page was not found.".into()))?;
     let job = find_job(&state, &id, &user)?;
     state.engine.apply(&job.job_id, event)?;
-    Ok(redirect(StatusCode::FOUND, &format!("/jobs/{}", job.job_id)))
+    Ok(redirect(
+        StatusCode::FOUND,
+        &format!("/jobs/{}", job.job_id),
+    ))
 }
 
 /// `POST /jobs/{cancel|pause|resume|skip-preview}` with `{"jobIDs": [...]}`.
-async fn batch_change(State(state): State<AppState>, Path(action): Path<String>, request: Request) -> Result<Response> {
+async fn batch_change(
+    State(state): State<AppState>,
+    Path(action): Path<String>,
+    request: Request,
+) -> Result<Response> {
     let user = identity(request.extensions());
-    let event = action_event(&action).ok_or_else(|| ServerError::NotFound("The requested POST page was not found.".into()))?;
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let event = action_event(&action)
+        .ok_or_else(|| ServerError::NotFound("The requested POST page was not found.".into()))?;
+    let bytes = Bytes::from_request(request, &()).await.map_err(|e| {
+        ServerError::BadRequest(format!(
+            "the request body could not be read: {}",
+            e.body_text()
+        ))
+    })?;
     let ids = parse_ids(&bytes)?;
     for id in &ids {
         find_job(&state, id, &user)?;
     }
-    let mut processed = 0;
-    for id in &ids {
+    for (processed, id) in ids.iter().enumerate() {
         if state.engine.apply(&id.to_lowercase(), event).is_err() {
-            return Err(ServerError::Conflict(format!("Could not change all job statuses. Proccessed {processed}.")));
+            return Err(ServerError::Conflict(format!(
+                "Could not change all job statuses. Proccessed {processed}."
+            )));
         }
-        processed += 1;
     }
     let status = match event {
         Event::Cancel => "canceled",
@@ -607,26 +778,57 @@ async fn batch_change(State(state): State<AppState>, Path(action): Path<String>,
     Ok(Json(serde_json::json!({ "status": status })).into_response())
 }
 
-async fn job_steps(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Result<Response> {
+async fn job_steps(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
     let user = identity(request.extensions());
     let root = root_url(request.headers());
     let pairs = query_lower(request.uri())?;
     let job = find_job(&state, &id, &user)?;
-    let mut filter = StepsFilter { limit: 50, ..Default::default() };
+    let mut filter = StepsFilter {
+        limit: 50,
+        ..Default::default()
+    };
     for (key, value) in &pairs {
         let bad = |what: &str| ServerError::BadRequest(format!("query parameter \"{key}\" {what}"));
         match key.as_str() {
-            "step" => filter.step = Some(value.trim().parse().ok().filter(|s| *s >= 1).ok_or_else(|| bad("must be a positive integer"))?),
-            "status" => filter.statuses.extend(value.split(',').map(|s| s.trim().to_lowercase())),
+            "step" => {
+                filter.step = Some(
+                    value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|s| *s >= 1)
+                        .ok_or_else(|| bad("must be a positive integer"))?,
+                )
+            }
+            "status" => filter
+                .statuses
+                .extend(value.split(',').map(|s| s.trim().to_lowercase())),
             "workitem" => {
                 for part in value.split(',') {
-                    filter.work_items.push(part.trim().parse().map_err(|_| bad("must be work item IDs"))?);
+                    filter.work_items.push(
+                        part.trim()
+                            .parse()
+                            .map_err(|_| bad("must be work item IDs"))?,
+                    );
                 }
             }
-            "limit" => filter.limit = value.trim().parse().ok().filter(|l| *l <= 1000).ok_or_else(|| bad("must be an integer from 0 to 1000"))?,
+            "limit" => {
+                filter.limit = value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|l| *l <= 1000)
+                    .ok_or_else(|| bad("must be an integer from 0 to 1000"))?
+            }
             "resolvefiles" => filter.resolve_files = value == "true",
             "wilimit" => {}
-            other if (other.starts_with("step") && other.ends_with("page")) || other.starts_with("workitem") => {}
+            other
+                if (other.starts_with("step") && other.ends_with("page"))
+                    || other.starts_with("workitem") => {}
             other => {
                 return Err(ServerError::BadRequest(format!(
                     "Invalid parameter(s): {}. Allowed parameters are: step, status, workItem, limit, resolveFiles, wiLimit, step<N>page, workItem<N>inputPage, workItem<N>outputPage",
@@ -636,7 +838,9 @@ async fn job_steps(State(state): State<AppState>, Path(id): Path<String>, reques
         }
     }
     if filter.resolve_files && filter.work_items.is_empty() {
-        return Err(ServerError::BadRequest("resolveFiles requires a workItem filter".into()));
+        return Err(ServerError::BadRequest(
+            "resolveFiles requires a workItem filter".into(),
+        ));
     }
     Ok(Json(view::steps(&root, &job, &filter)).into_response())
 }
@@ -645,14 +849,20 @@ async fn job_steps(State(state): State<AppState>, Path(id): Path<String>, reques
 async fn label_request(request: Request) -> Result<(String, Vec<String>, Vec<String>)> {
     let user = identity(request.extensions());
     let mut pairs = query_lower(request.uri())?;
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes = Bytes::from_request(request, &()).await.map_err(|e| {
+        ServerError::BadRequest(format!(
+            "the request body could not be read: {}",
+            e.body_text()
+        ))
+    })?;
     if !bytes.is_empty() {
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ServerError::BadRequest(format!("the JSON body could not be parsed: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ServerError::BadRequest(format!("the JSON body could not be parsed: {e}"))
+        })?;
         let serde_json::Value::Object(map) = value else {
-            return Err(ServerError::BadRequest("the JSON body must be an object".into()));
+            return Err(ServerError::BadRequest(
+                "the JSON body must be an object".into(),
+            ));
         };
         for (key, value) in map {
             let values = match value {
@@ -661,7 +871,10 @@ async fn label_request(request: Request) -> Result<(String, Vec<String>, Vec<Str
             };
             for value in values {
                 let serde_json::Value::String(text) = value else {
-                    return Err(ServerError::BadRequest(format!("body field \"{}\" must hold strings", shorten(&key))));
+                    return Err(ServerError::BadRequest(format!(
+                        "body field \"{}\" must hold strings",
+                        shorten(&key)
+                    )));
                 };
                 pairs.push((key.to_lowercase(), text));
             }
@@ -676,22 +889,38 @@ async fn label_request(request: Request) -> Result<(String, Vec<String>, Vec<Str
             .collect()
     };
     let job_ids = split("jobid");
-    let labels: Vec<String> = split("label").into_iter().map(|l| l.to_lowercase()).collect();
+    let labels: Vec<String> = split("label")
+        .into_iter()
+        .map(|l| l.to_lowercase())
+        .collect();
     if job_ids.is_empty() {
-        return Err(ServerError::BadRequest("at least one jobID is required".into()));
+        return Err(ServerError::BadRequest(
+            "at least one jobID is required".into(),
+        ));
     }
     if labels.is_empty() || labels.iter().any(|l| l.is_empty()) {
-        return Err(ServerError::BadRequest("Labels must contain at least one non-whitespace character".into()));
+        return Err(ServerError::BadRequest(
+            "Labels must contain at least one non-whitespace character".into(),
+        ));
     }
     if labels.iter().any(|l| l.chars().count() > 255) {
-        return Err(ServerError::BadRequest("Labels may not exceed 255 characters".into()));
+        return Err(ServerError::BadRequest(
+            "Labels may not exceed 255 characters".into(),
+        ));
     }
     for id in &job_ids {
         if check_job_id(id).is_err() {
-            return Err(ServerError::BadRequest(format!("jobId {} is in invalid format.", shorten(id))));
+            return Err(ServerError::BadRequest(format!(
+                "jobId {} is in invalid format.",
+                shorten(id)
+            )));
         }
     }
-    Ok((user, job_ids.into_iter().map(|id| id.to_lowercase()).collect(), labels))
+    Ok((
+        user,
+        job_ids.into_iter().map(|id| id.to_lowercase()).collect(),
+        labels,
+    ))
 }
 
 fn owned_ids(state: &AppState, user: &str, ids: &[String]) -> Result<()> {
@@ -717,16 +946,25 @@ async fn delete_labels(State(state): State<AppState>, request: Request) -> Resul
 
 fn stac_job(state: &AppState, id: &str, user: &str) -> Result<crate::server::engine::JobRecord> {
     let job = find_job(state, id, user)?;
-    if !matches!(job.status, crate::api::job::JobStatus::Successful | crate::api::job::JobStatus::CompleteWithErrors) {
+    if !matches!(
+        job.status,
+        crate::api::job::JobStatus::Successful | crate::api::job::JobStatus::CompleteWithErrors
+    ) {
         return Err(ServerError::Conflict(format!("Job {id} is not complete")));
     }
     if view::outputs(&job).is_empty() {
-        return Err(ServerError::NotFound(format!("Service did not provide STAC items for job {id}")));
+        return Err(ServerError::NotFound(format!(
+            "Service did not provide STAC items for job {id}"
+        )));
     }
     Ok(job)
 }
 
-async fn stac_catalog(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Result<Response> {
+async fn stac_catalog(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response> {
     let user = identity(request.extensions());
     let root = root_url(request.headers());
     let pairs = query_lower(request.uri())?;
@@ -778,7 +1016,11 @@ async fn cloud_access_sh() -> Response {
     let creds = credentials();
     let text = |key: &str| creds[key].as_str().unwrap_or_default().to_string();
     let expiration = chrono::DateTime::parse_from_rfc3339(&text("Expiration"))
-        .map(|t| t.with_timezone(&Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string()
+        })
         .unwrap_or_default();
     let body = format!(
         "#!/bin/sh\n# Source this file to set keys to access Harmony S3 outputs within the us-west-2 region.\n# Keys will expire on {expiration}\n\nexport AWS_ACCESS_KEY_ID='{}'\nexport AWS_SECRET_ACCESS_KEY='{}'\nexport AWS_SESSION_TOKEN='{}'\n",
@@ -790,30 +1032,59 @@ async fn cloud_access_sh() -> Response {
 }
 
 /// Resolves `public/{jobID}/{workItemId}/{file}` to a file of a job the user owns.
-fn result_file(state: &AppState, bucket: &str, path: &str, user: &str) -> Result<(PathBuf, String)> {
+fn result_file(
+    state: &AppState,
+    bucket: &str,
+    path: &str,
+    user: &str,
+) -> Result<(PathBuf, String)> {
     let not_found = || ServerError::NotFound(format!("The file {} was not found", shorten(path)));
     if bucket != BUCKET {
         return Err(not_found());
     }
     let parts: Vec<&str> = path.split('/').collect();
-    let ["public", job_id, item_id, file] = parts.as_slice() else { return Err(not_found()) };
+    let ["public", job_id, item_id, file] = parts.as_slice() else {
+        return Err(not_found());
+    };
     let item_id: u64 = item_id.parse().map_err(|_| not_found())?;
     let job = find_job(state, job_id, user).map_err(|_| not_found())?;
-    let item = job.work_items.iter().find(|i| i.id == item_id).ok_or_else(not_found)?;
-    let output = item.outputs.iter().find(|o| o.file == *file).ok_or_else(not_found)?;
-    let path = state.engine.results_dir().join(&job.job_id).join(item_id.to_string()).join(&output.file);
+    let item = job
+        .work_items
+        .iter()
+        .find(|i| i.id == item_id)
+        .ok_or_else(not_found)?;
+    let output = item
+        .outputs
+        .iter()
+        .find(|o| o.file == *file)
+        .ok_or_else(not_found)?;
+    let path = state
+        .engine
+        .results_dir()
+        .join(&job.job_id)
+        .join(item_id.to_string())
+        .join(&output.file);
     Ok((path, output.mime.clone()))
 }
 
 /// Parses a single `bytes=` range against a file of `len` bytes; `Ok(None)` means "send it all".
 fn parse_range(header: Option<&HeaderValue>, len: u64) -> Result<Option<(u64, u64)>> {
-    let Some(text) = header.and_then(|h| h.to_str().ok()) else { return Ok(None) };
-    let Some(spec) = text.trim().strip_prefix("bytes=") else { return Ok(None) };
+    let Some(text) = header.and_then(|h| h.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = text.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
     if spec.contains(',') {
         // Several ranges: answering with the whole file is allowed (RFC 9110 §14.2).
         return Ok(None);
     }
-    let unsatisfiable = || ServerError::RangeNotSatisfiable(format!("range {} is outside the file of {len} bytes", shorten(text)));
+    let unsatisfiable = || {
+        ServerError::RangeNotSatisfiable(format!(
+            "range {} is outside the file of {len} bytes",
+            shorten(text)
+        ))
+    };
     let (first, last) = spec.split_once('-').ok_or_else(unsatisfiable)?;
     let (first, last) = (first.trim(), last.trim());
     let range = if first.is_empty() {
@@ -824,7 +1095,11 @@ fn parse_range(header: Option<&HeaderValue>, len: u64) -> Result<Option<(u64, u6
         (len.saturating_sub(suffix), len - 1)
     } else {
         let start: u64 = first.parse().map_err(|_| unsatisfiable())?;
-        let end: u64 = if last.is_empty() { len.saturating_sub(1) } else { last.parse().map_err(|_| unsatisfiable())? };
+        let end: u64 = if last.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            last.parse().map_err(|_| unsatisfiable())?
+        };
         if start >= len || end < start {
             return Err(unsatisfiable());
         }
@@ -844,7 +1119,11 @@ async fn service_results(
     let mut file = tokio::fs::File::open(&file_path)
         .await
         .map_err(|_| ServerError::NotFound(format!("The file {} was not found", shorten(&path))))?;
-    let len = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?.len();
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?
+        .len();
     let range = match parse_range(request.headers().get(header::RANGE), len) {
         Ok(range) => range,
         Err(error) => {
@@ -859,7 +1138,9 @@ async fn service_results(
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
         None => (StatusCode::OK, 0, len),
     };
-    file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    file.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
     let reader = file.take(count);
     let stream = futures_util::stream::unfold(reader, |mut reader| async move {
         let mut buffer = vec![0u8; 256 * 1024];
@@ -872,17 +1153,26 @@ async fn service_results(
             Err(error) => Some((Err(error), reader)),
         }
     });
-    let file_name = file_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = file_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=600"),
+    );
     if let Ok(value) = HeaderValue::from_str(&mime) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file_name.replace('"', ""))) {
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace('"', "")
+    )) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     if let Some((first, last)) = range
@@ -907,7 +1197,8 @@ mod tests {
 
     #[test]
     fn ranges_parse_like_rfc_9110() {
-        let cases: &[(&str, u64, Option<(u64, u64)>)] = &[
+        type Case<'a> = (&'a str, u64, Option<(u64, u64)>);
+        let cases: &[Case] = &[
             ("bytes=0-9", 100, Some((0, 9))),
             ("bytes=90-", 100, Some((90, 99))),
             ("bytes=-10", 100, Some((90, 99))),
@@ -918,9 +1209,20 @@ mod tests {
         ];
         for (text, len, expected) in cases {
             let value = HeaderValue::from_str(text).unwrap();
-            assert_eq!(parse_range(Some(&value), *len).unwrap(), *expected, "{text}");
+            assert_eq!(
+                parse_range(Some(&value), *len).unwrap(),
+                *expected,
+                "{text}"
+            );
         }
-        for text in ["bytes=100-", "bytes=5-2", "bytes=x-y", "bytes=-0", "bytes=", "bytes=18446744073709551616-"] {
+        for text in [
+            "bytes=100-",
+            "bytes=5-2",
+            "bytes=x-y",
+            "bytes=-0",
+            "bytes=",
+            "bytes=18446744073709551616-",
+        ] {
             let value = HeaderValue::from_str(text).unwrap();
             assert!(parse_range(Some(&value), 100).is_err(), "{text}");
         }
@@ -928,7 +1230,13 @@ mod tests {
 
     #[test]
     fn job_ids_must_be_canonical_uuids() {
-        let cases = [("a7aee059-7531-4388-86e0-85af1de9c31a", true), ("A7AEE059-7531-4388-86E0-85AF1DE9C31A", true), ("a7aee05975314388", false), ("../etc", false), ("", false)];
+        let cases = [
+            ("a7aee059-7531-4388-86e0-85af1de9c31a", true),
+            ("A7AEE059-7531-4388-86E0-85AF1DE9C31A", true),
+            ("a7aee05975314388", false),
+            ("../etc", false),
+            ("", false),
+        ];
         for (id, ok) in cases {
             assert_eq!(check_job_id(id).is_ok(), ok, "{id}");
         }
@@ -936,7 +1244,12 @@ mod tests {
 
     #[test]
     fn request_urls_encode_like_harmony() {
-        let cases = [("lat(40:42)", "lat(40%3A42)"), ("harmony-py", "harmony-py"), ("a b/c", "a%20b%2Fc"), ("time(\"x\")", "time(%22x%22)")];
+        let cases = [
+            ("lat(40:42)", "lat(40%3A42)"),
+            ("harmony-py", "harmony-py"),
+            ("a b/c", "a%20b%2Fc"),
+            ("time(\"x\")", "time(%22x%22)"),
+        ];
         for (text, encoded) in cases {
             assert_eq!(encode_component(text), encoded);
         }
