@@ -72,6 +72,10 @@ struct TestServer {
 
 impl TestServer {
     async fn start_in(data_dir: PathBuf, auth: AuthMode) -> Self {
+        Self::start_with(data_dir, auth, 300).await
+    }
+
+    async fn start_with(data_dir: PathBuf, auth: AuthMode, preview_threshold: usize) -> Self {
         let users = data_dir.join("users.txt");
         std::fs::create_dir_all(&data_dir).unwrap();
         std::fs::write(&users, "alice:wonderland\n").unwrap();
@@ -80,7 +84,7 @@ impl TestServer {
             data_dir: data_dir.clone(),
             auth,
             users: Some(users),
-            preview_threshold: 300,
+            preview_threshold,
             ..ServeConfig::default()
         };
         let server = Server::bind_with_processor(config, Arc::new(FakeProcessor))
@@ -1258,5 +1262,108 @@ async fn edl_emulation_runs_the_redirect_dance_and_accepts_bearer_tokens() {
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
+    let server = TestServer::start_with(temp_dir(), AuthMode::None, 2).await;
+    let client = no_redirect();
+    let n_granules = harmonyql::server::sample::granules("ATL03").len();
+    assert!(
+        n_granules >= 2,
+        "the sample catalog has {n_granules} ATL03 granules"
+    );
+    let submit = |extra: &'static str| {
+        client
+            .get(server.url(&format!(
+                "/ATL03/{RANGESET}?variable=all&subset=sleep(300:300){extra}"
+            )))
+            .send()
+    };
+    let response = submit("").await.unwrap();
+    let id = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    let (_, job) = server.json(&format!("/jobs/{id}")).await;
+    assert_eq!(job["status"], "previewing");
+    assert_eq!(
+        job["message"],
+        "The job is generating a preview before auto-pausing"
+    );
+    let rels: Vec<&str> = job["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["rel"].as_str())
+        .collect();
+    assert_eq!(&rels[..3], ["canceler", "pauser", "preview-skipper"]);
+    let job = server.wait_for(&id, &["paused"]).await;
+    assert_eq!(job["numInputGranules"].as_u64(), Some(n_granules as u64));
+    let data = job["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["rel"] == "data")
+        .count();
+    assert_eq!(data, 1, "the preview granule's output is already listed");
+    let skipped = client
+        .post(server.url(&format!("/jobs/{id}/skip-preview")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(skipped.status(), StatusCode::FOUND);
+    let (_, job) = server.json(&format!("/jobs/{id}")).await;
+    assert_eq!(job["status"], "running");
+    let job = server.wait_for(&id, &["successful"]).await;
+    assert_eq!(job["progress"], 100);
+
+    let live = submit("").await.unwrap();
+    let live = live.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    let skipped = client
+        .get(server.url(&format!("/jobs/{live}/skip-preview")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(skipped.status(), StatusCode::FOUND, "skip while previewing");
+    let (_, job) = server.json(&format!("/jobs/{live}")).await;
+    assert_eq!(job["status"], "running");
+    client
+        .get(server.url(&format!("/jobs/{live}/cancel")))
+        .send()
+        .await
+        .unwrap();
+
+    let direct = submit("&skipPreview=true").await.unwrap();
+    let direct = direct.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    let (_, job) = server.json(&format!("/jobs/{direct}")).await;
+    assert_eq!(job["status"], "running");
+    let limited = submit("&skipPreview=true&maxResults=1").await.unwrap();
+    let limited = limited.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    let job = server.wait_for(&limited, &["successful"]).await;
+    assert_eq!(job["numInputGranules"], 1);
+    let expected = format!(
+        "CMR query identified {n_granules} granules, but the request has been limited to process only the first 1 granules because you requested 1 maxResults. The job has completed successfully"
+    );
+    assert_eq!(job["message"], expected);
+    client
+        .get(server.url(&format!("/jobs/{direct}/cancel")))
+        .send()
+        .await
+        .unwrap();
     server.stop().await;
 }
