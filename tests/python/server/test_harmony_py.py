@@ -243,3 +243,26 @@ def test_real_fixture_subset_matches_the_segment_rule(client, tmp_path):
         np.testing.assert_array_equal(geo["ph_index_beg"][:], expected_beg)
         np.testing.assert_array_equal(f["gt1l/heights/h_ph"][:], expected_photons)
     assert len(expected_photons) < 2909
+
+
+def test_iterator_batches_and_steps(client, atl03_job, tmp_path):
+    from harmony import StepsRequest
+
+    (tmp_path / "iter").mkdir()
+    (tmp_path / "steps").mkdir()
+    items = list(client.iterator(atl03_job, directory=str(tmp_path / "iter")))
+    assert items
+    for item in items:
+        assert pathlib.Path(item["path"].result()).is_file()
+        assert isinstance(item["bbox"], BBox) and item["temporal"]["start"]
+
+    cut = BBox(120, 87.29, 180, 87.3)
+    jobs = client.submit_batch([Request(collection=Collection(id=ATL03_GT1L), spatial=cut) for _ in range(2)])
+    batch = client.wait_for_batch(jobs)
+    assert batch.counts["successful"] == 2, dict(batch.counts)
+
+    steps = client.submit(StepsRequest(job_id=atl03_job))
+    work_item = steps["steps"][-1]["workItems"][0]["id"]
+    files = [f.result() for f in client.download_intermediate_files(
+        atl03_job, [work_item], include_inputs=False, directory=str(tmp_path / "steps"))]
+    assert files and all(pathlib.Path(f).stat().st_size > 0 for f in files)
