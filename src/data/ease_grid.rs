@@ -99,7 +99,7 @@ impl Grid {
     pub fn cell_of(&self, lon: f64, lat: f64) -> Option<(usize, usize)> {
         let (row, col) = self.locate(lon, lat);
         let inside = row >= 0.0 && col >= 0.0 && row < self.rows as f64 && col < self.cols as f64;
-        inside.then(|| (row as usize, col as usize))
+        inside.then_some((row as usize, col as usize))
     }
 
     /// GDAL geotransform of the whole grid: (x0, cell, 0, y0, 0, -cell).

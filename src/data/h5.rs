@@ -106,7 +106,7 @@ pub fn write_array<T: H5Type + Clone, D: Dimension>(
     let dataset = builder
         .create(name)
         .map_err(|e| h5(e, format!("creating {name}")))?;
-    if data.len() > 0 {
+    if !data.is_empty() {
         let data = data.as_standard_layout();
         dataset
             .write(&data)

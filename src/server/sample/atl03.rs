@@ -188,7 +188,11 @@ impl TrackSpec {
     /// of a pair 90 m apart).
     fn beam_offset(beam_idx: usize) -> f64 {
         let pair = (beam_idx / 2) as f64 - 1.0;
-        let side = if beam_idx % 2 == 0 { -45.0 } else { 45.0 };
+        let side = if beam_idx.is_multiple_of(2) {
+            -45.0
+        } else {
+            45.0
+        };
         pair * 3_300.0 + side
     }
 

@@ -3,6 +3,9 @@
 //! aware; invalid coordinates extend an open run but never start one), then runs split by polygons.
 //! Pure functions over slices; no I/O.
 
+// Selections are lists of index runs; a list holding a single run is the common, intended case.
+#![allow(clippy::single_range_in_vec_init)]
+
 use std::ops::Range;
 
 use crate::server::transform::Polygon;

@@ -6,6 +6,9 @@
 //! Works on whole ATL03 granules and on the real single-beam fixture. Writes one HDF5 file atomically;
 //! knows nothing of HTTP or jobs.
 
+// Selections are lists of index runs; a list holding a single run is the common, intended case.
+#![allow(clippy::single_range_in_vec_init)]
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path;
@@ -272,10 +275,10 @@ pub fn rewrite_ph_index_beg(
                 0
             });
         }
-        if has_photons {
-            if let Some(range) = photon_runs.iter().find(|r| r.start as i64 == photon_start) {
-                kept_before += range.len() as i64;
-            }
+        if has_photons
+            && let Some(range) = photon_runs.iter().find(|r| r.start as i64 == photon_start)
+        {
+            kept_before += range.len() as i64;
         }
     }
     out
@@ -514,12 +517,11 @@ impl BeamWriter<'_> {
                     let created = current
                         .create_group(part)
                         .map_err(|e| hdf(e, &format!("creating {path}")))?;
-                    if path != self.beam_name {
-                        if let Ok(file) = source.file() {
-                            if let Ok(source_group) = file.group(&path) {
-                                copy_attrs(&source_group, &created)?;
-                            }
-                        }
+                    if path != self.beam_name
+                        && let Ok(file) = source.file()
+                        && let Ok(source_group) = file.group(&path)
+                    {
+                        copy_attrs(&source_group, &created)?;
                     }
                     created
                 }

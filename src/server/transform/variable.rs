@@ -2,6 +2,9 @@
 //! do for SMAP: only the requested variables plus the coordinates they name are kept; a box or shape keeps
 //! the swath cells inside it (SPL2SMP) or the block of grid rows covering it (SPL3SMP, SPL4CMDL).
 
+// Selections are lists of index runs; a list holding a single run is the common, intended case.
+#![allow(clippy::single_range_in_vec_init)]
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path;
