@@ -27,6 +27,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod data;
 pub mod eval;
 pub mod kernel;
 pub mod lang;

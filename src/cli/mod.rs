@@ -3,6 +3,7 @@
 mod check;
 pub mod kernel;
 mod render;
+pub mod serve;
 mod terminal;
 
 use std::process::ExitCode;
@@ -46,6 +47,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the Jupyter kernel (Jupyter starts it), or install/uninstall its kernelspec.
     Kernel(kernel::KernelArgs),
+    /// Run the local Harmony on 127.0.0.1 (sample collections, real transformations, jobs kept across restarts).
+    Serve(serve::ServeArgs),
 }
 
 /// Options every subcommand that talks about Harmony shares.
@@ -101,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Curl(args) => render::run(args, crate::eval::session::Mode::ShowCurl),
         Command::Check(args) => check::run(args),
         Command::Kernel(args) => kernel::run(args).map_err(|error| Failure::Operation(error.to_string())),
+        Command::Serve(args) => return serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! Integration tests, one binary. Each module says in its first line what belongs there.
 
 mod cli;
+mod data;
 mod kernel;
 mod lang;
+mod server;
 mod tidy;

@@ -3,6 +3,18 @@
 //! CONTRACT (shared by the job engine and the data work; keep these signatures):
 //! - [`parse_shape`] turns an uploaded shape file (GeoJSON, KML, zipped shapefile) into polygons;
 //! - [`apply`] runs the operation on one granule, writing outputs named as Harmony names them into `out_dir`.
+//!
+//! ATL03 goes through the Trajectory Subsetter ([`trajectory`]); SMAP through variable/box subsetting
+//! ([`variable`]) or, for `image/tiff`, gridding, masking, optional reprojection ([`reproject`]) and one
+//! GeoTIFF per variable ([`geotiff`]). Must not do HTTP: the job engine calls [`apply`] per granule.
+
+pub mod geotiff;
+pub mod naming;
+pub mod reproject;
+pub mod selection;
+pub mod shape;
+pub mod trajectory;
+pub mod variable;
 
 use std::path::{Path, PathBuf};
 
@@ -63,10 +75,28 @@ pub enum TransformError {
     Io(String),
 }
 
+/// MIME type of HDF5 outputs of the Trajectory Subsetter (data-formats.md §1.13).
+pub const MIME_HDF: &str = "application/x-hdf";
+/// MIME type of GeoTIFF outputs.
+pub const MIME_TIFF: &str = "image/tiff";
+/// MIME type of HDF5 outputs of the gridded SMAP subsetter.
+pub const MIME_HDF5: &str = "application/x-hdf5";
+
 /// Parses a shape file's bytes of the given MIME type into polygons.
+///
+/// GeoJSON, KML and zipped ESRI shapefiles are read; when the MIME type is unknown the bytes decide.
 pub fn parse_shape(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, TransformError> {
-    let _ = bytes;
-    Err(TransformError::Unsupported(format!("shape files of type {mime} are not supported yet")))
+    shape::parse(bytes, mime)
+}
+
+fn io(error: crate::data::Error) -> TransformError {
+    TransformError::Io(error.to_string())
+}
+
+fn is_tiff(format: Option<&str>) -> bool {
+    format.is_some_and(|f| {
+        matches!(f.to_ascii_lowercase().as_str(), "image/tiff" | "image/geotiff" | "tiff" | "geotiff" | "image/tif")
+    })
 }
 
 /// Runs `operation` on `granule` (whose file is `input`), writing the outputs into `out_dir`.
@@ -76,6 +106,158 @@ pub fn apply(
     operation: &Operation,
     out_dir: &Path,
 ) -> Result<Vec<Output>, TransformError> {
-    let _ = (input, operation, out_dir);
-    Err(TransformError::Unsupported(format!("no transformation for {} yet", granule.short_name)))
+    std::fs::create_dir_all(out_dir).map_err(|e| TransformError::Io(format!("{}: {e}", out_dir.display())))?;
+    if granule.short_name.starts_with("ATL03") {
+        apply_trajectory(granule, input, operation, out_dir)
+    } else if granule.short_name.starts_with("SPL") {
+        if is_tiff(operation.format.as_deref()) {
+            apply_geotiff(granule, input, operation, out_dir)
+        } else {
+            apply_variable(granule, input, operation, out_dir)
+        }
+    } else {
+        Err(TransformError::Unsupported(format!("no transformation for {} here", granule.short_name)))
+    }
+}
+
+fn is_subsetted(operation: &Operation) -> bool {
+    operation.bbox.is_some()
+        || !operation.shape.is_empty()
+        || operation.start.is_some()
+        || operation.end.is_some()
+        || !operation.variables.is_empty()
+}
+
+fn variable_refs(operation: &Operation) -> Vec<&str> {
+    operation.variables.iter().map(String::as_str).collect()
+}
+
+fn apply_trajectory(
+    granule: &SampleGranule,
+    input: &Path,
+    operation: &Operation,
+    out_dir: &Path,
+) -> Result<Vec<Output>, TransformError> {
+    if is_tiff(operation.format.as_deref()) || operation.output_crs.is_some() {
+        return Err(TransformError::Unsupported(format!(
+            "the Trajectory Subsetter cannot reformat or reproject {}; ask for HDF5 without a crs",
+            granule.short_name
+        )));
+    }
+    let suffixes = naming::Suffixes { subsetted: is_subsetted(operation), ..Default::default() };
+    let name = naming::output_name(&granule.name, &variable_refs(operation), ".h5", suffixes);
+    let path = out_dir.join(name);
+    let result = crate::data::write_atomically(&path, |temp| {
+        match trajectory::subset(input, temp, operation)? {
+            Some(result) => Ok(Some(result)),
+            None => {
+                // Nothing matched: leave no file under the final name (the temp file goes too).
+                Err(crate::data::Error::Missing(trajectory::NO_DATA.to_string()))
+            }
+        }
+    });
+    match result {
+        Ok(Some(subset)) => Ok(vec![Output {
+            path,
+            mime: MIME_HDF.to_string(),
+            bbox: subset.bbox,
+            start: subset.start,
+            end: subset.end,
+        }]),
+        Ok(None) | Err(crate::data::Error::Missing(_)) => Err(TransformError::NoData(trajectory::NO_DATA.to_string())),
+        Err(error) => Err(io(error)),
+    }
+}
+
+fn apply_variable(
+    granule: &SampleGranule,
+    input: &Path,
+    operation: &Operation,
+    out_dir: &Path,
+) -> Result<Vec<Output>, TransformError> {
+    if operation.output_crs.is_some() {
+        return Err(TransformError::Unsupported(
+            "reprojection is available with GeoTIFF output (format image/tiff)".into(),
+        ));
+    }
+    let suffixes = naming::Suffixes { subsetted: is_subsetted(operation), ..Default::default() };
+    let name = naming::output_name(&granule.name, &variable_refs(operation), ".h5", suffixes);
+    let path = out_dir.join(name);
+    let kept = crate::data::write_atomically(&path, |temp| match variable::subset(input, temp, operation)? {
+        true => Ok(()),
+        false => Err(crate::data::Error::Missing(trajectory::NO_DATA.to_string())),
+    });
+    match kept {
+        Ok(()) => Ok(vec![Output {
+            path,
+            mime: MIME_HDF5.to_string(),
+            bbox: operation.bbox.unwrap_or(granule.bbox),
+            start: granule.start,
+            end: granule.end,
+        }]),
+        Err(crate::data::Error::Missing(what)) if what == trajectory::NO_DATA => {
+            Err(TransformError::NoData(trajectory::NO_DATA.to_string()))
+        }
+        Err(crate::data::Error::Missing(what)) => {
+            Err(TransformError::Unsupported(format!("{what} is not in {}", granule.name)))
+        }
+        Err(error) => Err(io(error)),
+    }
+}
+
+fn apply_geotiff(
+    granule: &SampleGranule,
+    input: &Path,
+    operation: &Operation,
+    out_dir: &Path,
+) -> Result<Vec<Output>, TransformError> {
+    let file = hdf5::File::open(input).map_err(|e| TransformError::Io(format!("{}: {e}", input.display())))?;
+    let variables = if operation.variables.is_empty() {
+        crate::data::smap::data_variables(&file).map_err(io)?
+    } else {
+        operation.variables.iter().map(|v| v.trim_start_matches('/').to_string()).collect()
+    };
+    let reprojected = operation.output_crs.is_some();
+    // The L2 chain always grids (regridded); the gridded chain regrids only when a CRS is asked for.
+    let regridded = granule.short_name.starts_with("SPL2") || reprojected;
+    // Each service in the chain appends its suffix in turn: subsetter, then gridder/regridder, then net2cog.
+    let subsetted = naming::output_name(
+        &granule.name,
+        &[],
+        ".h5",
+        naming::Suffixes { subsetted: is_subsetted(operation), ..Default::default() },
+    );
+    let stem = naming::output_name(&subsetted, &[], "", naming::Suffixes { regridded, ..Default::default() });
+    let mut outputs = Vec::new();
+    for path in &variables {
+        let variable = match crate::data::smap::read_variable(&file, path) {
+            Ok(variable) => variable,
+            Err(crate::data::Error::Missing(_)) => {
+                return Err(TransformError::Unsupported(format!("variable {path} is not in {}", granule.name)));
+            }
+            Err(error) => return Err(io(error)),
+        };
+        let Some(raster) = geotiff::raster(&variable, operation) else {
+            continue;
+        };
+        let name = naming::output_name(
+            &format!("{stem}.nc"),
+            &[path.as_str()],
+            ".tif",
+            naming::Suffixes { reformatted: true, ..Default::default() },
+        );
+        let out = out_dir.join(name);
+        geotiff::write(&out, &raster).map_err(io)?;
+        outputs.push(Output {
+            path: out,
+            mime: MIME_TIFF.to_string(),
+            bbox: geotiff::raster_bbox(&raster),
+            start: granule.start,
+            end: granule.end,
+        });
+    }
+    if outputs.is_empty() {
+        return Err(TransformError::NoData(trajectory::NO_DATA.to_string()));
+    }
+    Ok(outputs)
 }

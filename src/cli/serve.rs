@@ -1,0 +1,91 @@
+//! `hq serve`: runs the local Harmony on 127.0.0.1 until Ctrl-C. A thin caller of `crate::server`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use crate::server::{AuthMode, ServeConfig, Server};
+
+/// Options of `hq serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP port on 127.0.0.1 (0 picks a free port and prints it).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Where sample granules, outputs and the job database live.
+    #[arg(long, default_value = "hq-data")]
+    data_dir: PathBuf,
+    /// Multiplies the size of generated sample granules.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    scale: u32,
+    /// `none`: everyone is anonymous; `edl`: Earthdata Login emulated on loopback.
+    #[arg(long, value_enum, default_value_t = Auth::None)]
+    auth: Auth,
+    /// Users file for `--auth edl`: one `username:password` per line.
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// Jobs with at least this many granules pause after a one-granule preview (skipPreview overrides).
+    #[arg(long, default_value_t = 300)]
+    preview_threshold: usize,
+}
+
+/// How clients authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Auth {
+    /// Anonymous, like Harmony's development mode.
+    None,
+    /// Earthdata Login emulation (users file, OAuth redirects, cookies, bearer tokens).
+    Edl,
+}
+
+/// Runs the server; prints `hq serve: listening on http://127.0.0.1:PORT` once it accepts connections.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = ServeConfig {
+        port: args.port,
+        data_dir: args.data_dir,
+        scale: args.scale,
+        auth: match args.auth {
+            Auth::None => AuthMode::None,
+            Auth::Edl => AuthMode::Edl,
+        },
+        users: args.users,
+        preview_threshold: args.preview_threshold.max(1),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("hq serve: could not start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let server = match Server::bind(config).await {
+            Ok(server) => server,
+            Err(error) => {
+                eprintln!("hq serve: {error}");
+                return ExitCode::from(2);
+            }
+        };
+        println!("hq serve: listening on http://{}", server.addr());
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match server.run(shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("hq serve: {error}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
