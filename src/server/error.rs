@@ -26,6 +26,9 @@ pub enum ServerError {
     /// A valid request the services cannot do (422).
     #[error("{0}")]
     Unsupported(String),
+    /// The service failed a synchronous request (400 `harmony.ServiceError`, Harmony's default status).
+    #[error("{0}")]
+    ServiceFailed(String),
     /// A range outside the file (416).
     #[error("{0}")]
     RangeNotSatisfiable(String),
@@ -44,6 +47,7 @@ impl ServerError {
             ServerError::Unsupported(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "UnsupportedOperation")
             }
+            ServerError::ServiceFailed(_) => (StatusCode::BAD_REQUEST, "ServiceError"),
             ServerError::RangeNotSatisfiable(_) => {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "RequestValidationError")
             }

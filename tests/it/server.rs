@@ -129,6 +129,9 @@ impl TestServer {
     /// Submits a Coverages request with these multipart fields; returns the job ID.
     async fn submit(&self, fields: &[(&str, &str)]) -> String {
         let mut form = reqwest::multipart::Form::new();
+        if !fields.iter().any(|(k, _)| *k == "forceAsync") {
+            form = form.text("forceAsync", "true");
+        }
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
@@ -1277,7 +1280,7 @@ async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
     let submit = |extra: &'static str| {
         client
             .get(server.url(&format!(
-                "/ATL03/{RANGESET}?variable=all&subset=sleep(300:300){extra}"
+                "/ATL03/{RANGESET}?forceAsync=true&variable=all&subset=sleep(300:300){extra}"
             )))
             .send()
     };
@@ -1365,5 +1368,57 @@ async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
         .send()
         .await
         .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_granule_without_force_async_answers_synchronously() {
+    let server = TestServer::start().await;
+    let client = no_redirect();
+    let response = client
+        .get(server.url(&format!("/{FIXTURE}/{RANGESET}?variable=all")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/service-results/harmony-local-staging/public/"),
+        "{location}"
+    );
+    let file = reqwest::get(server.url(&location)).await.unwrap();
+    assert_eq!(
+        (file.status(), file.bytes().await.unwrap().len()),
+        (StatusCode::OK, 1000)
+    );
+    let failed = client
+        .get(server.url(&format!(
+            "/{FIXTURE}/{RANGESET}?variable=all&subset=lon(150:160)"
+        )))
+        .send()
+        .await
+        .unwrap();
+    let status = failed.status();
+    assert_error(
+        status,
+        &failed.json().await.unwrap(),
+        400,
+        "harmony.ServiceError",
+        "No data found in the bounding box",
+    );
+    let many = client
+        .get(server.url(&format!(
+            "/{FIXTURE}/{RANGESET}?variable=all&subset=outputs(2:2)"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        many.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/jobs/"),
+        "two outputs: the job"
+    );
     server.stop().await;
 }
