@@ -215,6 +215,30 @@ async fn service_endpoints_answer_json() {
     let (status, landing) = server.json("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(landing["links"].as_array().unwrap().len() >= 3);
+    let (status, creds) = server.json("/cloud-access").await;
+    assert_eq!(status, StatusCode::OK);
+    for key in [
+        "AccessKeyId",
+        "SecretAccessKey",
+        "SessionToken",
+        "Expiration",
+    ] {
+        assert!(
+            creds[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key}: {creds}"
+        );
+    }
+    let script = reqwest::get(server.url("/cloud-access.sh")).await.unwrap();
+    assert_eq!(script.headers()["content-type"], "application/x-sh");
+    let text = script.text().await.unwrap();
+    assert!(text.starts_with("#!/bin/sh\n# Source this file"), "{text}");
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        assert!(text.contains(&format!("export {name}='")), "{name}");
+    }
     let (status, body) = server.json("/no/such/page").await;
     assert_error(
         status,
