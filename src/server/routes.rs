@@ -283,8 +283,11 @@ async fn capabilities(State(state): State<AppState>, uri: Uri) -> Result<Respons
     match version {
         "2" => Ok(Json(doc).into_response()),
         "1" => Ok(Json(crate::api::capabilities::CapabilitiesV1::from(doc)).into_response()),
+        "3" | "3-alpha" => {
+            Ok(Json(crate::api::capabilities::CapabilitiesV3::from(&doc)).into_response())
+        }
         other => Err(ServerError::BadRequest(format!(
-            "Invalid API version {}, supported versions: 1, 2",
+            "Invalid API version {}, supported versions: 1, 2, and 3-alpha",
             shorten(other)
         ))),
     }

@@ -279,6 +279,19 @@ async fn capabilities_v2_default_v1_and_errors() {
         assert_eq!(caps["bboxSubset"], true);
         assert_eq!(caps["outputFormats"], json!(["application/x-hdf5"]));
     }
+    let (_, v3) = server
+        .json("/capabilities?shortName=SPL2SMP&version=3-alpha")
+        .await;
+    assert_eq!(v3["capabilitiesVersion"], "3-alpha");
+    assert_eq!(v3["summary"]["reprojection"]["supported"], true);
+    assert!(
+        v3["summary"]["outputFormats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "GEOTIFF"),
+        "{v3}"
+    );
     let (_, v1) = server
         .json("/capabilities?SHORTNAME=SPL3SMP&version=1")
         .await;
