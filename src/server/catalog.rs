@@ -37,8 +37,6 @@ pub struct Collection {
     pub title: &'static str,
     /// Concept IDs that resolve to it; the first is canonical.
     pub concept_ids: &'static [&'static str],
-    /// Product whose transformation applies (`ATL03` for the fixture collection too).
-    pub product: &'static str,
     /// Variables (full paths) with their UMM-Var concept IDs.
     pub variables: Vec<(String, String)>,
     /// The service that processes it.
@@ -332,7 +330,6 @@ fn collections() -> Vec<Collection> {
             version: "006",
             title: "ATLAS/ICESat-2 L2A Global Geolocated Photon Data V006",
             concept_ids: &["C2596864127-NSIDC_CPRD", "C1256407609-NSIDC_CUAT"],
-            product: "ATL03",
             variables: atl03_variables("2600"),
             service: trajectory_subsetter(),
         },
@@ -341,7 +338,6 @@ fn collections() -> Vec<Collection> {
             version: "009",
             title: "SMAP L2 Radiometer Half-Orbit 36 km EASE-Grid Soil Moisture V009",
             concept_ids: &["C2938663609-NSIDC_CPRD", "C1263071063-NSIDC_CUAT"],
-            product: "SPL2SMP",
             variables: named_variables("2938", &spl2),
             service: Service {
                 name: "sds/smap-l2-subsetter-net2cog",
@@ -360,7 +356,6 @@ fn collections() -> Vec<Collection> {
             version: "009",
             title: "SMAP L3 Radiometer Global Daily 36 km EASE-Grid Soil Moisture V009",
             concept_ids: &["C2938664585-NSIDC_CPRD", "C1263071067-NSIDC_CUAT"],
-            product: "SPL3SMP",
             variables: named_variables("2939", &spl3),
             service: hoss.clone(),
         },
@@ -369,7 +364,6 @@ fn collections() -> Vec<Collection> {
             version: "008",
             title: "SMAP L4 Global Daily 9 km EASE-Grid Carbon Net Ecosystem Exchange V008",
             concept_ids: &["C3480440454-NSIDC_CPRD", "C1273193292-NSIDC_CUAT"],
-            product: "SPL4CMDL",
             variables: named_variables("3480", &spl4),
             service: hoss,
         },
@@ -378,7 +372,6 @@ fn collections() -> Vec<Collection> {
             version: "006",
             title: "ATL03 V006 gt1l cut near 87.3N (real data from NASA's Trajectory Subsetter tests)",
             concept_ids: &[FIXTURE_COLLECTION_ID],
-            product: "ATL03",
             variables: atl03_variables("1000").into_iter().filter(|(name, _)| name.starts_with("/gt1l/")).collect(),
             service: trajectory_subsetter(),
         },

@@ -444,9 +444,10 @@ impl Engine {
         store.as_ref().ok_or(StoreError::Closed)?.put(job)
     }
 
-    fn next_work_item_id(&self) -> Result<u64, StoreError> {
+    /// Reserves `count` work item IDs at once (one database transaction for the whole job).
+    fn reserve_work_item_ids(&self, count: usize) -> Result<u64, StoreError> {
         let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
-        store.as_ref().ok_or(StoreError::Closed)?.next("work_item", 1)
+        store.as_ref().ok_or(StoreError::Closed)?.reserve("work_item", 1, count as u64)
     }
 
     /// Closes the database and stops the workers at their next step; outputs already written stay.
@@ -476,8 +477,8 @@ impl Engine {
     pub fn submit(&self, new: NewJob) -> Result<JobRecord, EngineError> {
         let now = Utc::now();
         let mut work_items = Vec::with_capacity(new.granules.len());
-        for granule in &new.granules {
-            let id = self.next_work_item_id()?;
+        let first_id = self.reserve_work_item_ids(new.granules.len())?;
+        for (granule, id) in new.granules.iter().zip(first_id..) {
             work_items.push(WorkItem {
                 id,
                 granule: GranuleRecord::from(granule),

@@ -26,6 +26,9 @@ pub enum ServerError {
     /// A valid request the services cannot do (422).
     #[error("{0}")]
     Unsupported(String),
+    /// The service failed a synchronous request (400 `harmony.ServiceError`, Harmony's default status).
+    #[error("{0}")]
+    ServiceFailed(String),
     /// A range outside the file (416).
     #[error("{0}")]
     RangeNotSatisfiable(String),
@@ -42,6 +45,7 @@ impl ServerError {
             ServerError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             ServerError::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UnsupportedOperation"),
+            ServerError::ServiceFailed(_) => (StatusCode::BAD_REQUEST, "ServiceError"),
             ServerError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "RequestValidationError"),
             ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }

@@ -170,6 +170,8 @@ pub struct Submission {
     pub skip_preview: bool,
     /// Keep going when a granule fails (default true).
     pub ignore_errors: bool,
+    /// Always answer with the job, even for a single granule (`forceAsync=true`).
+    pub force_async: bool,
     /// Trimmed, lower-cased labels.
     pub labels: Vec<String>,
 }
@@ -202,6 +204,7 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
             };
             match *name {
                 "skipPreview" => submission.skip_preview = flag,
+                "forceAsync" => submission.force_async = flag,
                 "ignoreErrors" => submission.ignore_errors = flag,
                 _ => {}
             }

@@ -27,6 +27,10 @@ use crate::server::view::{self, BUCKET, LinkType, MAX_PAGE_SIZE, Page, StepsFilt
 const MAX_BODY: usize = 64 * 1024 * 1024;
 /// Largest number of IDs in a bulk status or batch request.
 const MAX_BULK_IDS: usize = 2000;
+/// Harmony's `MAX_SYNCHRONOUS_GRANULES`: more granules (or `forceAsync`) make the request asynchronous.
+const MAX_SYNCHRONOUS_GRANULES: usize = 1;
+/// How long a synchronous request waits before answering with the job instead.
+const SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// Harmony's `MAX_GRANULE_LIMIT`.
 const MAX_GRANULE_LIMIT: usize = 10_000_000;
 
@@ -226,9 +230,11 @@ async fn capabilities(State(state): State<AppState>, uri: Uri) -> Result<Respons
     match version {
         "2" => Ok(Json(doc).into_response()),
         "1" => Ok(Json(crate::api::capabilities::CapabilitiesV1::from(doc)).into_response()),
-        other => {
-            Err(ServerError::BadRequest(format!("Invalid API version {}, supported versions: 1, 2", shorten(other))))
-        }
+        "3" | "3-alpha" => Ok(Json(crate::api::capabilities::CapabilitiesV3::from(&doc)).into_response()),
+        other => Err(ServerError::BadRequest(format!(
+            "Invalid API version {}, supported versions: 1, 2, and 3-alpha",
+            shorten(other)
+        ))),
     }
 }
 
@@ -485,7 +491,35 @@ async fn submit(
         },
         granules,
     })?;
-    Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{}", job.job_id)))
+    if submission.force_async || job.work_items.len() > MAX_SYNCHRONOUS_GRANULES {
+        return Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{}", job.job_id)));
+    }
+    synchronous(&state, &job.job_id).await
+}
+
+/// Harmony's synchronous answer for a one-granule request without `forceAsync`: wait for the job, then
+/// 303 to its single output (or to the job when it has none or several); a failed job is an error.
+async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
+    let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
+    while tokio::time::Instant::now() < deadline {
+        let Some(job) = state.engine.get(job_id) else {
+            break;
+        };
+        if job.status == crate::api::job::JobStatus::Failed {
+            return Err(ServerError::ServiceFailed(job.message()));
+        }
+        if job.status.is_final() {
+            let outputs = view::outputs(&job);
+            if let [(item, output)] = outputs.as_slice() {
+                let key = view::staged_key(job_id, item.id, &output.file);
+                return Ok(redirect(StatusCode::SEE_OTHER, &format!("/service-results/{BUCKET}/{key}")));
+            }
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Too slow, or not exactly one output: the job status has everything.
+    Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{job_id}")))
 }
 
 fn redirect(status: StatusCode, location: &str) -> Response {

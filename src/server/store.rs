@@ -85,17 +85,45 @@ impl Store {
         Ok(jobs)
     }
 
-    /// Returns the next value of counter `name` (starting at `first`), durably.
-    pub fn next(&self, name: &str, first: u64) -> Result<u64, StoreError> {
+    /// Reserves `count` consecutive values of counter `name` (the first ever is `first`) in one durable
+    /// transaction and returns the first of them.
+    pub fn reserve(&self, name: &str, first: u64, count: u64) -> Result<u64, StoreError> {
         let txn = self.db.begin_write().map_err(|e| db_error("begin write")(&e))?;
         let value = {
             let mut table = txn.open_table(COUNTERS).map_err(|e| db_error("open table")(&e))?;
             let current = table.get(name).map_err(|e| db_error("read")(&e))?.map(|v| v.value());
             let value = current.map_or(first, |v| v + 1);
-            table.insert(name, value).map_err(|e| db_error("insert")(&e))?;
+            // The counter holds the last value handed out.
+            let last = value.saturating_add(count.max(1) - 1);
+            table.insert(name, last).map_err(|e| db_error("insert")(&e))?;
             value
         };
         txn.commit().map_err(|e| db_error("commit")(&e))?;
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_ranges_never_overlap_even_after_reopening() {
+        let dir = std::env::temp_dir().join(format!("hq-store-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.redb");
+        let cases = [(3, 1), (1, 4), (0, 5), (2, 6)];
+        {
+            let store = Store::open(&path).unwrap();
+            for (count, first) in &cases[..2] {
+                assert_eq!(store.reserve("w", 1, *count).unwrap(), *first, "count {count}");
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        for (count, first) in &cases[2..] {
+            assert_eq!(store.reserve("w", 1, *count).unwrap(), *first, "count {count}");
+        }
+        assert_eq!(store.reserve("other", 10, 1).unwrap(), 10);
+        assert!(store.load_all().unwrap().is_empty());
     }
 }

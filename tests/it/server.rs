@@ -115,6 +115,9 @@ impl TestServer {
     /// Submits a Coverages request with these multipart fields; returns the job ID.
     async fn submit(&self, fields: &[(&str, &str)]) -> String {
         let mut form = reqwest::multipart::Form::new();
+        if !fields.iter().any(|(k, _)| *k == "forceAsync") {
+            form = form.text("forceAsync", "true");
+        }
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
@@ -177,6 +180,18 @@ async fn service_endpoints_answer_json() {
     let (status, landing) = server.json("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(landing["links"].as_array().unwrap().len() >= 3);
+    let (status, creds) = server.json("/cloud-access").await;
+    assert_eq!(status, StatusCode::OK);
+    for key in ["AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"] {
+        assert!(creds[key].as_str().is_some_and(|v| !v.is_empty()), "{key}: {creds}");
+    }
+    let script = reqwest::get(server.url("/cloud-access.sh")).await.unwrap();
+    assert_eq!(script.headers()["content-type"], "application/x-sh");
+    let text = script.text().await.unwrap();
+    assert!(text.starts_with("#!/bin/sh\n# Source this file"), "{text}");
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        assert!(text.contains(&format!("export {name}='")), "{name}");
+    }
     let (status, body) = server.json("/no/such/page").await;
     assert_error(status, &body, 404, "harmony.NotFoundError", "The requested page was not found.");
     let response = reqwest::Client::new().delete(server.url("/jobs")).send().await.unwrap();
@@ -196,6 +211,10 @@ async fn capabilities_v2_default_v1_and_errors() {
         assert_eq!(caps["bboxSubset"], true);
         assert_eq!(caps["outputFormats"], json!(["application/x-hdf5"]));
     }
+    let (_, v3) = server.json("/capabilities?shortName=SPL2SMP&version=3-alpha").await;
+    assert_eq!(v3["capabilitiesVersion"], "3-alpha");
+    assert_eq!(v3["summary"]["reprojection"]["supported"], true);
+    assert!(v3["summary"]["outputFormats"].as_array().unwrap().iter().any(|f| f["name"] == "GEOTIFF"), "{v3}");
     let (_, v1) = server.json("/capabilities?SHORTNAME=SPL3SMP&version=1").await;
     assert_eq!(v1["capabilitiesVersion"], "1");
     assert!(v1["variables"][0].is_string() && v1["services"][0].get("href").is_none(), "{v1}");
@@ -787,7 +806,9 @@ async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
     let n_granules = harmonyql::server::sample::granules("ATL03").len();
     assert!(n_granules >= 2, "the sample catalog has {n_granules} ATL03 granules");
     let submit = |extra: &'static str| {
-        client.get(server.url(&format!("/ATL03/{RANGESET}?variable=all&subset=sleep(300:300){extra}"))).send()
+        client
+            .get(server.url(&format!("/ATL03/{RANGESET}?forceAsync=true&variable=all&subset=sleep(300:300){extra}")))
+            .send()
     };
     let response = submit("").await.unwrap();
     let id = response.headers()["location"].to_str().unwrap().trim_start_matches("/jobs/").to_string();
@@ -828,5 +849,37 @@ async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
     );
     assert_eq!(job["message"], expected);
     client.get(server.url(&format!("/jobs/{direct}/cancel"))).send().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_granule_without_force_async_answers_synchronously() {
+    let server = TestServer::start().await;
+    let client = no_redirect();
+    let response = client.get(server.url(&format!("/{FIXTURE}/{RANGESET}?variable=all"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/service-results/harmony-local-staging/public/"), "{location}");
+    let file = reqwest::get(server.url(&location)).await.unwrap();
+    assert_eq!((file.status(), file.bytes().await.unwrap().len()), (StatusCode::OK, 1000));
+    let failed = client
+        .get(server.url(&format!("/{FIXTURE}/{RANGESET}?variable=all&subset=lon(150:160)")))
+        .send()
+        .await
+        .unwrap();
+    let status = failed.status();
+    assert_error(
+        status,
+        &failed.json().await.unwrap(),
+        400,
+        "harmony.ServiceError",
+        "No data found in the bounding box",
+    );
+    let many = client
+        .get(server.url(&format!("/{FIXTURE}/{RANGESET}?variable=all&subset=outputs(2:2)")))
+        .send()
+        .await
+        .unwrap();
+    assert!(many.headers()["location"].to_str().unwrap().starts_with("/jobs/"), "two outputs: the job");
     server.stop().await;
 }
