@@ -693,3 +693,28 @@ fn open_summarises_a_geotiff() {
     assert!(stats.min >= 0.02 && stats.max <= 0.5, "{stats:?}");
     assert!(summary.to_string().contains("EPSG:6933"));
 }
+
+#[test]
+fn scale_multiplies_the_photons_of_a_granule() {
+    let granule = granule("ATL03", "ATL03_20191021032210_03770503_006_01.h5");
+    let dir = outputs().join("granules");
+    let base = sample::ensure(&granule, &dir, 1).expect("scale 1");
+    let started = Instant::now();
+    let scaled = sample::ensure(&granule, &dir, 4).expect("scale 4");
+    eprintln!("scale 4 generated in {:?}", started.elapsed());
+    assert_ne!(
+        base, scaled,
+        "scaled granules live apart from the default ones"
+    );
+    assert_eq!(
+        scaled.file_name(),
+        base.file_name(),
+        "under the same granule name"
+    );
+    let n_base = read::<f32>(&base, "gt1l/heights/h_ph").len() as f64;
+    let n_scaled = read::<f32>(&scaled, "gt1l/heights/h_ph").len() as f64;
+    assert!(
+        (n_scaled / n_base - 4.0).abs() < 0.4,
+        "{n_base} -> {n_scaled}"
+    );
+}
