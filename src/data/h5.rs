@@ -436,22 +436,34 @@ pub fn collect_groups(group: &Group, out: &mut Vec<Group>) -> Result<()> {
 /// Reads rows `rows` (half-open ranges along the first axis, in order) of `dataset` and writes them as
 /// dataset `name` in `to`, keeping the element type, chunking, filters and attributes.
 pub fn copy_rows(dataset: &Dataset, to: &Group, name: &str, rows: &[std::ops::Range<usize>]) -> Result<Dataset> {
+    copy_window(dataset, to, name, rows, None)
+}
+
+/// Like [`copy_rows`], and when `cols` is given also keeps only those indices along the second axis
+/// (a window of a grid).
+pub fn copy_window(
+    dataset: &Dataset,
+    to: &Group,
+    name: &str,
+    rows: &[std::ops::Range<usize>],
+    cols: Option<std::ops::Range<usize>>,
+) -> Result<Dataset> {
     let descriptor = dataset
         .dtype()
         .and_then(|dtype| dtype.to_descriptor())
         .map_err(|e| h5(e, format!("reading the type of {name}")))?;
     use hdf5::types::{FloatSize, IntSize};
     let out = match descriptor {
-        TypeDescriptor::Integer(IntSize::U1) => copy_rows_as::<i8>(dataset, to, name, rows),
-        TypeDescriptor::Integer(IntSize::U2) => copy_rows_as::<i16>(dataset, to, name, rows),
-        TypeDescriptor::Integer(IntSize::U4) => copy_rows_as::<i32>(dataset, to, name, rows),
-        TypeDescriptor::Integer(IntSize::U8) => copy_rows_as::<i64>(dataset, to, name, rows),
-        TypeDescriptor::Unsigned(IntSize::U1) => copy_rows_as::<u8>(dataset, to, name, rows),
-        TypeDescriptor::Unsigned(IntSize::U2) => copy_rows_as::<u16>(dataset, to, name, rows),
-        TypeDescriptor::Unsigned(IntSize::U4) => copy_rows_as::<u32>(dataset, to, name, rows),
-        TypeDescriptor::Unsigned(IntSize::U8) => copy_rows_as::<u64>(dataset, to, name, rows),
-        TypeDescriptor::Float(FloatSize::U4) => copy_rows_as::<f32>(dataset, to, name, rows),
-        TypeDescriptor::Float(FloatSize::U8) => copy_rows_as::<f64>(dataset, to, name, rows),
+        TypeDescriptor::Integer(IntSize::U1) => copy_rows_as::<i8>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Integer(IntSize::U2) => copy_rows_as::<i16>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Integer(IntSize::U4) => copy_rows_as::<i32>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Integer(IntSize::U8) => copy_rows_as::<i64>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Unsigned(IntSize::U1) => copy_rows_as::<u8>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Unsigned(IntSize::U2) => copy_rows_as::<u16>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Unsigned(IntSize::U4) => copy_rows_as::<u32>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Unsigned(IntSize::U8) => copy_rows_as::<u64>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Float(FloatSize::U4) => copy_rows_as::<f32>(dataset, to, name, rows, cols.clone()),
+        TypeDescriptor::Float(FloatSize::U8) => copy_rows_as::<f64>(dataset, to, name, rows, cols.clone()),
         other => Err(Error::Invalid(format!("cannot subset {name}: element type {other} is not numeric"))),
     }?;
     copy_attrs(dataset, &out)?;
@@ -463,6 +475,7 @@ fn copy_rows_as<T: H5Type + Clone + Default>(
     to: &Group,
     name: &str,
     rows: &[std::ops::Range<usize>],
+    cols: Option<std::ops::Range<usize>>,
 ) -> Result<Dataset> {
     let data = dataset.read_dyn::<T>().map_err(|e| h5(e, format!("reading {name}")))?;
     let shape = data.shape().to_vec();
@@ -477,8 +490,13 @@ fn copy_rows_as<T: H5Type + Clone + Default>(
     }
     let mut new_shape = shape.clone();
     new_shape[0] = picked.len() / row_len.max(1);
-    let array = ndarray::ArrayD::from_shape_vec(new_shape, picked)
+    let mut array = ndarray::ArrayD::from_shape_vec(new_shape, picked)
         .map_err(|e| Error::Invalid(format!("reshaping {name}: {e}")))?;
+    if let Some(cols) = cols.filter(|_| array.ndim() >= 2) {
+        let end = cols.end.min(array.shape()[1]);
+        let start = cols.start.min(end);
+        array = array.slice_axis(ndarray::Axis(1), ndarray::Slice::from(start..end)).to_owned();
+    }
     let chunk = dataset.chunk().and_then(|c| c.first().copied()).unwrap_or(10_000);
     let filters = dataset.filters();
     let storage = Storage {

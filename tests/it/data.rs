@@ -465,3 +465,41 @@ fn open_summarises_a_geotiff() {
     assert!(stats.min >= 0.02 && stats.max <= 0.5, "{stats:?}");
     assert!(summary.to_string().contains("EPSG:6933"));
 }
+
+#[test]
+fn scale_multiplies_the_photons_of_a_granule() {
+    let granule = granule("ATL03", "ATL03_20191021032210_03770503_006_01.h5");
+    let dir = outputs().join("granules");
+    let base = sample::ensure(&granule, &dir, 1).expect("scale 1");
+    let started = Instant::now();
+    let scaled = sample::ensure(&granule, &dir, 4).expect("scale 4");
+    eprintln!("scale 4 generated in {:?}", started.elapsed());
+    assert_ne!(base, scaled, "scaled granules live apart from the default ones");
+    assert_eq!(scaled.file_name(), base.file_name(), "under the same granule name");
+    let n_base = read::<f32>(&base, "gt1l/heights/h_ph").len() as f64;
+    let n_scaled = read::<f32>(&scaled, "gt1l/heights/h_ph").len() as f64;
+    assert!((n_scaled / n_base - 4.0).abs() < 0.4, "{n_base} -> {n_scaled}");
+}
+
+#[test]
+fn smap_l3_box_subset_keeps_the_window_of_cells_covering_the_box() {
+    let granule = granule("SPL3SMP", "SMAP_L3_SM_P_20231212_R19240_001.h5");
+    let input = ensure(&granule);
+    let variable = "Soil_Moisture_Retrieval_Data_AM/soil_moisture";
+    let bbox = [-93.0, 30.0, -77.0, 45.0];
+    let operation = Operation { bbox: Some(bbox), variables: vec![variable.into()], ..Operation::default() };
+    let result = transform::apply(&granule, &input, &operation, &fresh("smap_l3_variable")).expect("subset");
+    let file = hdf5::File::open(&result[0].path).expect("open");
+    let shape = file.dataset(variable).expect("variable").shape();
+    // The corner cells of the window, from the grid definition.
+    let (top, left) = M36.cell_of(-93.0, 45.0).expect("on the grid");
+    let (bottom, right) = M36.cell_of(-77.0, 30.0).expect("on the grid");
+    assert!(shape[0].abs_diff(bottom - top + 1) <= 1 && shape[1].abs_diff(right - left + 1) <= 1, "{shape:?}");
+    let (row0, col0) = (
+        top + usize::from(!(bbox[1]..=bbox[3]).contains(&M36.cell_lonlat(top, left).1)),
+        left + usize::from(M36.cell_lonlat(top, left).0 < bbox[0]),
+    );
+    let source: Vec<f32> = read(&input, variable);
+    let window: Vec<f32> = read(&result[0].path, variable);
+    assert_eq!(window[0], source[row0 * 964 + col0]);
+}

@@ -98,6 +98,13 @@ pub fn polygons_bbox(polygons: &[Polygon]) -> Option<[f64; 4]> {
     if shifted_east - shifted_west < east - west - 1e-9 && shifted_east > 180.0 {
         return Some([shifted_west, south, shifted_east - 360.0, north]);
     }
+    // Shapes drawn with longitudes past ±180 (Ross Sea shapes use 160..200) wrap the same way.
+    if east > 180.0 && west >= -180.0 {
+        return Some([west.min(180.0), south, east - 360.0, north]);
+    }
+    if west < -180.0 && east <= 180.0 {
+        return Some([west + 360.0, south, east.max(-180.0), north]);
+    }
     Some([west, south, east, north])
 }
 
@@ -169,5 +176,7 @@ mod tests {
         let wrap = vec![vec![[170.0, 0.0], [-170.0, 0.0], [-170.0, 5.0], [170.0, 5.0], [170.0, 0.0]]];
         assert_eq!(polygons_bbox(&[wrap]), Some([170.0, 0.0, -170.0, 5.0]));
         assert_eq!(polygons_bbox(&[square]), Some([0.0, 0.0, 10.0, 10.0]));
+        let past = vec![vec![[170.0, -75.0], [200.0, -75.0], [200.0, -70.0], [170.0, -75.0]]];
+        assert_eq!(polygons_bbox(&[past]), Some([170.0, -75.0, -160.0, -70.0]));
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use hdf5::Group;
 
 use crate::data::ease_grid::{M09, M36};
-use crate::data::h5::{self, copy_attrs, copy_object, copy_rows};
+use crate::data::h5::{self, copy_attrs, copy_object, copy_window};
 use crate::data::{Error, Result};
 use crate::server::transform::Operation;
 use crate::server::transform::selection::{in_bbox, in_polygon};
@@ -63,12 +63,14 @@ pub fn subset(input: &Path, output: &Path, operation: &Operation) -> Result<bool
             continue;
         };
         let (group_path, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
-        let rows = if spatial { selection(&source, group_path, &dataset, operation)? } else { None };
+        let window = if spatial { selection(&source, group_path, &dataset, operation)? } else { None };
         let target_group = ensure_group(&source, &target, group_path)?;
-        match rows {
-            Some(rows) if rows.iter().map(ExactSizeIterator::len).sum::<usize>() == 0 => continue,
-            Some(rows) => {
-                if copy_rows(&dataset, &target_group, name, &rows).is_err() {
+        match window {
+            Some((rows, _)) if rows.iter().map(ExactSizeIterator::len).sum::<usize>() == 0 => {
+                continue;
+            }
+            Some((rows, cols)) => {
+                if copy_window(&dataset, &target_group, name, &rows, cols).is_err() {
                     // Strings (tb_time_utc) cannot be cut row by row here; Harmony's gridder drops them too.
                     continue;
                 }
@@ -88,32 +90,42 @@ pub fn subset(input: &Path, output: &Path, operation: &Operation) -> Result<bool
     Ok(written > 0)
 }
 
-/// The rows of `dataset` a spatial request keeps, or `None` to copy it whole.
+/// Rows, and for grids the columns, that a spatial request keeps.
+type Window = (Vec<Range<usize>>, Option<Range<usize>>);
+
+/// The window of `dataset` a spatial request keeps, or `None` to copy it whole.
 fn selection(
     file: &hdf5::File,
     group_path: &str,
     dataset: &hdf5::Dataset,
     operation: &Operation,
-) -> Result<Option<Vec<Range<usize>>>> {
+) -> Result<Option<Window>> {
     let shape = dataset.shape();
     let keeps = |lon: f64, lat: f64| {
         operation.bbox.is_none_or(|b| in_bbox(b, lon, lat))
             && (operation.shape.is_empty() || operation.shape.iter().any(|p| in_polygon(p, lon, lat)))
     };
-    // Gridded: the block of rows whose cells meet the request.
+    // Gridded: the block of rows and columns whose cells meet the request (HOSS's index ranges).
     for grid in [M36, M09] {
         if shape.len() >= 2 && shape[0] == grid.rows && shape[1] == grid.cols {
-            let rows: Vec<usize> = (0..grid.rows)
-                .filter(|&r| {
-                    (0..grid.cols).step_by(4).any(|c| {
-                        let (lon, lat) = grid.cell_lonlat(r, c);
-                        keeps(lon, lat)
-                    })
-                })
-                .collect();
-            return Ok(Some(match (rows.first(), rows.last()) {
-                (Some(&first), Some(&last)) => vec![first..last + 1],
-                _ => Vec::new(),
+            // Latitude depends only on the row and longitude only on the column.
+            let lats: Vec<f64> = (0..grid.rows).map(|r| grid.cell_lonlat(r, 0).1).collect();
+            let lons: Vec<f64> = (0..grid.cols).map(|c| grid.cell_lonlat(0, c).0).collect();
+            let mut rows: Option<(usize, usize)> = None;
+            let mut cols: Option<(usize, usize)> = None;
+            for (r, &lat) in lats.iter().enumerate() {
+                for (c, &lon) in lons.iter().enumerate() {
+                    if keeps(lon, lat) {
+                        rows = Some(rows.map_or((r, r), |(a, b)| (a.min(r), b.max(r))));
+                        cols = Some(cols.map_or((c, c), |(a, b)| (a.min(c), b.max(c))));
+                    }
+                }
+            }
+            // A box across the antimeridian keeps every column.
+            let wraps = operation.bbox.is_some_and(|b| b[0] > b[2]);
+            return Ok(Some(match (rows, cols) {
+                (Some((r0, r1)), Some((c0, c1))) => (vec![r0..r1 + 1], (!wraps).then_some(c0..c1 + 1)),
+                _ => (Vec::new(), None),
             }));
         }
     }
@@ -137,7 +149,7 @@ fn selection(
             }
         }
     }
-    Ok(Some(runs))
+    Ok(Some((runs, None)))
 }
 
 fn ensure_group(source: &hdf5::File, target: &hdf5::File, path: &str) -> Result<Group> {
