@@ -4,5 +4,6 @@ mod cli;
 mod data;
 mod kernel;
 mod lang;
+mod regression;
 mod server;
 mod tidy;

@@ -360,7 +360,14 @@ impl BeamWriter<'_> {
                     out.write(values.as_slice()).map_err(|e| hdf(e, "rewriting ph_index_beg"))?;
                 }
             }
-            None => copy_object(group, dataset_name, &target_group)?,
+            // A whole dataset is copied row by row rather than with H5Ocopy, whose copy would keep
+            // dimension-scale references into the input file and break the scales attached later.
+            None => match dataset.shape().first() {
+                Some(&rows) => {
+                    copy_rows(dataset, &target_group, dataset_name, &[0..rows])?;
+                }
+                None => copy_object(group, dataset_name, &target_group)?,
+            },
         }
         self.written += 1;
         Ok(())
