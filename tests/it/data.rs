@@ -371,8 +371,7 @@ fn tutorial_l4_carbon_variables_become_one_geotiff_each() {
 
 #[test]
 fn real_shape_files_parse_into_polygons() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/shapes");
-    let dir = if dir.exists() { dir } else { PathBuf::from("/work/shared/fixtures/real/shapes") };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/shapes");
     let cases = [
         ("box.geo.json", "application/geo+json", [20.0, 15.0, 50.0, 40.0]),
         ("France_simple.geojson", "application/geo+json", [-5.0, 42.0, 8.5, 51.5]),
