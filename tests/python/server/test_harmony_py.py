@@ -266,3 +266,25 @@ def test_iterator_batches_and_steps(client, atl03_job, tmp_path):
     files = [f.result() for f in client.download_intermediate_files(
         atl03_job, [work_item], include_inputs=False, directory=str(tmp_path / "steps"))]
     assert files and all(pathlib.Path(f).stat().st_size > 0 for f in files)
+
+
+def test_tutorial_smap_l2_and_l4_lines_give_one_geotiff_per_variable(client, tmp_path):
+    """`subset SPL2SMP vars(…landcover_class) limit 1 format geotiff` and the SPL4CMDL line of the tutorial."""
+    cases = [
+        (Request(collection=Collection(id="SPL2SMP"), variables=["Soil_Moisture_Retrieval_Data/landcover_class"],
+                 max_results=1, format="image/tiff"), ["Soil_Moisture_Retrieval_Data_landcover_class"]),
+        (Request(collection=Collection(id="SPL4CMDL"), granule_name=["SMAP_L4_C_mdl_20150401T000000_Vv8020_001.h5"],
+                 variables=["NEE/nee_mean", "RH/rh_mean", "SOC/soc_mean"], format="image/tiff"),
+         ["NEE_nee_mean", "RH_rh_mean", "SOC_soc_mean"]),
+    ]
+    for request, variables in cases:
+        job_id = client.submit(request)
+        client.wait_for_processing(job_id)
+        assert client.status(job_id)["status"] == "successful"
+        files = sorted(future.result() for future in client.download_all(job_id, directory=str(tmp_path)))
+        assert [v for v in variables if any(f.endswith(f"_{v}_reformatted.tif") for f in files)] == variables, files
+        for path in files:
+            with rasterio.open(path) as tiff:
+                assert tiff.crs.to_epsg() == 6933
+                assert tiff.count == 1
+                assert tiff.nodata is not None
