@@ -4,7 +4,7 @@
 //! harmony-py's `_params`. One deliberate difference: the default label is never added twice (harmony-py
 //! appends it to the caller's list in place, so resubmitting a request labels it `harmony-py` twice).
 
-use crate::api::endpoint::{self, StateChange, StepsFilter};
+use crate::api::endpoint::{self, StateChange};
 use crate::api::environment::Environment;
 use crate::api::request::{Body, Method, Request, Shapefile};
 use crate::lang::query::{JobAction, JobRef, Query, Spatial, SubsetQuery};
@@ -63,20 +63,7 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
             let ids = labels.jobs.iter().map(job_id).collect::<Result<Vec<_>, _>>()?;
             endpoint::labels(root, labels.add, &labels.labels, &ids)
         }
-        Query::Steps(steps) => {
-            let filter = StepsFilter {
-                step: steps.step,
-                status: steps.status.clone(),
-                work_items: steps.work_items.clone(),
-                limit: steps.limit,
-                resolve_files: steps.resolve_files,
-                wi_limit: steps.wi_limit,
-                step_pages: steps.step_pages.clone(),
-                input_pages: steps.input_pages.clone(),
-                output_pages: steps.output_pages.clone(),
-            };
-            endpoint::steps(root, &job_id(&steps.job)?, &filter)
-        }
+        Query::Steps(steps) => endpoint::steps(root, &job_id(&steps.job)?, &steps.filter),
         Query::Job(action, job) => {
             let id = job_id(job)?;
             match action {

@@ -447,24 +447,8 @@ pub struct LabelsQuery {
 pub struct StepsQuery {
     /// The job.
     pub job: JobRef,
-    /// Only this step.
-    pub step: Option<u64>,
-    /// Only work items in these states.
-    pub status: Vec<String>,
-    /// Only these work items.
-    pub work_items: Vec<u64>,
-    /// Steps per page.
-    pub limit: Option<u64>,
-    /// List the work items' files.
-    pub resolve_files: Option<bool>,
-    /// Work items per step.
-    pub wi_limit: Option<u64>,
-    /// `step{N}page`.
-    pub step_pages: Vec<(u64, u64)>,
-    /// `workItem{N}inputPage`.
-    pub input_pages: Vec<(u64, u64)>,
-    /// `workItem{N}outputPage`.
-    pub output_pages: Vec<(u64, u64)>,
+    /// Which steps, work items and pages.
+    pub filter: crate::api::endpoint::StepsFilter,
 }
 
 /// How result links are given.

@@ -9,6 +9,7 @@ use crate::lang::span::Span;
 use std::collections::BTreeMap;
 
 use super::{Checker, WORK_ITEM_STATUSES, find_clause, single_term};
+use crate::api::endpoint::StepsFilter;
 use crate::api::environment::Environment;
 
 impl Checker {
@@ -392,26 +393,15 @@ impl Checker {
 
     pub(super) fn steps(&mut self, command: &Command) -> Option<Query> {
         let job = self.optional_job(command)?;
-        let mut query = StepsQuery {
-            job,
-            step: None,
-            status: Vec::new(),
-            work_items: Vec::new(),
-            limit: None,
-            resolve_files: None,
-            wi_limit: None,
-            step_pages: Vec::new(),
-            input_pages: Vec::new(),
-            output_pages: Vec::new(),
-        };
+        let mut filter = StepsFilter::default();
         let errors_before = self.error_count();
         let mut resolve_span = None;
         for clause in &command.clauses {
             match (&clause.value, clause.name.node) {
-                (ClauseValue::Value(term), ClauseName::Step) => query.step = self.integer(term, "step", 1, u64::MAX),
-                (ClauseValue::Value(term), ClauseName::Limit) => query.limit = self.integer(term, "limit", 1, 1000),
+                (ClauseValue::Value(term), ClauseName::Step) => filter.step = self.integer(term, "step", 1, u64::MAX),
+                (ClauseValue::Value(term), ClauseName::Limit) => filter.limit = self.integer(term, "limit", 1, 1000),
                 (ClauseValue::Value(term), ClauseName::WiLimit) => {
-                    query.wi_limit = self.integer(term, "wi_limit", 1, u64::MAX)
+                    filter.wi_limit = self.integer(term, "wi_limit", 1, u64::MAX)
                 }
                 (ClauseValue::Call(args), ClauseName::Status) => {
                     for (status, span) in self.list_spanned(clause, args, "a work item status").unwrap_or_default() {
@@ -422,18 +412,18 @@ impl Checker {
                                     .with_hint(format!("statuses are {}", WORK_ITEM_STATUSES.join(", "))),
                             );
                         }
-                        query.status.push(lower);
+                        filter.status.push(lower);
                     }
                 }
                 (ClauseValue::Call(args), ClauseName::WorkItems) => {
                     for arg in args {
                         if let Some(term) = self.single(arg, "a work item number") {
-                            query.work_items.extend(self.integer(term, "work_items", 1, u64::MAX));
+                            filter.work_items.extend(self.integer(term, "work_items", 1, u64::MAX));
                         }
                     }
                 }
                 (ClauseValue::Flag(value), ClauseName::ResolveFiles) => {
-                    query.resolve_files = Some(value.as_ref().is_none_or(|v| v.node));
+                    filter.resolve_files = Some(value.as_ref().is_none_or(|v| v.node));
                     resolve_span = Some(clause.span);
                 }
                 (
@@ -442,15 +432,15 @@ impl Checker {
                 ) => {
                     let Some(pair) = self.integer_pair(clause, args) else { continue };
                     match name {
-                        ClauseName::StepPage => query.step_pages.push(pair),
-                        ClauseName::InputPage => query.input_pages.push(pair),
-                        _ => query.output_pages.push(pair),
+                        ClauseName::StepPage => filter.step_pages.push(pair),
+                        ClauseName::InputPage => filter.input_pages.push(pair),
+                        _ => filter.output_pages.push(pair),
                     }
                 }
                 _ => {}
             }
         }
-        if query.resolve_files == Some(true) && query.work_items.is_empty() {
+        if filter.resolve_files == Some(true) && filter.work_items.is_empty() {
             self.error(
                 Diagnostic::error(
                     "resolve-needs-work-items",
@@ -460,7 +450,7 @@ impl Checker {
                 .with_hint("add `work_items(1, 2)` naming the work items whose files to list"),
             );
         }
-        (self.error_count() == errors_before).then_some(Query::Steps(query))
+        (self.error_count() == errors_before).then_some(Query::Steps(StepsQuery { job, filter }))
     }
 
     pub(super) fn job_action(&mut self, command: &Command, action: JobAction) -> Option<Query> {
