@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use crate::api::job::JobStatus;
 use crate::server::sample::SampleGranule;
 use crate::server::store::{Store, StoreError};
-use crate::server::transform::{Operation, Output, Polygon, TransformError};
+use crate::server::transform::{Operation, Output, TransformError};
 
 /// Something that happens to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,55 +117,6 @@ impl ItemStatus {
     }
 }
 
-/// A granule as stored with a job (a serializable [`SampleGranule`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GranuleRecord {
-    /// Concept ID.
-    pub concept_id: String,
-    /// File name.
-    pub name: String,
-    /// Collection short name.
-    pub short_name: String,
-    /// `[w, s, e, n]`.
-    pub bbox: [f64; 4],
-    /// Start of coverage.
-    pub start: DateTime<Utc>,
-    /// End of coverage.
-    pub end: DateTime<Utc>,
-    /// Ground track.
-    #[serde(default)]
-    pub footprint: Vec<[f64; 2]>,
-}
-
-impl From<&SampleGranule> for GranuleRecord {
-    fn from(g: &SampleGranule) -> Self {
-        GranuleRecord {
-            concept_id: g.concept_id.clone(),
-            name: g.name.clone(),
-            short_name: g.short_name.clone(),
-            bbox: g.bbox,
-            start: g.start,
-            end: g.end,
-            footprint: g.footprint.clone(),
-        }
-    }
-}
-
-impl GranuleRecord {
-    /// Back to the sample module's type.
-    pub fn to_sample(&self) -> SampleGranule {
-        SampleGranule {
-            concept_id: self.concept_id.clone(),
-            name: self.name.clone(),
-            short_name: self.short_name.clone(),
-            bbox: self.bbox,
-            start: self.start,
-            end: self.end,
-            footprint: self.footprint.clone(),
-        }
-    }
-}
-
 /// One output file of a work item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputRecord {
@@ -189,50 +140,13 @@ pub struct WorkItem {
     /// Globally unique, increasing ID (the digits in output paths).
     pub id: u64,
     /// The input granule.
-    pub granule: GranuleRecord,
+    pub granule: SampleGranule,
     /// State.
     pub status: ItemStatus,
     /// Why it failed.
     pub message: Option<String>,
     /// Its outputs.
     pub outputs: Vec<OutputRecord>,
-}
-
-/// The operation as stored with a job (a serializable [`Operation`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OperationRecord {
-    /// Bounding box.
-    pub bbox: Option<[f64; 4]>,
-    /// Polygons.
-    pub shape: Vec<Polygon>,
-    /// Temporal start.
-    pub start: Option<DateTime<Utc>>,
-    /// Temporal end.
-    pub end: Option<DateTime<Utc>>,
-    /// Variables.
-    pub variables: Vec<String>,
-    /// Output MIME type.
-    pub format: Option<String>,
-    /// Output CRS.
-    pub output_crs: Option<String>,
-    /// Other dimensions.
-    pub dimensions: Vec<(String, Option<f64>, Option<f64>)>,
-}
-
-impl OperationRecord {
-    /// The transformation contract's type.
-    pub fn to_operation(&self) -> Operation {
-        Operation {
-            bbox: self.bbox,
-            shape: self.shape.clone(),
-            start: self.start,
-            end: self.end,
-            variables: self.variables.clone(),
-            format: self.format.clone(),
-            output_crs: self.output_crs.clone(),
-            dimensions: self.dimensions.clone(),
-        }
-    }
 }
 
 /// Everything the server knows about a job; persisted as JSON in the store.
@@ -265,7 +179,7 @@ pub struct JobRecord {
     /// Fail the whole job on the first failed item.
     pub ignore_errors: bool,
     /// The operation for each granule.
-    pub operation: OperationRecord,
+    pub operation: Operation,
     /// Work items in order.
     pub work_items: Vec<WorkItem>,
 }
@@ -348,7 +262,7 @@ pub struct NewJob {
     /// Granule-limit note.
     pub note: Option<String>,
     /// Operation.
-    pub operation: OperationRecord,
+    pub operation: Operation,
     /// Input granules (already limited).
     pub granules: Vec<SampleGranule>,
 }
@@ -481,7 +395,7 @@ impl Engine {
         for (granule, id) in new.granules.iter().zip(first_id..) {
             work_items.push(WorkItem {
                 id,
-                granule: GranuleRecord::from(granule),
+                granule: granule.clone(),
                 status: ItemStatus::Ready,
                 message: None,
                 outputs: Vec::new(),
@@ -603,7 +517,7 @@ impl Engine {
                     None
                 } else if let Some(item) = job.work_items.iter_mut().find(|i| i.status == ItemStatus::Ready) {
                     item.status = ItemStatus::Running;
-                    let work = (item.id, item.granule.to_sample(), job.operation.to_operation());
+                    let work = (item.id, item.granule.clone(), job.operation.clone());
                     Some(Some(work))
                 } else {
                     Some(None)
@@ -855,7 +769,7 @@ mod tests {
             ignore_errors,
             skip_preview,
             note: None,
-            operation: OperationRecord::default(),
+            operation: Operation::default(),
             granules: names.iter().map(|n| granule(n)).collect(),
         }
     }

@@ -17,10 +17,11 @@ use chrono::{Duration, Utc};
 
 use crate::api::job::{BulkStatus, JobIds, JobListing, JobStatusBrief, Labels};
 use crate::server::catalog::{Catalog, Collection, GranuleQuery};
-use crate::server::engine::{Engine, Event, NewJob, OperationRecord};
+use crate::server::engine::{Engine, Event, NewJob};
 use crate::server::error::ServerError;
 use crate::server::params::{self, Api, EdrQuery, Params};
 use crate::server::transform;
+use crate::server::transform::Operation;
 use crate::server::view::{self, BUCKET, LinkType, MAX_PAGE_SIZE, Page, StepsFilter};
 
 /// Largest request body (shape files included).
@@ -479,7 +480,7 @@ async fn submit(
         ignore_errors: submission.ignore_errors,
         skip_preview: submission.skip_preview,
         note,
-        operation: OperationRecord {
+        operation: Operation {
             bbox: submission.bbox,
             shape: submission.shape,
             start: submission.start,

@@ -19,8 +19,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use crate::server::sample::atl03::{Terrain, TrackSpec};
 use crate::server::sample::smap::SmapSpec;
 
-/// One granule the local Harmony can serve.
-#[derive(Debug, Clone, PartialEq)]
+/// One granule the local Harmony can serve (serialisable, so jobs can store the granules they process).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleGranule {
     /// CMR-like granule concept ID, unique across the catalog, e.g. `G1000000001-HQ_LOCAL`.
     pub concept_id: String,
@@ -35,6 +35,7 @@ pub struct SampleGranule {
     /// End of the granule's time coverage.
     pub end: DateTime<Utc>,
     /// For along-track products, the ground track as `[lon, lat]` points (for spatial search); empty for grids.
+    #[serde(default)]
     pub footprint: Vec<[f64; 2]>,
 }
 

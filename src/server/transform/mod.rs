@@ -25,8 +25,8 @@ use crate::server::sample::SampleGranule;
 /// A polygon as rings of `[lon, lat]` points; the first ring is the outer boundary, the others are holes.
 pub type Polygon = Vec<Vec<[f64; 2]>>;
 
-/// What a job asks of each granule.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What a job asks of each granule (serialisable, so jobs can store it).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Operation {
     /// Bounding box `[west, south, east, north]`; west > east crosses the antimeridian.
     pub bbox: Option<[f64; 4]>,
