@@ -32,4 +32,5 @@ pub mod eval;
 pub mod kernel;
 pub mod lang;
 pub mod output;
+pub mod plot;
 pub mod server;

@@ -4,6 +4,7 @@ mod cli;
 mod data;
 mod kernel;
 mod lang;
+mod plot;
 mod regression;
 mod server;
 mod tidy;

@@ -1,0 +1,169 @@
+//! Plots as SVG and PNG with plotters: ATL03 photon clouds (density-rasterised), raster maps with a
+//! colour bar, histograms and line series. Text uses a font built into the binary (DejaVu Sans), so
+//! plots look the same on a machine with no fonts installed.
+//!
+//! Pure drawing: charts arrive as plain values; reading files belongs to `data`, choosing what to plot
+//! to `eval`.
+
+mod photons;
+mod raster;
+mod series;
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use photons::PhotonCloud;
+pub use raster::RasterMap;
+pub use series::{Histogram, Series};
+
+/// A rendered plot in both formats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// SVG document (text refers to the `sans-serif` family; raster parts are embedded PNG).
+    pub svg: String,
+    /// PNG bytes.
+    pub png: Vec<u8>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// Why a plot could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// There is nothing to plot (no finite values).
+    #[error("nothing to plot: {0}")]
+    Empty(String),
+    /// Drawing failed inside plotters.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// The PNG could not be encoded.
+    #[error("PNG encoding failed: {0}")]
+    Png(String),
+}
+
+/// Something that can draw itself on any plotters backend.
+pub trait Chart {
+    /// Draws on `root`, which is already filled white.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+}
+
+/// The size plots get unless asked otherwise.
+pub const DEFAULT_SIZE: (u32, u32) = (960, 540);
+
+/// Renders `chart` as SVG and PNG of `size` pixels.
+pub fn render(chart: &impl Chart, size: (u32, u32)) -> Result<Figure, PlotError> {
+    register_fonts();
+    let (width, height) = size;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        chart.draw(&root)?;
+        root.present().map_err(draw_error)?;
+    }
+    let mut pixels = vec![255u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_error)?;
+        chart.draw(&root)?;
+        root.present().map_err(draw_error)?;
+    }
+    Ok(Figure { svg, png: encode_png(&pixels, width, height)?, width, height })
+}
+
+fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| PlotError::Png(e.to_string()))?;
+    writer.write_image_data(pixels).map_err(|e| PlotError::Png(e.to_string()))?;
+    writer.finish().map_err(|e| PlotError::Png(e.to_string()))?;
+    Ok(png)
+}
+
+pub(crate) fn draw_error(error: impl std::fmt::Display) -> PlotError {
+    PlotError::Draw(error.to_string())
+}
+
+static FONTS: Once = Once::new();
+
+/// DejaVu Sans (Bitstream Vera licence, redistributable) for every family plotters asks for.
+fn register_fonts() {
+    FONTS.call_once(|| {
+        static DEJAVU: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        for family in ["sans-serif", "serif", "monospace"] {
+            // The font is compiled in and known to be valid; a failure would only lose text, never crash.
+            let _ = plotters::style::register_font(family, FontStyle::Normal, DEJAVU);
+            let _ = plotters::style::register_font(family, FontStyle::Bold, DEJAVU);
+        }
+    });
+}
+
+/// The range of `values` between the `low` and `high` quantiles (0..1), ignoring non-finite values.
+pub(crate) fn quantile_range(values: impl Iterator<Item = f64>, low: f64, high: f64) -> Option<(f64, f64)> {
+    let mut finite: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return None;
+    }
+    finite.sort_by(f64::total_cmp);
+    let at = |q: f64| finite[((finite.len() - 1) as f64 * q).round() as usize];
+    let (a, b) = (at(low), at(high));
+    Some(if a < b { (a, b) } else { (a - 0.5, b + 0.5) })
+}
+
+/// Viridis, sampled at 9 stops, linearly interpolated: perceptually uniform and readable in grey.
+pub(crate) fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let position = t * (STOPS.len() - 1) as f64;
+    let index = (position.floor() as usize).min(STOPS.len() - 2);
+    let fraction = position - index as f64;
+    let (a, b) = (STOPS[index], STOPS[index + 1]);
+    let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * fraction).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn check_figure(figure: &Figure, size: (u32, u32), texts: &[&str]) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(&figure.png));
+        let reader = decoder.read_info().expect("a valid PNG");
+        assert_eq!((reader.info().width, reader.info().height), size);
+        assert!(figure.svg.starts_with("<svg"), "{}", &figure.svg[..figure.svg.len().min(80)]);
+        assert!(figure.svg.trim_end().ends_with("</svg>"));
+        for text in texts {
+            assert!(figure.svg.contains(text), "the SVG lacks {text:?}");
+        }
+    }
+
+    #[test]
+    fn viridis_runs_from_purple_to_yellow() {
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(f64::NAN), RGBColor(68, 1, 84));
+    }
+
+    #[test]
+    fn quantiles_ignore_nan() {
+        let values = [f64::NAN, 1.0, 2.0, 3.0, 100.0];
+        assert_eq!(quantile_range(values.into_iter(), 0.0, 1.0), Some((1.0, 100.0)));
+        assert_eq!(quantile_range([f64::NAN].into_iter(), 0.0, 1.0), None);
+    }
+}
