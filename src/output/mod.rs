@@ -2,7 +2,10 @@
 //!
 //! Owns [`MimeBundle`] (always carrying `text/plain`), HTML escaping and base64 PNG encoding.
 //! Must not know any Jupyter wire type or do I/O: the kernel turns bundles into messages, other
-//! front ends (the CLI, evcxr) read `text/plain` or the richer entries directly.
+//! front ends (the CLI) read `text/plain` or the richer entries directly. The only exception is
+//! `evcxr.rs`, whose display hooks print in evcxr's protocol because that is how evcxr shows values.
+
+mod evcxr;
 
 use std::collections::BTreeMap;
 
