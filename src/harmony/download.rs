@@ -118,7 +118,7 @@ pub async fn download_all(
     urls: &[String],
     directory: &Path,
     config: &DownloadConfig,
-    on_progress: &mut (dyn FnMut(&DownloadProgress) + Send),
+    on_progress: &mut dyn FnMut(&DownloadProgress),
     cancel: &CancellationToken,
 ) -> Result<Vec<PathBuf>> {
     let stop = cancel.child_token();

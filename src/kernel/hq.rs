@@ -131,6 +131,13 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                     output.eprint(warning.render_ansi(&source, "cell"));
                 }
             }
+            // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
+            Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
+            report @ (Report::Job(_) | Report::Files(_) | Report::Links(_) | Report::Json { .. }) => {
+                let text = report.harmony_text().unwrap_or_default();
+                let bundle = MimeBundle::text(text.clone()).with_html(format!("<pre>{}</pre>", escape_html(&text)));
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
             Report::NotAvailable { statement, reason } => {
                 let evalue = format!("{statement}: {reason}");
                 return ExecuteOutcome::Error(ExecuteError {
