@@ -359,17 +359,21 @@ mod tests {
     #[test]
     fn file_names_follow_harmony_py_and_stay_in_the_directory() {
         let cases = [
-            ("https://h/service-results/b/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/x.nc4", "1047412_x.nc4"),
+            (
+                "https://harmony.example/service-results/b/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/x.nc4",
+                "1047412_x.nc4",
+            ),
             ("https://h/b/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/x.nc4", "x.nc4"),
             ("https://harmony/b/A7AEE059-7531-4388-86E0-85AF1DE9C31A/1047412/x.nc4", "x.nc4"),
             ("https://harmony/b/a7aee059-7531-1388-86e0-85af1de9c31a/1047412/x.nc4", "x.nc4"),
             ("https://harmony/b/a7aee059-7531-4388-86e0-85af1de9c31a/12a/x.nc4", "x.nc4"),
             ("https://h/a/file.h5?X-Amz-Signature=abc", "file.h5"),
             ("SC:ATL03.006:264549068", "SC_ATL03.006_264549068"),
-            ("https://h/a/..", "__"),
+            ("https://h/a/..", "download"),
+            ("a/..", "__"),
             ("https://h/a/", "download"),
             ("https://h/a/%2F..%2Fetc%2Fpasswd", "%2F..%2Fetc%2Fpasswd"),
-            ("..\\..\\evil.h5", "______evil.h5"),
+            ("..\\..\\evil.h5", ".._.._evil.h5"),
         ];
         for (url, expected) in cases {
             assert_eq!(file_name_for(url), expected, "{url}");
