@@ -139,9 +139,16 @@ impl Netrc {
             let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
             Some(Path::new(&home).join(name))
         });
-        let Some(path) = path else { return Netrc::default() };
-        let mut netrc = std::fs::read_to_string(&path).map(|text| Netrc::parse(&text)).unwrap_or_default();
-        netrc.path = Some(path);
+        match path {
+            Some(path) => Netrc::read(&path),
+            None => Netrc::default(),
+        }
+    }
+
+    /// Reads one `.netrc` file; a missing or unreadable file is an empty `Netrc` that remembers the path.
+    pub fn read(path: &Path) -> Self {
+        let mut netrc = std::fs::read_to_string(path).map(|text| Netrc::parse(&text)).unwrap_or_default();
+        netrc.path = Some(path.to_path_buf());
         netrc
     }
 
