@@ -100,6 +100,8 @@ enum Failure {
     Io(String),
     /// An operation failed (the kernel, a request).
     Operation(String),
+    /// An operation failed and the evaluator already showed why.
+    Reported,
     /// Ctrl-C stopped the run; what was stopped and how to go on is already shown.
     Interrupted,
 }
@@ -119,6 +121,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input) => ExitCode::from(1),
         Err(Failure::Interrupted) => ExitCode::from(130),
+        Err(Failure::Reported) => ExitCode::from(4),
         Err(Failure::Usage(message)) => {
             eprintln!("hq: {message}");
             ExitCode::from(2)

@@ -87,6 +87,8 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         Ok(())
     } else if cancel.is_cancelled() {
         Err(Failure::Interrupted)
+    } else if outcome.failed_operation {
+        Err(Failure::Reported)
     } else {
         Err(Failure::Input)
     }

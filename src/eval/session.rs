@@ -84,6 +84,8 @@ pub enum Value {
 pub struct Outcome {
     /// Whether every statement ran without error.
     pub ok: bool,
+    /// Whether a statement was well-formed but talking to Harmony or the disk failed.
+    pub failed_operation: bool,
 }
 
 /// State that lives across cells.
@@ -169,7 +171,7 @@ impl Session {
             sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
         }
         if has_errors {
-            return Outcome { ok: false };
+            return Outcome { ok: false, failed_operation: false };
         }
         let mut ok = true;
         for statement in &checked.statements {
@@ -178,7 +180,7 @@ impl Session {
                 break;
             }
         }
-        Outcome { ok }
+        Outcome { ok, failed_operation: false }
     }
 
     /// Runs a cell, sending request statements to Harmony in [`Mode::Execute`]; `cancel` stops waits and
@@ -194,10 +196,11 @@ impl Session {
             sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
         }
         if has_errors {
-            return Outcome { ok: false };
+            return Outcome { ok: false, failed_operation: false };
         }
         for statement in &checked.statements {
             let remote = self.mode == Mode::Execute && is_remote(&statement.query);
+            let mut failed_operation = false;
             let ok = if remote {
                 match self.execute_remote(&statement.query, sink, cancel).await {
                     Ok(value) => {
@@ -212,6 +215,7 @@ impl Session {
                     Err(message) => {
                         let diagnostic = Diagnostic::error("request-failed", message, statement.span);
                         sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
+                        failed_operation = true;
                         false
                     }
                 }
@@ -219,10 +223,10 @@ impl Session {
                 self.execute(cell, statement, sink)
             };
             if !ok {
-                return Outcome { ok: false };
+                return Outcome { ok: false, failed_operation };
             }
         }
-        Outcome { ok: true }
+        Outcome { ok: true, failed_operation: false }
     }
 
     /// The client for the current environment, built on first use and again after `env` changes it.
@@ -253,6 +257,8 @@ impl Session {
                     Submission::Job(job) => {
                         let id = job.job_id.clone();
                         self.last_job = Some(id.clone());
+                        // Later cells may say `last`; the checker only knows what this session tells it.
+                        self.scope.has_last_job = true;
                         sink.report(Report::Job(job));
                         Ok(Some(Value::Job(id)))
                     }

@@ -444,3 +444,64 @@ async fn hq_run_submits_waits_and_downloads_the_tutorial_line() {
     assert!(std::fs::metadata(&files[0]).unwrap().len() > 1000);
     assert!(stdout.lines().any(|line| line == format!("out/{name}")), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_session_carries_jobs_and_files_between_statements_and_cells() {
+    use harmonyql::eval::session::{Config, Mode, Session, Value};
+    use harmonyql::eval::sink::Report;
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let target = tempfile::tempdir().unwrap();
+    let mut session = Session::new(Config {
+        env: Environment::Url(base.clone()),
+        mode: Mode::Execute,
+        credentials: Credentials::Anonymous,
+        poll_interval: Duration::from_millis(50),
+        ..Config::default()
+    });
+    let cancel = CancellationToken::new();
+    let cell =
+        format!("j = subset {FIXTURE}\nwait j\nlinks = results j\nf = download j to \"{}\"", target.path().display());
+    let mut reports = Vec::new();
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(60), session.run_async(&cell, &mut reports, &cancel)).await.unwrap();
+    assert!(outcome.ok, "{reports:?}");
+    let Some(Value::Job(job_id)) = session.value("j").cloned() else { panic!("{:?}", session.value("j")) };
+    assert_eq!(session.last_job(), Some(job_id.as_str()));
+    assert!(reports.iter().any(|r| matches!(r, Report::JobProgress { job_id: id, .. } if *id == job_id)));
+    let Some(Value::Links(links)) = session.value("links") else { panic!() };
+    let Some(Value::Files(files)) = session.value("f") else { panic!() };
+    assert_eq!(files.len(), links.len());
+    assert!(files.iter().all(|f| f.starts_with(target.path()) && f.exists()));
+
+    let mut reports = Vec::new();
+    let outcome = session.run_async("status", &mut reports, &cancel).await;
+    assert!(outcome.ok, "{reports:?}");
+    assert!(matches!(&reports[..], [Report::Job(job)] if job.job_id == job_id), "{reports:?}");
+
+    let mut reports = Vec::new();
+    let outcome = session.run_async("status 00000000-0000-4000-8000-000000000000", &mut reports, &cancel).await;
+    assert!(!outcome.ok && outcome.failed_operation);
+    let [Report::Diagnostics { diagnostics, .. }] = &reports[..] else { panic!("{reports:?}") };
+    assert!(diagnostics[0].message.contains("404"), "{}", diagnostics[0].message);
+}
+
+#[tokio::test]
+async fn hq_run_shows_capabilities_as_a_table_or_as_json() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let run = |json: bool| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"));
+        command.args(["run", "--env", &base, "-e", "capabilities ATL03"]);
+        if json {
+            command.arg("--json");
+        }
+        async move { tokio::time::timeout(Duration::from_secs(60), command.output()).await.unwrap().unwrap() }
+    };
+    let table = run(false).await;
+    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.lines().any(|l| l.starts_with("shortName") && l.ends_with("ATL03")), "{table}");
+    assert!(table.contains("services ("), "{table}");
+    let json = run(true).await;
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["shortName"], "ATL03");
+}
