@@ -185,7 +185,7 @@ impl Session {
 
     /// Runs a cell, sending request statements to Harmony in [`Mode::Execute`]; `cancel` stops waits and
     /// downloads (no half files are left) and the session keeps its state.
-    pub async fn run_async(&mut self, cell: &str, sink: &mut dyn Sink, cancel: &CancellationToken) -> Outcome {
+    pub async fn run_async(&mut self, cell: &str, sink: &mut (dyn Sink + Send), cancel: &CancellationToken) -> Outcome {
         let parsed = parse(cell);
         let checked = check(&parsed.ast, &self.scope);
         let mut diagnostics = parsed.diagnostics;
@@ -244,7 +244,7 @@ impl Session {
     async fn execute_remote(
         &mut self,
         query: &Query,
-        sink: &mut dyn Sink,
+        sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
     ) -> Result<Option<Value>, String> {
         let query = self.resolve(query)?;
@@ -356,7 +356,7 @@ impl Session {
         &self,
         client: &Client,
         job_id: &str,
-        sink: &mut dyn Sink,
+        sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
     ) -> Result<Job, String> {
         let mut on_progress = |brief: &crate::api::job::JobStatusBrief| {

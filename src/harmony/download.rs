@@ -118,7 +118,7 @@ pub async fn download_all(
     urls: &[String],
     directory: &Path,
     config: &DownloadConfig,
-    on_progress: &mut dyn FnMut(&DownloadProgress),
+    on_progress: &mut (dyn FnMut(&DownloadProgress) + Send),
     cancel: &CancellationToken,
 ) -> Result<Vec<PathBuf>> {
     let stop = cancel.child_token();
@@ -126,12 +126,18 @@ pub async fn download_all(
     let mut progress = DownloadProgress { files_total: urls.len(), ..DownloadProgress::default() };
     let started = Instant::now();
     let mut last_report = Instant::now();
-    let stop_ref = &stop;
-    let mut downloads = futures_util::stream::iter(urls.iter().map(move |url| {
-        let sender = sender.clone();
-        async move { fetch_into(client, url, directory, config.overwrite, Some(&sender), stop_ref).await }
-    }))
-    .buffered(config.concurrency.max(1));
+    // The futures are built up front (not by a closure inside the stream) so the whole download stays
+    // `Send` for callers such as the kernel; `buffered` still runs only `concurrency` of them at a time.
+    let fetches: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            let sender = sender.clone();
+            let stop = &stop;
+            Box::pin(async move { fetch_into(client, url, directory, config.overwrite, Some(&sender), stop).await })
+        })
+        .collect();
+    drop(sender);
+    let mut downloads = futures_util::stream::iter(fetches).buffered(config.concurrency.max(1));
     let mut paths = Vec::with_capacity(urls.len());
     let mut first_error = None;
     loop {

@@ -54,7 +54,7 @@ pub async fn wait(
     client: &Client,
     job_id: &str,
     config: &WaitConfig,
-    on_progress: &mut dyn FnMut(&JobStatusBrief),
+    on_progress: &mut (dyn FnMut(&JobStatusBrief) + Send),
     cancel: &CancellationToken,
 ) -> Result<Job> {
     let ids = [job_id.to_owned()];

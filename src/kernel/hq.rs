@@ -52,7 +52,12 @@ impl Interpreter for HqInterpreter {
             return ExecuteOutcome::Interrupted;
         }
         let mut reports = Vec::new();
-        self.session.run(code, &mut reports);
+        // Request statements go to Harmony; an interrupt cancels waits and downloads (no half files).
+        self.session.run_async(code, &mut reports, &cancel).await;
+        if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Diagnostics { .. })) {
+            let _ = show(reports, output);
+            return ExecuteOutcome::Interrupted;
+        }
         show(reports, output)
     }
 
