@@ -505,3 +505,39 @@ async fn hq_run_shows_capabilities_as_a_table_or_as_json() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["shortName"], "ATL03");
 }
+
+/// Takes a while per granule, so a run can be interrupted while it waits.
+struct Slow;
+
+impl Processor for Slow {
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError> {
+        std::thread::sleep(Duration::from_secs(2));
+        ThreeFiles.process(granule, operation, out_dir)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_hq_run_waiting_and_says_how_to_resume_or_cancel() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(Slow))).await;
+    let work = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["run", "--env", &base, "--poll-interval", "0.2", "-e", &format!("j = subset {FIXTURE}\nwait j")])
+        .current_dir(work.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let status = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("`wait ") && stderr.contains("`cancel "), "{stderr}");
+}
