@@ -43,6 +43,19 @@ pub enum Submission {
     Body(Json),
 }
 
+/// Temporary AWS credentials from `GET /cloud-access` (for `s3://` links, in us-west-2 only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsCredentials {
+    /// `AccessKeyId`.
+    pub access_key_id: String,
+    /// `SecretAccessKey`.
+    pub secret_access_key: crate::harmony::auth::Secret,
+    /// `SessionToken`.
+    pub session_token: crate::harmony::auth::Secret,
+    /// `Expiration`, as sent.
+    pub expiration: Option<String>,
+}
+
 /// One hop of a request: what to send where.
 #[derive(Debug, Clone)]
 enum HopBody {
@@ -173,6 +186,27 @@ impl Client {
             return Ok(Submission::Job(Box::new(job)));
         }
         Ok(Submission::Body(body))
+    }
+
+    /// Temporary AWS credentials for direct S3 access (harmony-py's `aws_credentials`).
+    pub async fn cloud_credentials(&self) -> Result<AwsCredentials> {
+        let request = crate::api::endpoint::cloud_access(&self.root_url());
+        let body: Json = self.json(&request).await?;
+        let field = |name: &str| body.get(name).and_then(Json::as_str).map(str::to_owned);
+        let missing = |name: &str| Error::BadResponse {
+            url: redact(&request.endpoint()),
+            message: format!("the cloud-access answer has no `{name}`"),
+        };
+        Ok(AwsCredentials {
+            access_key_id: field("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?,
+            secret_access_key: crate::harmony::auth::Secret::new(
+                field("SecretAccessKey").ok_or_else(|| missing("SecretAccessKey"))?,
+            ),
+            session_token: crate::harmony::auth::Secret::new(
+                field("SessionToken").ok_or_else(|| missing("SessionToken"))?,
+            ),
+            expiration: field("Expiration"),
+        })
     }
 
     /// `GET url` and the body as text (harmony-py's `read_text`).

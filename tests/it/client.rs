@@ -541,3 +541,24 @@ async fn ctrl_c_stops_hq_run_waiting_and_says_how_to_resume_or_cancel() {
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("`wait ") && stderr.contains("`cancel "), "{stderr}");
 }
+
+#[tokio::test]
+async fn downloads_retry_server_errors_and_cloud_credentials_stay_secret() {
+    let (base, heads) = mock(vec![
+        answer("HTTP/1.1 503 Service Unavailable\nContent-Length: 0\nConnection: close\n", b""),
+        answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content()),
+    ])
+    .await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        download_file(&client, &format!("{base}/f.h5"), dir.path(), false, &CancellationToken::new()).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), content());
+    assert_eq!(heads.lock().unwrap().len(), 2);
+
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let credentials = client(&base, Credentials::Anonymous).cloud_credentials().await.unwrap();
+    assert!(!credentials.access_key_id.is_empty());
+    assert!(!credentials.secret_access_key.expose().is_empty());
+    assert!(!format!("{credentials:?}").contains(credentials.secret_access_key.expose()));
+}
