@@ -549,10 +549,10 @@ async fn downloads_retry_server_errors_and_cloud_credentials_stay_secret() {
         answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content()),
     ])
     .await;
-    let client = client(&base, Credentials::Anonymous);
+    let retrying = client(&base, Credentials::Anonymous);
     let dir = tempfile::tempdir().unwrap();
     let path =
-        download_file(&client, &format!("{base}/f.h5"), dir.path(), false, &CancellationToken::new()).await.unwrap();
+        download_file(&retrying, &format!("{base}/f.h5"), dir.path(), false, &CancellationToken::new()).await.unwrap();
     assert_eq!(std::fs::read(path).unwrap(), content());
     assert_eq!(heads.lock().unwrap().len(), 2);
 
