@@ -562,3 +562,34 @@ async fn downloads_retry_server_errors_and_cloud_credentials_stay_secret() {
     assert!(!credentials.secret_access_key.expose().is_empty());
     assert!(!format!("{credentials:?}").contains(credentials.secret_access_key.expose()));
 }
+
+#[tokio::test]
+async fn a_shape_file_submission_signs_in_first_and_a_failed_job_is_an_error() {
+    use harmonyql::eval::session::{Config, Mode, Session, Value};
+    let (base, _dir) = start_server(AuthMode::Edl, Some(Arc::new(ThreeFiles))).await;
+    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/shapes");
+    let shapes = if shapes.exists() { shapes } else { PathBuf::from("/work/shared/fixtures/real/shapes") };
+    let mut session = Session::new(Config {
+        env: Environment::Url(base.clone()),
+        mode: Mode::Execute,
+        credentials: Credentials::Basic { user: "alice".into(), password: Secret::new("wonderland") },
+        poll_interval: Duration::from_millis(50),
+        ..Config::default()
+    });
+    let cell = format!("j = subset {FIXTURE} shape(\"{}\")\nwait j", shapes.join("box.geo.json").display());
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        session.run_async(&cell, &mut reports, &CancellationToken::new()),
+    )
+    .await
+    .unwrap();
+    // The upload reached Harmony as alice (signed in before the multipart POST, which the EDL dance
+    // could not replay); the box is far from the sample granules, so the job fails and `wait` says why.
+    use harmonyql::eval::sink::Report;
+    assert!(matches!(session.value("j"), Some(Value::Job(_))), "{reports:?}");
+    assert!(matches!(&reports[0], Report::Job(job) if job.username.as_deref() == Some("alice")), "{reports:?}");
+    assert!(!outcome.ok && outcome.failed_operation);
+    let Some(Report::Diagnostics { diagnostics, .. }) = reports.last() else { panic!("{reports:?}") };
+    assert!(diagnostics[0].message.contains("failed: No matching granules"), "{}", diagnostics[0].message);
+}
