@@ -29,6 +29,7 @@ pub mod api;
 pub mod cli;
 pub mod data;
 pub mod eval;
+pub mod harmony;
 pub mod kernel;
 pub mod lang;
 pub mod output;

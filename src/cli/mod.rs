@@ -3,6 +3,7 @@
 mod check;
 pub mod kernel;
 mod render;
+mod run;
 pub mod serve;
 mod terminal;
 
@@ -24,9 +25,12 @@ Exit codes:
   2  the command line is wrong
   3  a file could not be read
   4  an operation failed (the kernel, a request)
+  130  interrupted (Ctrl-C) during `hq run`
 
 Environment:
-  HARMONY_ROOT_URL  the Harmony to use when --env is not given (any root URL)";
+  HARMONY_ROOT_URL  the Harmony to use when --env is not given (any root URL)
+  EDL_TOKEN         an Earthdata Login bearer token for `hq run`
+  EDL_USERNAME, EDL_PASSWORD  Earthdata Login credentials for `hq run` (else ~/.netrc)";
 
 /// HarmonyQL: subset and fetch NASA Earthdata through NASA Harmony with one line.
 #[derive(Debug, Parser)]
@@ -47,6 +51,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the Jupyter kernel (Jupyter starts it), or install/uninstall its kernelspec.
     Kernel(kernel::KernelArgs),
+    /// Run a HarmonyQL script (or -e STATEMENTS) against Harmony: submit, wait, download, with progress bars.
+    Run(run::RunArgs),
     /// Run the local Harmony on 127.0.0.1 (sample collections, real transformations, jobs kept across restarts).
     Serve(serve::ServeArgs),
 }
@@ -94,6 +100,10 @@ enum Failure {
     Io(String),
     /// An operation failed (the kernel, a request).
     Operation(String),
+    /// An operation failed and the evaluator already showed why.
+    Reported,
+    /// Ctrl-C stopped the run; what was stopped and how to go on is already shown.
+    Interrupted,
 }
 
 /// Runs `hq` with the process's arguments and returns its exit code.
@@ -103,12 +113,15 @@ pub fn main() -> ExitCode {
         Command::Url(args) => render::run(args, crate::eval::session::Mode::ShowUrl),
         Command::Curl(args) => render::run(args, crate::eval::session::Mode::ShowCurl),
         Command::Check(args) => check::run(args),
+        Command::Run(args) => run::run(args),
         Command::Kernel(args) => kernel::run(args).map_err(|error| Failure::Operation(error.to_string())),
         Command::Serve(args) => return serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input) => ExitCode::from(1),
+        Err(Failure::Interrupted) => ExitCode::from(130),
+        Err(Failure::Reported) => ExitCode::from(4),
         Err(Failure::Usage(message)) => {
             eprintln!("hq: {message}");
             ExitCode::from(2)

@@ -16,8 +16,9 @@ pub struct RenderArgs {
 
 /// Shows each request statement of `args.text` as a URL or a curl command.
 pub(crate) fn run(args: RenderArgs, mode: Mode) -> Result<(), Failure> {
-    let config = Config { env: args.env.environment()?, default_label: args.env.default_label(), mode };
+    let config =
+        Config { env: args.env.environment()?, default_label: args.env.default_label(), mode, ..Config::default() };
     let mut session = Session::new(config);
-    let mut terminal = Terminal { origin: "statement".to_owned() };
+    let mut terminal = Terminal::new("statement");
     if session.run(&args.text, &mut terminal).ok { Ok(()) } else { Err(Failure::Input) }
 }

@@ -1,6 +1,9 @@
-//! The terminal sink: results to stdout, diagnostics and notes to stderr, colour only on a terminal.
+//! The terminal sink: results to stdout, diagnostics, notes and progress bars (indicatif) to stderr,
+//! colour only on a terminal.
 
 use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::eval::sink::{Report, Sink};
 
@@ -8,10 +11,59 @@ use crate::eval::sink::{Report, Sink};
 pub struct Terminal {
     /// Name shown in diagnostics (`cell`, a file path).
     pub origin: String,
+    /// Print JSON answers as JSON instead of tables.
+    pub json: bool,
+    job_bar: Option<ProgressBar>,
+    download_bar: Option<ProgressBar>,
+}
+
+impl Terminal {
+    /// A sink naming `origin` in diagnostics.
+    pub fn new(origin: &str) -> Self {
+        Terminal { origin: origin.to_owned(), json: false, job_bar: None, download_bar: None }
+    }
+
+    fn finish_bars(&mut self) {
+        for bar in [self.job_bar.take(), self.download_bar.take()].into_iter().flatten() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        self.finish_bars();
+    }
+}
+
+fn bar(length: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 impl Sink for Terminal {
     fn report(&mut self, report: Report) {
+        match &report {
+            Report::JobProgress { job_id, status, percent } => {
+                let bar = self.job_bar.get_or_insert_with(|| bar(100, "[ Processing: {pos:>3}% ] [{bar:40}] {msg}"));
+                bar.set_position(u64::from(*percent));
+                bar.set_message(format!("{} {}", status.as_str(), job_id));
+                return;
+            }
+            Report::DownloadProgress(progress) => {
+                let bar = self.download_bar.get_or_insert_with(|| {
+                    bar(0, "[ Downloading ] [{bar:40}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}")
+                });
+                bar.set_length(progress.total_bytes.max(progress.bytes));
+                bar.set_position(progress.bytes);
+                bar.set_message(format!("{}/{} files", progress.files_done, progress.files_total));
+                return;
+            }
+            _ => self.finish_bars(),
+        }
         let mut out = std::io::stdout().lock();
         // A closed pipe (`hq url … | head`) is not an error worth reporting.
         let _ = match report {
@@ -34,6 +86,45 @@ impl Sink for Terminal {
                 Ok(())
             }
             Report::NotAvailable { statement, reason } => writeln!(std::io::stderr(), "hq: {statement}: {reason}"),
+            Report::Json { kind, value } if kind == "capabilities" && !self.json => {
+                writeln!(out, "{}", capabilities_table(&value))
+            }
+            report => writeln!(out, "{}", report.harmony_text().unwrap_or_default()),
         };
     }
+}
+
+/// The capabilities document as a two-column table, then one line per service.
+pub fn capabilities_table(value: &serde_json::Value) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    if let Some(object) = value.as_object() {
+        for (key, field) in object {
+            if key == "services" || key == "variables" {
+                continue;
+            }
+            let text = match field {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned).unwrap_or_else(|| item.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            rows.push((key.clone(), text));
+        }
+    }
+    let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text: String = rows.iter().map(|(key, value)| format!("{key:<width$}  {value}\n")).collect();
+    if let Some(services) = value.get("services").and_then(|s| s.as_array()) {
+        text.push_str(&format!("services ({}):\n", services.len()));
+        for service in services {
+            let name = service.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            text.push_str(&format!("  {name}\n"));
+        }
+    }
+    if let Some(variables) = value.get("variables").and_then(|v| v.as_array()) {
+        text.push_str(&format!("variables: {}\n", variables.len()));
+    }
+    text.trim_end().to_owned()
 }

@@ -2,15 +2,27 @@
 //!
 //! A cell with any error runs nothing, so a half-right cell never submits half its jobs.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::api::endpoint::StateChange;
 use crate::api::environment::Environment;
+use crate::api::job::Job;
 use crate::api::request::{Header, HeaderValue, Request};
 use crate::eval::help;
 use crate::eval::sink::{Report, Sink};
+use crate::harmony::auth::Credentials;
+use crate::harmony::client::{Client, Submission};
+use crate::harmony::download::{DownloadConfig, download_all};
+use crate::harmony::jobs::{WaitConfig, change_state, result_links, wait};
 use crate::lang::check::{Scope, check, produced_kind};
 use crate::lang::compile::{CompileError, CompileOptions, compile};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parse::parse;
-use crate::lang::query::{CheckedStatement, JobRef, Query, Setting};
+use crate::lang::query::{CheckedStatement, JobAction, JobRef, Query, Setting};
 
 /// How request statements are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +45,12 @@ pub struct Config {
     pub default_label: Option<String>,
     /// How request statements are treated.
     pub mode: Mode,
+    /// Credentials for Harmony (default: `EDL_USERNAME`/`EDL_PASSWORD`, else `.netrc`).
+    pub credentials: Credentials,
+    /// Time between status polls while waiting.
+    pub poll_interval: Duration,
+    /// How downloads run.
+    pub download: DownloadConfig,
 }
 
 impl Default for Config {
@@ -41,8 +59,24 @@ impl Default for Config {
             env: Environment::default(),
             default_label: CompileOptions::default().default_label,
             mode: Mode::default(),
+            credentials: Credentials::default(),
+            poll_interval: WaitConfig::default().interval,
+            download: DownloadConfig::default(),
         }
     }
+}
+
+/// A value a statement produced, kept under its name for later statements.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A job, by ID.
+    Job(String),
+    /// Downloaded files.
+    Files(Vec<PathBuf>),
+    /// Result URLs.
+    Links(Vec<String>),
+    /// Any other answer.
+    Json(serde_json::Value),
 }
 
 /// What running a cell came to.
@@ -50,6 +84,8 @@ impl Default for Config {
 pub struct Outcome {
     /// Whether every statement ran without error.
     pub ok: bool,
+    /// Whether a statement was well-formed but talking to Harmony or the disk failed.
+    pub failed_operation: bool,
 }
 
 /// State that lives across cells.
@@ -59,6 +95,12 @@ pub struct Session {
     options: CompileOptions,
     scope: Scope,
     mode: Mode,
+    credentials: Credentials,
+    wait: WaitConfig,
+    download: DownloadConfig,
+    client: Option<Client>,
+    values: HashMap<String, Value>,
+    last_job: Option<String>,
 }
 
 impl Default for Session {
@@ -80,6 +122,12 @@ impl Session {
             options: CompileOptions { default_label: config.default_label },
             scope: Scope::default(),
             mode: config.mode,
+            credentials: config.credentials,
+            wait: WaitConfig { interval: config.poll_interval },
+            download: config.download,
+            client: None,
+            values: HashMap::new(),
+            last_job: None,
         }
     }
 
@@ -123,7 +171,7 @@ impl Session {
             sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
         }
         if has_errors {
-            return Outcome { ok: false };
+            return Outcome { ok: false, failed_operation: false };
         }
         let mut ok = true;
         for statement in &checked.statements {
@@ -132,7 +180,193 @@ impl Session {
                 break;
             }
         }
-        Outcome { ok }
+        Outcome { ok, failed_operation: false }
+    }
+
+    /// Runs a cell, sending request statements to Harmony in [`Mode::Execute`]; `cancel` stops waits and
+    /// downloads (no half files are left) and the session keeps its state.
+    pub async fn run_async(&mut self, cell: &str, sink: &mut (dyn Sink + Send), cancel: &CancellationToken) -> Outcome {
+        let parsed = parse(cell);
+        let checked = check(&parsed.ast, &self.scope);
+        let mut diagnostics = parsed.diagnostics;
+        diagnostics.extend(checked.diagnostics.iter().cloned());
+        diagnostics.sort_by_key(|d| d.span.start);
+        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+        if !diagnostics.is_empty() {
+            sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
+        }
+        if has_errors {
+            return Outcome { ok: false, failed_operation: false };
+        }
+        for statement in &checked.statements {
+            let remote = self.mode == Mode::Execute && is_remote(&statement.query);
+            let mut failed_operation = false;
+            let ok = if remote {
+                match self.execute_remote(&statement.query, sink, cancel).await {
+                    Ok(value) => {
+                        if let (Some(name), Some(kind)) = (&statement.binding, produced_kind(&statement.query)) {
+                            self.scope.bindings.insert(name.clone(), kind);
+                            if let Some(value) = value {
+                                self.values.insert(name.clone(), value);
+                            }
+                        }
+                        true
+                    }
+                    Err(message) => {
+                        let diagnostic = Diagnostic::error("request-failed", message, statement.span);
+                        sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
+                        failed_operation = true;
+                        false
+                    }
+                }
+            } else {
+                self.execute(cell, statement, sink)
+            };
+            if !ok {
+                return Outcome { ok: false, failed_operation };
+            }
+        }
+        Outcome { ok: true, failed_operation: false }
+    }
+
+    /// The client for the current environment, built on first use and again after `env` changes it.
+    fn client(&mut self) -> Result<Client, String> {
+        if let Some(client) = &self.client
+            && client.env() == &self.env
+        {
+            return Ok(client.clone());
+        }
+        let client = Client::new(self.env.clone(), self.credentials.clone()).map_err(|error| error.to_string())?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    async fn execute_remote(
+        &mut self,
+        query: &Query,
+        sink: &mut (dyn Sink + Send),
+        cancel: &CancellationToken,
+    ) -> Result<Option<Value>, String> {
+        let query = self.resolve(query)?;
+        let client = self.client()?;
+        let text = |error: crate::harmony::error::Error| error.to_string();
+        match &query {
+            Query::Subset(_) => {
+                let request = self.request(&query)?;
+                match client.submit(&request).await.map_err(text)? {
+                    Submission::Job(job) => {
+                        let id = job.job_id.clone();
+                        self.last_job = Some(id.clone());
+                        // Later cells may say `last`; the checker only knows what this session tells it.
+                        self.scope.has_last_job = true;
+                        sink.report(Report::Job(job));
+                        Ok(Some(Value::Job(id)))
+                    }
+                    Submission::Body(value) => {
+                        sink.report(Report::Json { kind: "subset".into(), value: value.clone() });
+                        Ok(Some(Value::Json(value)))
+                    }
+                }
+            }
+            Query::Job(JobAction::Wait, JobRef::Id(id)) => {
+                let job = self.wait_for(&client, id, sink, cancel).await?;
+                sink.report(Report::Job(Box::new(job)));
+                Ok(Some(Value::Job(id.clone())))
+            }
+            Query::Job(action @ (JobAction::Pause | JobAction::Resume | JobAction::Cancel | JobAction::SkipPreview), JobRef::Id(id)) => {
+                let change = match action {
+                    JobAction::Pause => StateChange::Pause,
+                    JobAction::Resume => StateChange::Resume,
+                    JobAction::Cancel => StateChange::Cancel,
+                    _ => StateChange::SkipPreview,
+                };
+                let job = change_state(&client, id, change).await.map_err(text)?;
+                sink.report(Report::Job(Box::new(job)));
+                Ok(Some(Value::Job(id.clone())))
+            }
+            Query::Job(JobAction::Status, JobRef::Id(id)) => {
+                let job: Job = client.json(&self.request(&query)?).await.map_err(text)?;
+                sink.report(Report::Job(Box::new(job)));
+                Ok(Some(Value::Job(id.clone())))
+            }
+            Query::Results(results) => {
+                let JobRef::Id(id) = &results.job else { return Err("unresolved job".into()) };
+                let links = result_links(&client, id, results.link_type.as_str(), results.page, results.limit)
+                    .await
+                    .map_err(text)?;
+                let hrefs: Vec<String> = links.into_iter().map(|link| link.href).collect();
+                sink.report(Report::Links(hrefs.clone()));
+                Ok(Some(Value::Links(hrefs)))
+            }
+            Query::Download(download) => {
+                let JobRef::Id(id) = &download.job else { return Err("unresolved job".into()) };
+                let job = self.wait_for(&client, id, sink, cancel).await?;
+                let links = result_links(&client, &job.job_id, "https", None, None).await.map_err(text)?;
+                let urls: Vec<String> = links.into_iter().map(|link| link.href).collect();
+                if urls.is_empty() {
+                    sink.report(Report::Warning(format!(
+                        "there is no file to download: job {id} is {} ({})",
+                        job.status.as_str(),
+                        job.message
+                    )));
+                }
+                let directory = PathBuf::from(download.directory.as_deref().unwrap_or("."));
+                let config = DownloadConfig { overwrite: download.overwrite, ..self.download.clone() };
+                let mut on_progress = |progress: &crate::harmony::download::DownloadProgress| {
+                    sink.report(Report::DownloadProgress(progress.clone()));
+                };
+                let paths =
+                    download_all(&client, &urls, &directory, &config, &mut on_progress, cancel).await.map_err(text)?;
+                sink.report(Report::Files(paths.clone()));
+                Ok(Some(Value::Files(paths)))
+            }
+            Query::Show(name) => match self.values.get(name) {
+                Some(Value::Job(id)) => {
+                    let job = crate::harmony::jobs::status(&client, id).await.map_err(text)?;
+                    sink.report(Report::Job(Box::new(job)));
+                    Ok(None)
+                }
+                Some(Value::Files(paths)) => {
+                    sink.report(Report::Files(paths.clone()));
+                    Ok(None)
+                }
+                Some(Value::Links(links)) => {
+                    sink.report(Report::Links(links.clone()));
+                    Ok(None)
+                }
+                Some(Value::Json(value)) => {
+                    sink.report(Report::Json { kind: name.clone(), value: value.clone() });
+                    Ok(None)
+                }
+                None => Err(format!("{name} has no value in this session")),
+            },
+            Query::Login(_) | Query::Logout => Err(
+                "`login` is not run by this version yet: set EDL_USERNAME and EDL_PASSWORD, EDL_TOKEN, or a .netrc entry".into(),
+            ),
+            other => {
+                let request = self.request(other)?;
+                let value: serde_json::Value = client.json(&request).await.map_err(text)?;
+                sink.report(Report::Json { kind: statement_name(other).to_owned(), value: value.clone() });
+                Ok(Some(Value::Json(value)))
+            }
+        }
+    }
+
+    async fn wait_for(
+        &self,
+        client: &Client,
+        job_id: &str,
+        sink: &mut (dyn Sink + Send),
+        cancel: &CancellationToken,
+    ) -> Result<Job, String> {
+        let mut on_progress = |brief: &crate::api::job::JobStatusBrief| {
+            sink.report(Report::JobProgress {
+                job_id: brief.job_id.clone(),
+                status: brief.status,
+                percent: brief.progress,
+            });
+        };
+        wait(client, job_id, &self.wait, &mut on_progress, cancel).await.map_err(|error| error.to_string())
     }
 
     fn execute(&mut self, cell: &str, statement: &CheckedStatement, sink: &mut dyn Sink) -> bool {
@@ -208,13 +442,56 @@ impl Session {
         succeeded
     }
 
+    /// The value bound to `name`, if a statement produced one.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// The ID of the last job submitted in this session.
+    pub fn last_job(&self) -> Option<&str> {
+        self.last_job.as_deref()
+    }
+
     fn request(&self, query: &Query) -> Result<Request, String> {
-        compile(query, &self.env, &self.options).map_err(|error| match error {
+        let query = self.resolve(query)?;
+        compile(&query, &self.env, &self.options).map_err(|error| match error {
             CompileError::UnresolvedJob(name) => {
                 format!("{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`")
             }
             other => other.to_string(),
         })
+    }
+
+    /// The query with every job name and `last` replaced by the job's ID.
+    fn resolve(&self, query: &Query) -> Result<Query, String> {
+        let id = |job: &JobRef| -> Result<JobRef, String> {
+            match job {
+                JobRef::Id(_) => Ok(job.clone()),
+                JobRef::Last => self.last_job.clone().map(JobRef::Id).ok_or_else(|| {
+                    "no job was submitted in this session yet: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`".to_owned()
+                }),
+                JobRef::Name(name) => match self.values.get(name) {
+                    Some(Value::Job(id)) => Ok(JobRef::Id(id.clone())),
+                    Some(_) => Err(format!("{name} is not a job")),
+                    None => Err(format!(
+                        "{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`"
+                    )),
+                },
+            }
+        };
+        let mut query = query.clone();
+        match &mut query {
+            Query::Labels(labels) => {
+                labels.jobs = labels.jobs.iter().map(id).collect::<Result<_, _>>()?;
+            }
+            Query::Steps(steps) => steps.job = id(&steps.job)?,
+            Query::Job(_, job) => *job = id(job)?,
+            Query::Results(results) => results.job = id(&results.job)?,
+            Query::Download(download) => download.job = id(&download.job)?,
+            Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
+            _ => {}
+        }
+        Ok(query)
     }
 
     fn fail(&self, cell: &str, statement: &CheckedStatement, message: String, sink: &mut dyn Sink) -> bool {
@@ -234,6 +511,15 @@ fn is_request(query: &Query) -> bool {
             | Query::Steps(_)
             | Query::Results(_)
     ) || matches!(query, Query::Job(action, _) if !matches!(action, crate::lang::query::JobAction::Wait))
+}
+
+/// Statements that talk to Harmony when executed.
+fn is_remote(query: &Query) -> bool {
+    is_request(query)
+        || matches!(
+            query,
+            Query::Job(JobAction::Wait, _) | Query::Download(_) | Query::Show(_) | Query::Login(_) | Query::Logout
+        )
 }
 
 fn statement_name(query: &Query) -> &'static str {

@@ -2,7 +2,11 @@
 //!
 //! The kernel's sink publishes Jupyter messages, the CLI's prints lines, a test's collects a `Vec`.
 
+use std::path::PathBuf;
+
 use crate::api::environment::Environment;
+use crate::api::job::{Job, JobStatus};
+use crate::harmony::download::DownloadProgress;
 use crate::lang::diagnostic::Diagnostic;
 
 /// One thing the evaluator has to show.
@@ -41,6 +45,57 @@ pub enum Report {
         /// Why, and what to do instead.
         reason: String,
     },
+    /// A job document (after `subset`, `status`, `wait`, `pause`, …).
+    Job(Box<Job>),
+    /// A job's progress while waiting; the same `job_id` repeats as it advances.
+    JobProgress {
+        /// The job.
+        job_id: String,
+        /// Its state.
+        status: JobStatus,
+        /// 0..=100.
+        percent: u8,
+    },
+    /// Downloads advancing: bytes, files, rate and time left.
+    DownloadProgress(DownloadProgress),
+    /// Local files (after `download`).
+    Files(Vec<PathBuf>),
+    /// Result URLs (after `results`).
+    Links(Vec<String>),
+    /// A JSON answer shown as it came (capabilities, jobs, steps, labels).
+    Json {
+        /// What it is (`capabilities`, `jobs`, …), for renderers that show some kinds as tables.
+        kind: String,
+        /// The document.
+        value: serde_json::Value,
+    },
+}
+
+impl Report {
+    /// A plain-text rendering of the reports that come from talking to Harmony; `None` for the others,
+    /// which front ends render themselves.
+    pub fn harmony_text(&self) -> Option<String> {
+        Some(match self {
+            Report::Job(job) => {
+                let mut text =
+                    format!("job {}: {} ({}%) {}", job.job_id, job.status.as_str(), job.progress, job.message);
+                let data = job.data_links().count();
+                if data > 0 {
+                    text.push_str(&format!("\n{data} result link(s) on this page"));
+                }
+                text
+            }
+            Report::JobProgress { job_id, status, percent } => format!("job {job_id}: {} {percent}%", status.as_str()),
+            Report::DownloadProgress(p) => format!(
+                "{}/{} files, {} of {} bytes, {:.0} B/s",
+                p.files_done, p.files_total, p.bytes, p.total_bytes, p.bytes_per_second
+            ),
+            Report::Files(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n"),
+            Report::Links(links) => links.join("\n"),
+            Report::Json { value, .. } => serde_json::to_string_pretty(value).unwrap_or_default(),
+            _ => return None,
+        })
+    }
 }
 
 /// Receives reports as the evaluator produces them.

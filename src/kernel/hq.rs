@@ -52,7 +52,12 @@ impl Interpreter for HqInterpreter {
             return ExecuteOutcome::Interrupted;
         }
         let mut reports = Vec::new();
-        self.session.run(code, &mut reports);
+        // Request statements go to Harmony; an interrupt cancels waits and downloads (no half files).
+        self.session.run_async(code, &mut reports, &cancel).await;
+        if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Diagnostics { .. })) {
+            let _ = show(reports, output);
+            return ExecuteOutcome::Interrupted;
+        }
         show(reports, output)
     }
 
@@ -130,6 +135,13 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 for warning in diagnostics {
                     output.eprint(warning.render_ansi(&source, "cell"));
                 }
+            }
+            // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
+            Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
+            report @ (Report::Job(_) | Report::Files(_) | Report::Links(_) | Report::Json { .. }) => {
+                let text = report.harmony_text().unwrap_or_default();
+                let bundle = MimeBundle::text(text.clone()).with_html(format!("<pre>{}</pre>", escape_html(&text)));
+                if last { value = Some(bundle) } else { output.display(bundle) }
             }
             Report::NotAvailable { statement, reason } => {
                 let evalue = format!("{statement}: {reason}");

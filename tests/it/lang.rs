@@ -13,7 +13,7 @@ use proptest::prelude::*;
 /// A first line `# mode: curl` shows curl commands instead.
 fn run_script(text: &str) -> String {
     let mode = if text.starts_with("# mode: curl") { Mode::ShowCurl } else { Mode::ShowUrl };
-    let config = Config { env: Environment::Prod, default_label: Some("harmony-py".into()), mode };
+    let config = Config { env: Environment::Prod, default_label: Some("harmony-py".into()), mode, ..Config::default() };
     let mut session = Session::new(config);
     let mut reports = Vec::new();
     session.run(text, &mut reports);
@@ -35,6 +35,7 @@ fn run_script(text: &str) -> String {
             Report::NotAvailable { statement, reason } => {
                 out.push_str(&format!("not available: {statement}: {reason}\n"))
             }
+            other => out.push_str(&format!("harmony: {}\n", other.harmony_text().unwrap_or_default())),
         }
     }
     out

@@ -1,6 +1,7 @@
 //! Integration tests, one binary. Each module says in its first line what belongs there.
 
 mod cli;
+mod client;
 mod data;
 mod kernel;
 mod lang;

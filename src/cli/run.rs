@@ -1,0 +1,95 @@
+//! `hq run FILE.hq` and `hq run -e '…'`: execute statements against Harmony through the evaluator, with
+//! progress bars on stderr; Ctrl-C stops waiting and downloading cleanly.
+
+use std::path::PathBuf;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::terminal::Terminal;
+use crate::cli::{EnvArgs, Failure};
+use crate::eval::session::{Config, Mode, Session};
+use crate::harmony::auth::{Credentials, Secret};
+use crate::harmony::download::DownloadConfig;
+
+/// Arguments of `hq run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A HarmonyQL script
+    #[arg(value_name = "FILE", required_unless_present = "expression", conflicts_with = "expression")]
+    file: Option<PathBuf>,
+    /// Statements to run instead of a file
+    #[arg(short = 'e', long = "expression", value_name = "STATEMENTS")]
+    expression: Option<String>,
+    #[command(flatten)]
+    env: EnvArgs,
+    /// Print JSON answers (capabilities, jobs) as JSON instead of tables
+    #[arg(long)]
+    json: bool,
+    /// Files downloaded at once [default: twice the number of cores, 2..16]
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// Seconds between job status polls
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    poll_interval: f64,
+}
+
+/// Runs the statements; credentials come from `EDL_TOKEN`, else `EDL_USERNAME`/`EDL_PASSWORD`, else `.netrc`.
+pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
+    let (origin, text) = match (&args.file, &args.expression) {
+        (Some(path), _) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|error| Failure::Io(format!("{}: {error}", path.display())))?;
+            (path.display().to_string(), text)
+        }
+        (None, Some(text)) => ("statement".to_owned(), text.clone()),
+        (None, None) => return Err(Failure::Usage("give a FILE or -e STATEMENTS".into())),
+    };
+    if !(args.poll_interval.is_finite() && args.poll_interval > 0.0) {
+        return Err(Failure::Usage("--poll-interval must be a positive number of seconds".into()));
+    }
+    let credentials = match std::env::var("EDL_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => Credentials::Token(Secret::new(token.trim())),
+        _ => Credentials::from_env(),
+    };
+    let mut download = DownloadConfig::default();
+    if let Some(concurrency) = args.concurrency {
+        download.concurrency = concurrency.max(1);
+    }
+    let config = Config {
+        env: args.env.environment()?,
+        default_label: args.env.default_label(),
+        mode: Mode::Execute,
+        credentials,
+        poll_interval: std::time::Duration::from_secs_f64(args.poll_interval),
+        download,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Operation(format!("cannot start the runtime: {error}")))?;
+    let mut session = Session::new(config);
+    let mut terminal = Terminal::new(&origin);
+    terminal.json = args.json;
+    let cancel = CancellationToken::new();
+    let outcome = runtime.block_on(async {
+        let on_interrupt = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_interrupt.cancel();
+            }
+        });
+        let outcome = session.run_async(&text, &mut terminal, &cancel).await;
+        watcher.abort();
+        outcome
+    });
+    drop(terminal);
+    if outcome.ok {
+        Ok(())
+    } else if cancel.is_cancelled() {
+        Err(Failure::Interrupted)
+    } else if outcome.failed_operation {
+        Err(Failure::Reported)
+    } else {
+        Err(Failure::Input)
+    }
+}

@@ -1,0 +1,272 @@
+//! Earthdata Login: where credentials come from (token, user and password, environment, `.netrc`), the
+//! `Secret` that never shows itself, and the per-hop rule deciding whether `Authorization` may go.
+//!
+//! Credentials go only to Earthdata Login hosts (a full host match, not a suffix trick) or to the origin
+//! the request was first sent to. Nothing here sends requests; `client` asks these functions at each hop.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use reqwest::Url;
+
+/// A secret string: shown as `*****` by `Debug` and `Display`; read it only with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(text: impl Into<String>) -> Self {
+        Secret(text.into())
+    }
+
+    /// The secret text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+/// How the client proves who it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Credentials {
+    /// No credentials of our own; `.netrc` is consulted per host, as requests does.
+    #[default]
+    Netrc,
+    /// `Authorization: Bearer …` (an EDL token).
+    Token(Secret),
+    /// HTTP Basic, sent to the origin and to Earthdata Login during the redirect dance.
+    Basic {
+        /// The Earthdata Login user name.
+        user: String,
+        /// The password.
+        password: Secret,
+    },
+    /// Nothing at all, not even `.netrc`.
+    Anonymous,
+}
+
+impl Credentials {
+    /// harmony-py's precedence: `EDL_USERNAME` + `EDL_PASSWORD` when both are set, else `.netrc`.
+    pub fn from_env() -> Self {
+        match (std::env::var("EDL_USERNAME"), std::env::var("EDL_PASSWORD")) {
+            (Ok(user), Ok(password)) if !user.is_empty() => {
+                Credentials::Basic { user, password: Secret::new(password) }
+            }
+            _ => Credentials::Netrc,
+        }
+    }
+}
+
+/// True when `host` is an Earthdata Login host: `urs.earthdata.nasa.gov` or a sub-host of it
+/// (`uat.urs.earthdata.nasa.gov`), matched on the whole host name, case-insensitively.
+///
+/// ```
+/// use harmonyql::harmony::auth::is_edl_host;
+/// assert!(is_edl_host("uat.urs.earthdata.nasa.gov"));
+/// assert!(!is_edl_host("urs.earthdata.nasa.gov.evil.example"));
+/// ```
+pub fn is_edl_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "urs.earthdata.nasa.gov" || host.ends_with(".urs.earthdata.nasa.gov")
+}
+
+/// The `.netrc` entries: host → (login, password). `default` is kept under the empty host.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Netrc {
+    entries: HashMap<String, (String, Secret)>,
+    /// Where it was read from, for messages.
+    pub path: Option<PathBuf>,
+}
+
+impl Netrc {
+    /// Parses `.netrc` text (`machine`, `default`, `login`, `password`, `account`, `macdef` tokens).
+    pub fn parse(text: &str) -> Self {
+        let mut entries = HashMap::new();
+        let mut tokens = text.split_whitespace();
+        let mut current: Option<(String, Option<String>, Option<String>)> = None;
+        let mut finish = |entry: Option<(String, Option<String>, Option<String>)>| {
+            if let Some((host, Some(login), Some(password))) = entry {
+                entries.entry(host).or_insert((login, Secret::new(password)));
+            }
+        };
+        while let Some(token) = tokens.next() {
+            match token {
+                "machine" => {
+                    finish(current.take());
+                    current = tokens.next().map(|host| (host.to_ascii_lowercase(), None, None));
+                }
+                "default" => {
+                    finish(current.take());
+                    current = Some((String::new(), None, None));
+                }
+                "login" => {
+                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
+                        entry.1 = Some(value.to_owned());
+                    }
+                }
+                "password" => {
+                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
+                        entry.2 = Some(value.to_owned());
+                    }
+                }
+                "account" | "macdef" => {
+                    tokens.next();
+                }
+                _ => {}
+            }
+        }
+        finish(current.take());
+        Netrc { entries, path: None }
+    }
+
+    /// Reads `$NETRC`, else `$HOME/.netrc` (`_netrc` on Windows); a missing file is an empty `Netrc`.
+    pub fn load() -> Self {
+        let path = std::env::var_os("NETRC").map(PathBuf::from).or_else(|| {
+            let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
+            let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
+            Some(Path::new(&home).join(name))
+        });
+        match path {
+            Some(path) => Netrc::read(&path),
+            None => Netrc::default(),
+        }
+    }
+
+    /// Reads one `.netrc` file; a missing or unreadable file is an empty `Netrc` that remembers the path.
+    pub fn read(path: &Path) -> Self {
+        let mut netrc = std::fs::read_to_string(path).map(|text| Netrc::parse(&text)).unwrap_or_default();
+        netrc.path = Some(path.to_path_buf());
+        netrc
+    }
+
+    /// The login and password for `host` (or the `default` entry).
+    pub fn lookup(&self, host: &str) -> Option<(&str, &Secret)> {
+        let host = host.to_ascii_lowercase();
+        self.entries.get(&host).or_else(|| self.entries.get("")).map(|(login, password)| (login.as_str(), password))
+    }
+
+    /// The message for a host with no entry: which line to add, and where.
+    pub fn missing_entry_hint(&self, host: &str) -> String {
+        let file = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "~/.netrc".to_owned());
+        format!(
+            "no credentials for {host}: add the line `machine {host} login YOUR_USER password YOUR_PASSWORD` to {file} \
+             (chmod 600), set EDL_USERNAME and EDL_PASSWORD, or use a token"
+        )
+    }
+}
+
+/// Whether two URLs share scheme, host and port.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The `Authorization` value for one hop to `url`, given the origin the request was first sent to.
+///
+/// Tokens and Basic credentials go to the origin and to Earthdata Login hosts only; `.netrc` credentials
+/// go to a host that has an entry and is the origin or an Earthdata Login host. Everything else gets none,
+/// which is what drops `Authorization` on a redirect to S3 or a foreign host.
+pub fn authorization(credentials: &Credentials, netrc: &Netrc, origin: &Url, url: &Url) -> Option<Secret> {
+    let host = url.host_str()?;
+    if !(same_origin(origin, url) || is_edl_host(host)) {
+        return None;
+    }
+    match credentials {
+        Credentials::Token(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
+        Credentials::Basic { user, password } => Some(basic(user, password)),
+        Credentials::Netrc => netrc.lookup(host).map(|(login, password)| basic(login, password)),
+        Credentials::Anonymous => None,
+    }
+}
+
+fn basic(user: &str, password: &Secret) -> Secret {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+    Secret::new(format!("Basic {encoded}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edl_hosts_match_whole_names_only() {
+        let cases = [
+            ("urs.earthdata.nasa.gov", true),
+            ("uat.urs.earthdata.nasa.gov", true),
+            ("URS.EarthData.NASA.gov", true),
+            ("urs.earthdata.nasa.gov.evil.example", false),
+            ("evil.example", false),
+            ("nasa.gov", false),
+            ("xurs.earthdata.nasa.gov", false),
+        ];
+        for (host, expected) in cases {
+            assert_eq!(is_edl_host(host), expected, "{host}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_themselves() {
+        let secret = Secret::new("hunter2");
+        let credentials = Credentials::Basic { user: "alice".into(), password: secret.clone() };
+        assert_eq!(format!("{secret} {secret:?}"), "***** *****");
+        assert!(!format!("{credentials:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn netrc_entries_and_default_are_found() {
+        let netrc = Netrc::parse(
+            "machine urs.earthdata.nasa.gov login alice password pw1\n\
+             machine uat.urs.earthdata.nasa.gov\n  login bob\n  password pw2\ndefault login carol password pw3",
+        );
+        let cases = [
+            ("urs.earthdata.nasa.gov", "alice", "pw1"),
+            ("UAT.urs.earthdata.nasa.gov", "bob", "pw2"),
+            ("other.example", "carol", "pw3"),
+        ];
+        for (host, login, password) in cases {
+            let (found_login, found_password) = netrc.lookup(host).expect(host);
+            assert_eq!((found_login, found_password.expose()), (login, password), "{host}");
+        }
+        assert!(Netrc::parse("machine a login x").lookup("a").is_none());
+    }
+
+    #[test]
+    fn authorization_goes_only_to_the_origin_and_edl() {
+        let origin = Url::parse("http://127.0.0.1:3000/jobs").unwrap();
+        let token = Credentials::Token(Secret::new("t"));
+        let netrc = Netrc::parse("machine urs.earthdata.nasa.gov login a password b");
+        let cases = [
+            ("http://127.0.0.1:3000/oauth/authorize", true),
+            ("https://urs.earthdata.nasa.gov/oauth/authorize", true),
+            ("https://urs.earthdata.nasa.gov.evil.example/x", false),
+            ("https://bucket.s3.amazonaws.com/f.h5", false),
+            ("http://127.0.0.1:3001/other-port", false),
+        ];
+        for (url, expected) in cases {
+            let url = Url::parse(url).unwrap();
+            assert_eq!(authorization(&token, &netrc, &origin, &url).is_some(), expected, "{url}");
+        }
+        let urs = Url::parse("https://urs.earthdata.nasa.gov/oauth/authorize").unwrap();
+        let netrc_value = authorization(&Credentials::Netrc, &netrc, &origin, &urs).unwrap();
+        assert_eq!(netrc_value.expose(), "Basic YTpi");
+        assert!(authorization(&Credentials::Netrc, &netrc, &origin, &origin).is_none());
+    }
+
+    #[test]
+    fn a_missing_netrc_entry_says_which_line_to_add() {
+        let hint = Netrc::default().missing_entry_hint("uat.urs.earthdata.nasa.gov");
+        assert!(hint.contains("machine uat.urs.earthdata.nasa.gov login YOUR_USER password YOUR_PASSWORD"), "{hint}");
+    }
+}

@@ -1,0 +1,408 @@
+//! Downloads: concurrent, streamed into a temp file in the target directory and renamed only when complete,
+//! resumed with `Range` after a dropped connection, checked against `Content-Length`, cancellable with no
+//! half file left behind. File names come from harmony-py's rule and are sanitised so none can escape the
+//! target directory.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, HeaderMap, HeaderValue, RANGE};
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::harmony::client::{Client, error_from};
+use crate::harmony::error::{Error, Result, redact};
+use crate::harmony::retry::is_transient_status;
+
+/// How downloads run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadConfig {
+    /// Files fetched at once.
+    pub concurrency: usize,
+    /// Download again even when the target file exists (harmony-py's `overwrite`).
+    pub overwrite: bool,
+}
+
+impl Default for DownloadConfig {
+    fn default() -> Self {
+        // Downloads wait on the network, not the CPU: two per core, within polite bounds for one server.
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        DownloadConfig { concurrency: (cores * 2).clamp(2, 16), overwrite: false }
+    }
+}
+
+/// Where a batch of downloads stands.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DownloadProgress {
+    /// Bytes received so far.
+    pub bytes: u64,
+    /// Sum of the sizes announced so far.
+    pub total_bytes: u64,
+    /// Files finished.
+    pub files_done: usize,
+    /// Files in the batch.
+    pub files_total: usize,
+    /// Bytes per second since the start.
+    pub bytes_per_second: f64,
+    /// Estimated time left, once every size is known.
+    pub eta: Option<Duration>,
+}
+
+#[derive(Debug)]
+enum Event {
+    Total(u64),
+    Bytes(u64),
+    Restart(u64),
+}
+
+/// The local file name for a result URL: the last path segment; `{workItemId}_{name}` for Harmony staged
+/// outputs (`…harmony…/{uuid-v4}/{digits}/{name}`); `:` becomes `_`; then [`sanitize`]d.
+///
+/// ```
+/// use harmonyql::harmony::download::file_name_for;
+/// let url = "https://harmony.earthdata.nasa.gov/service-results/staging-bucket/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/C1254854453-LARC_CLOUD_merged.nc4";
+/// assert_eq!(file_name_for(url), "1047412_C1254854453-LARC_CLOUD_merged.nc4");
+/// assert_eq!(file_name_for("SC:ATL03.006:264549068"), "SC_ATL03.006_264549068");
+/// ```
+pub fn file_name_for(url: &str) -> String {
+    let without_query = url.split(['?', '#']).next().unwrap_or_default();
+    let path = match reqwest::Url::parse(without_query) {
+        Ok(parsed) if parsed.has_host() => parsed.path().to_owned(),
+        _ => without_query.to_owned(),
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    let name = segments.last().copied().unwrap_or_default();
+    let staged = url.contains("harmony")
+        && segments.len() >= 3
+        && is_uuid_v4(segments[segments.len() - 3])
+        && is_digits(segments[segments.len() - 2]);
+    let name =
+        if staged { format!("{}_{name}", segments[segments.len() - 2]) } else { name.to_owned() }.replace(':', "_");
+    sanitize(&name)
+}
+
+/// A file name that stays inside its directory: separators and control characters become `_`, `.` and
+/// `..` and empty names become safe names, and the length is capped at 255 bytes.
+pub fn sanitize(name: &str) -> String {
+    let cleaned: String =
+        name.chars().map(|c| if matches!(c, '/' | '\\' | '\0') || c.is_control() { '_' } else { c }).collect();
+    let cleaned = cleaned.trim().to_owned();
+    let cleaned = match cleaned.as_str() {
+        "" => "download".to_owned(),
+        "." | ".." => cleaned.replace('.', "_"),
+        _ => cleaned,
+    };
+    let mut end = cleaned.len().min(255);
+    while !cleaned.is_char_boundary(end) {
+        end -= 1;
+    }
+    cleaned[..end].to_owned()
+}
+
+fn is_uuid_v4(text: &str) -> bool {
+    uuid::Uuid::parse_str(text).is_ok_and(|id| id.get_version_num() == 4 && id.to_string() == text)
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Downloads every URL into `directory` (created if needed), `config.concurrency` at a time, calling
+/// `on_progress` as bytes arrive (at most every 100 ms) and after each file. Returns the local paths in
+/// the order of `urls`. On the first failure the others stop; on cancellation every temp file is removed.
+pub async fn download_all(
+    client: &Client,
+    urls: &[String],
+    directory: &Path,
+    config: &DownloadConfig,
+    on_progress: &mut (dyn FnMut(&DownloadProgress) + Send),
+    cancel: &CancellationToken,
+) -> Result<Vec<PathBuf>> {
+    let stop = cancel.child_token();
+    let (sender, mut events) = mpsc::unbounded_channel();
+    let mut progress = DownloadProgress { files_total: urls.len(), ..DownloadProgress::default() };
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    // The futures are built up front (not by a closure inside the stream) so the whole download stays
+    // `Send` for callers such as the kernel; `buffered` still runs only `concurrency` of them at a time.
+    let fetches: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            let sender = sender.clone();
+            let stop = &stop;
+            Box::pin(async move { fetch_into(client, url, directory, config.overwrite, Some(&sender), stop).await })
+        })
+        .collect();
+    drop(sender);
+    let mut downloads = futures_util::stream::iter(fetches).buffered(config.concurrency.max(1));
+    let mut paths = Vec::with_capacity(urls.len());
+    let mut first_error = None;
+    loop {
+        tokio::select! {
+            next = downloads.next() => match next {
+                Some(Ok(path)) => {
+                    paths.push(path);
+                    progress.files_done += 1;
+                    update_rate(&mut progress, started);
+                    on_progress(&progress);
+                }
+                Some(Err(error)) => {
+                    if first_error.is_none() {
+                        first_error = Some(error);
+                    }
+                    stop.cancel();
+                }
+                None => break,
+            },
+            Some(event) = events.recv() => {
+                match event {
+                    Event::Total(n) => progress.total_bytes += n,
+                    Event::Bytes(n) => progress.bytes += n,
+                    Event::Restart(n) => progress.bytes = progress.bytes.saturating_sub(n),
+                }
+                if last_report.elapsed() >= Duration::from_millis(100) {
+                    last_report = Instant::now();
+                    update_rate(&mut progress, started);
+                    on_progress(&progress);
+                }
+            }
+        }
+    }
+    match first_error {
+        // A cancellation by the caller is reported as such, not as whichever file noticed it first.
+        Some(_) if cancel.is_cancelled() => Err(stopped_downloading(directory)),
+        Some(error) => Err(error),
+        None => Ok(paths),
+    }
+}
+
+fn stopped_downloading(directory: &Path) -> Error {
+    Error::Cancelled {
+        what: format!(
+            "downloading into {}; finished files are kept, no partial file is left: run the same `download` again to fetch the rest",
+            directory.display()
+        ),
+    }
+}
+
+fn update_rate(progress: &mut DownloadProgress, started: Instant) {
+    let seconds = started.elapsed().as_secs_f64().max(1e-3);
+    progress.bytes_per_second = progress.bytes as f64 / seconds;
+    progress.eta = (progress.bytes_per_second > 0.0 && progress.total_bytes >= progress.bytes)
+        .then(|| Duration::from_secs_f64((progress.total_bytes - progress.bytes) as f64 / progress.bytes_per_second));
+}
+
+/// Downloads one URL into `directory` and returns the local path. An existing file is kept unless
+/// `overwrite`. The bytes go to a temp file beside the target, renamed into place only when complete.
+pub async fn download_file(
+    client: &Client,
+    url: &str,
+    directory: &Path,
+    overwrite: bool,
+    cancel: &CancellationToken,
+) -> Result<PathBuf> {
+    fetch_into(client, url, directory, overwrite, None, cancel).await
+}
+
+async fn fetch_into(
+    client: &Client,
+    url: &str,
+    directory: &Path,
+    overwrite: bool,
+    events: Option<&mpsc::UnboundedSender<Event>>,
+    cancel: &CancellationToken,
+) -> Result<PathBuf> {
+    let target = directory.join(file_name_for(url));
+    if !overwrite && tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        return Ok(target);
+    }
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Io { path, source }
+    };
+    tokio::fs::create_dir_all(directory).await.map_err(io(directory))?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = directory.join(format!(".{name}.{}.hq-part", &uuid::Uuid::new_v4().simple().to_string()[..8]));
+    let result = fetch(client, url, &temp, events, cancel).await;
+    match result {
+        Ok(()) => match tokio::fs::rename(&temp, &target).await {
+            Ok(()) => Ok(target),
+            Err(source) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                Err(Error::Io { path: target.display().to_string(), source })
+            }
+        },
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&temp).await;
+            Err(error)
+        }
+    }
+}
+
+async fn fetch(
+    client: &Client,
+    url: &str,
+    temp: &Path,
+    events: Option<&mpsc::UnboundedSender<Event>>,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let send = |event| {
+        if let Some(events) = events {
+            let _ = events.send(event);
+        }
+    };
+    let io = |source| Error::Io { path: temp.display().to_string(), source };
+    let shown = redact(url);
+    let mut file = tokio::fs::File::create(temp).await.map_err(io)?;
+    let mut received = 0u64;
+    let mut expected: Option<u64> = None;
+    let mut broken = 0u32;
+    let retry = client.retry().clone();
+    loop {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        if received > 0
+            && let Ok(range) = HeaderValue::from_str(&format!("bytes={received}-"))
+        {
+            headers.insert(RANGE, range);
+        }
+        let response = tokio::select! {
+            _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("downloading {shown}") }),
+            response = client.get(url, headers) => response,
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(Error::Connection { .. }) if broken < retry.max_retries => {
+                tokio::time::sleep(retry.backoff(broken)).await;
+                broken += 1;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let status = response.status();
+        match status {
+            StatusCode::PARTIAL_CONTENT if received > 0 => {
+                if expected.is_none() {
+                    expected = content_range_total(response.headers());
+                }
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if Some(received) == expected => break,
+            status if status.is_success() => {
+                if received > 0 {
+                    // The server ignored the range: start the file again.
+                    send(Event::Restart(received));
+                    file.set_len(0).await.map_err(io)?;
+                    file = tokio::fs::File::create(temp).await.map_err(io)?;
+                    received = 0;
+                }
+                if expected.is_none() {
+                    expected = response.content_length();
+                    if let Some(total) = expected {
+                        send(Event::Total(total));
+                    }
+                }
+            }
+            status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
+                tokio::time::sleep(retry.backoff(broken)).await;
+                broken += 1;
+                continue;
+            }
+            _ => return Err(error_from(response).await),
+        }
+        let mut stream = response.bytes_stream();
+        let mut dropped = false;
+        loop {
+            let chunk = tokio::select! {
+                _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("downloading {shown}") }),
+                chunk = stream.next() => chunk,
+            };
+            match chunk {
+                Some(Ok(bytes)) => {
+                    file.write_all(&bytes).await.map_err(io)?;
+                    received += bytes.len() as u64;
+                    send(Event::Bytes(bytes.len() as u64));
+                }
+                Some(Err(_)) => {
+                    dropped = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+        let short = expected.is_some_and(|total| received < total);
+        if dropped || short {
+            if broken >= retry.max_retries {
+                return Err(Error::Incomplete { url: shown, received, expected: expected.unwrap_or(received) });
+            }
+            tokio::time::sleep(retry.backoff(broken)).await;
+            broken += 1;
+            continue;
+        }
+        if let Some(total) = expected
+            && received != total
+        {
+            return Err(Error::Incomplete { url: shown, received, expected: total });
+        }
+        break;
+    }
+    file.flush().await.map_err(io)?;
+    file.sync_all().await.map_err(io)?;
+    Ok(())
+}
+
+fn content_range_total(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
+    value.rsplit('/').next()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_follow_harmony_py_and_stay_in_the_directory() {
+        let cases = [
+            (
+                "https://harmony.example/service-results/b/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/x.nc4",
+                "1047412_x.nc4",
+            ),
+            ("https://h/b/a7aee059-7531-4388-86e0-85af1de9c31a/1047412/x.nc4", "x.nc4"),
+            ("https://harmony/b/A7AEE059-7531-4388-86E0-85AF1DE9C31A/1047412/x.nc4", "x.nc4"),
+            ("https://harmony/b/a7aee059-7531-1388-86e0-85af1de9c31a/1047412/x.nc4", "x.nc4"),
+            ("https://harmony/b/a7aee059-7531-4388-86e0-85af1de9c31a/12a/x.nc4", "x.nc4"),
+            ("https://h/a/file.h5?X-Amz-Signature=abc", "file.h5"),
+            ("SC:ATL03.006:264549068", "SC_ATL03.006_264549068"),
+            ("https://h/a/..", "download"),
+            ("a/..", "__"),
+            ("https://h/a/", "download"),
+            ("https://h/a/%2F..%2Fetc%2Fpasswd", "%2F..%2Fetc%2Fpasswd"),
+            ("..\\..\\evil.h5", ".._.._evil.h5"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(file_name_for(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn sanitised_names_have_no_separators_and_fit_a_file_system() {
+        let cases = ["../../x", "a\0b", "a\nb", ".", "..", "é".repeat(200).as_str().to_owned().leak()];
+        for name in cases {
+            let clean = sanitize(name);
+            assert!(!clean.contains(['/', '\\', '\0', '\n']) && clean != "." && clean != "..", "{name:?} → {clean:?}");
+            assert!(clean.len() <= 255 && !clean.is_empty(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn content_range_gives_the_total() {
+        let cases = [("bytes 100-199/1000", Some(1000)), ("bytes 0-0/*", None), ("garbage", None)];
+        for (value, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_RANGE, HeaderValue::from_static(value));
+            assert_eq!(content_range_total(&headers), expected, "{value}");
+        }
+    }
+}

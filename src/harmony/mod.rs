@@ -1,0 +1,11 @@
+//! The Harmony client: I/O over reqwest and tokio. Knows nothing of Jupyter, the CLI or the local server.
+//!
+//! `client` sends `api::request::Request` values with Earthdata Login attached per hop (`auth`) and
+//! idempotency-aware retries (`retry`); `jobs` follows jobs; `download` fetches result files atomically.
+
+pub mod auth;
+pub mod client;
+pub mod download;
+pub mod error;
+pub mod jobs;
+pub mod retry;

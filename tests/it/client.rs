@@ -1,0 +1,595 @@
+//! The Harmony client and `hq run` against a real `server::Server` on 127.0.0.1 and a scripted loopback
+//! mock for faults (dropped connections, hostile redirects, paging).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use harmonyql::api::environment::Environment;
+use harmonyql::api::request::{Body, Method, Request};
+use harmonyql::harmony::auth::{Credentials, Netrc, Secret};
+use harmonyql::harmony::client::{Client, Submission};
+use harmonyql::harmony::download::{DownloadConfig, download_all, download_file};
+use harmonyql::harmony::error::Error;
+use harmonyql::harmony::jobs::{WaitConfig, result_links, wait};
+use harmonyql::harmony::retry::RetryConfig;
+use harmonyql::server::engine::Processor;
+use harmonyql::server::sample::SampleGranule;
+use harmonyql::server::transform::{Operation, Output, TransformError};
+use harmonyql::server::{AuthMode, ServeConfig, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+const RANGESET: &str = "ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset";
+const FIXTURE: &str = "C1000000001-HQ_LOCAL";
+
+/// Writes three 1000-byte files per granule, fast and without HDF5.
+struct ThreeFiles;
+
+impl Processor for ThreeFiles {
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        _operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError> {
+        let stem = granule.name.trim_end_matches(".h5");
+        (0..3)
+            .map(|i| {
+                let path = out_dir.join(format!("{stem}_{i}.h5"));
+                let content: Vec<u8> = (0..1000u32).map(|b| ((b + i) % 251) as u8).collect();
+                std::fs::write(&path, content).map_err(|e| TransformError::Io(e.to_string()))?;
+                Ok(Output {
+                    path,
+                    mime: "application/x-hdf5".into(),
+                    bbox: granule.bbox,
+                    start: granule.start,
+                    end: granule.end,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn start_server(auth: AuthMode, processor: Option<Arc<dyn Processor>>) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.txt");
+    std::fs::write(&users, "alice:wonderland\n").unwrap();
+    let config =
+        ServeConfig { port: 0, data_dir: dir.path().to_path_buf(), auth, users: Some(users), ..ServeConfig::default() };
+    let server = match processor {
+        Some(processor) => Server::bind_with_processor(config, processor).await.unwrap(),
+        None => Server::bind(config).await.unwrap(),
+    };
+    let base = format!("http://{}", server.addr());
+    // The server stops with the test's runtime.
+    tokio::spawn(async move {
+        let _ = server.run(std::future::pending()).await;
+    });
+    (base, dir)
+}
+
+fn fast() -> RetryConfig {
+    RetryConfig { max_retries: 3, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) }
+}
+
+fn client(base: &str, credentials: Credentials) -> Client {
+    Client::new(Environment::Url(base.to_owned()), credentials).unwrap().with_retry(fast())
+}
+
+fn submission(base: &str) -> Request {
+    Request::new(Method::Post, base, format!("/{FIXTURE}/{RANGESET}"), Body::Multipart)
+        .text("forceAsync", "true")
+        .text("variable", "all")
+}
+
+async fn submit(client: &Client, base: &str) -> String {
+    match client.submit(&submission(base)).await.unwrap() {
+        Submission::Job(job) => job.job_id,
+        Submission::Body(body) => panic!("not a job: {body}"),
+    }
+}
+
+async fn finished(client: &Client, job_id: &str) -> harmonyql::api::job::Job {
+    let config = WaitConfig { interval: Duration::from_millis(50) };
+    let mut polls = 0;
+    let job = tokio::time::timeout(
+        Duration::from_secs(60),
+        wait(client, job_id, &config, &mut |_| polls += 1, &CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(polls >= 1);
+    job
+}
+
+#[tokio::test]
+async fn submit_wait_results_and_download_against_hq_serve() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let client = client(&base, Credentials::Anonymous);
+    let job_id = submit(&client, &base).await;
+    let job = finished(&client, &job_id).await;
+    assert_eq!(job.status.as_str(), "successful");
+    let links = result_links(&client, &job_id, "https", None, None).await.unwrap();
+    assert!(links.len() >= 3, "{links:?}");
+    let one = result_links(&client, &job_id, "https", Some(2), Some(1)).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].href, links[1].href);
+
+    let target = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
+    let mut reports = Vec::new();
+    let config = DownloadConfig { concurrency: 2, overwrite: false };
+    let paths = download_all(
+        &client,
+        &urls,
+        target.path(),
+        &config,
+        &mut |p| reports.push(p.clone()),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(paths.len(), urls.len());
+    for path in &paths {
+        assert!(path.starts_with(target.path()));
+        assert_eq!(std::fs::metadata(path).unwrap().len(), 1000, "{}", path.display());
+    }
+    let last = reports.last().unwrap();
+    assert_eq!((last.files_done, last.files_total, last.bytes), (urls.len(), urls.len(), 1000 * urls.len() as u64));
+    assert_eq!(leftovers(target.path()), Vec::<String>::new());
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("hq-part"))
+        .collect()
+}
+
+/// One scripted answer: raw bytes written after reading the request head; `stall` keeps the connection open.
+#[derive(Clone)]
+struct Answer {
+    bytes: Vec<u8>,
+    stall: bool,
+}
+
+fn answer(head: &str, body: &[u8]) -> Answer {
+    let mut bytes = head.replace('\n', "\r\n").into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    bytes.extend_from_slice(body);
+    Answer { bytes, stall: false }
+}
+
+/// A loopback server answering connection N with `answers[N]` (the last one repeats); records request heads.
+async fn mock(answers: Vec<Answer>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    (base, mock_on(listener, answers))
+}
+
+fn mock_on(listener: tokio::net::TcpListener, answers: Vec<Answer>) -> Arc<Mutex<Vec<String>>> {
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        let mut index = 0;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let script = answers[index.min(answers.len() - 1)].clone();
+            index += 1;
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
+                    if socket.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                seen.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                let _ = socket.write_all(&script.bytes).await;
+                let _ = socket.flush().await;
+                if script.stall {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            });
+        }
+    });
+    heads
+}
+
+fn content() -> Vec<u8> {
+    (0..1000u32).map(|i| (i % 253) as u8).collect()
+}
+
+#[tokio::test]
+async fn a_dropped_download_resumes_with_range_and_lands_whole() {
+    let data = content();
+    let (base, heads) = mock(vec![
+        answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &data[..400]),
+        answer(
+            "HTTP/1.1 206 Partial Content\nContent-Length: 600\nContent-Range: bytes 400-999/1000\nConnection: close\n",
+            &data[400..],
+        ),
+    ])
+    .await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        download_file(&client, &format!("{base}/files/granule.h5"), dir.path(), false, &CancellationToken::new())
+            .await
+            .unwrap();
+    assert_eq!(path, dir.path().join("granule.h5"));
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    let heads = heads.lock().unwrap();
+    assert_eq!(heads.len(), 2);
+    assert!(heads[1].to_ascii_lowercase().contains("range: bytes=400-"), "{}", heads[1]);
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_download_that_never_completes_leaves_no_file() {
+    let (base, _) =
+        mock(vec![answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content()[..10])]).await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let error = download_file(&client, &format!("{base}/f.h5"), dir.path(), false, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Incomplete { expected: 1000, .. }), "{error}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn cancelling_a_download_leaves_no_half_file() {
+    let stalled = Answer { stall: true, ..answer("HTTP/1.1 200 OK\nContent-Length: 1000\n", &content()[..100]) };
+    let (base, _) = mock(vec![stalled]).await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.cancel();
+    });
+    let urls = vec![format!("{base}/a.h5"), format!("{base}/b.h5")];
+    let result = tokio::time::timeout(
+        Duration::from_secs(10),
+        download_all(&client, &urls, dir.path(), &DownloadConfig::default(), &mut |_| {}, &cancel),
+    )
+    .await
+    .unwrap();
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::Cancelled { .. }), "{error}");
+    assert!(error.to_string().contains("download"), "{error}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn hostile_names_stay_inside_and_overwrite_is_respected() {
+    let (base, heads) =
+        mock(vec![answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content())]).await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let never = CancellationToken::new();
+    for url in [format!("{base}/x/..%2F..%2Fescape.h5"), format!("{base}/x/%2e%2e"), format!("{base}/a/b/..")] {
+        let path = download_file(&client, &url, dir.path(), true, &never).await.unwrap();
+        assert_eq!(path.parent(), Some(dir.path()), "{url} → {}", path.display());
+    }
+    let existing = dir.path().join("kept.h5");
+    std::fs::write(&existing, b"old").unwrap();
+    let requests_before = heads.lock().unwrap().len();
+    download_file(&client, &format!("{base}/kept.h5"), dir.path(), false, &never).await.unwrap();
+    assert_eq!(std::fs::read(&existing).unwrap(), b"old");
+    assert_eq!(heads.lock().unwrap().len(), requests_before, "no request for a kept file");
+    download_file(&client, &format!("{base}/kept.h5"), dir.path(), true, &never).await.unwrap();
+    assert_eq!(std::fs::read(&existing).unwrap(), content());
+}
+
+#[tokio::test]
+async fn result_links_follow_next_pages() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let page = |n: u32, next: Option<String>| {
+        let mut links = vec![serde_json::json!({"href": format!("https://data.example/f{n}.h5"), "rel": "data"})];
+        if let Some(next) = next {
+            links.push(serde_json::json!({"href": next, "rel": "next"}));
+        }
+        let body = serde_json::json!({
+            "status": "successful", "message": "done", "progress": 100, "createdAt": "2020-01-01T00:00:00.000Z",
+            "updatedAt": "2020-01-01T00:00:00.000Z", "links": links, "request": "x", "numInputGranules": 2,
+            "jobID": "a7aee059-7531-4388-86e0-85af1de9c31a"
+        })
+        .to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: {}\nConnection: close\n",
+            body.len()
+        );
+        answer(&head, body.as_bytes())
+    };
+    let answers = vec![
+        page(1, Some(format!("{base}/jobs/a7aee059-7531-4388-86e0-85af1de9c31a?page=2&limit=1"))),
+        page(2, Some(format!("{base}/jobs/a7aee059-7531-4388-86e0-85af1de9c31a?page=3&limit=1"))),
+        page(3, None),
+    ];
+    let heads = mock_on(listener, answers);
+    let client = client(&base, Credentials::Anonymous);
+    let links = result_links(&client, "a7aee059-7531-4388-86e0-85af1de9c31a", "https", None, None).await.unwrap();
+    let hrefs: Vec<&str> = links.iter().map(|l| l.href.as_str()).collect();
+    assert_eq!(hrefs, ["https://data.example/f1.h5", "https://data.example/f2.h5", "https://data.example/f3.h5"]);
+    assert_eq!(heads.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn authorization_is_dropped_on_a_redirect_to_another_host() {
+    let (foreign, foreign_heads) =
+        mock(vec![answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content())]).await;
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\nLocation: {foreign}/bucket/f.h5\nContent-Length: 0\nConnection: close\n"
+    );
+    let (origin, origin_heads) = mock(vec![answer(&redirect, b"")]).await;
+    for credentials in [
+        Credentials::Token(Secret::new("tok")),
+        Credentials::Basic { user: "alice".into(), password: Secret::new("pw") },
+    ] {
+        let client = client(&origin, credentials);
+        let dir = tempfile::tempdir().unwrap();
+        download_file(&client, &format!("{origin}/service-results/f.h5"), dir.path(), true, &CancellationToken::new())
+            .await
+            .unwrap();
+    }
+    for head in origin_heads.lock().unwrap().iter() {
+        assert!(head.to_ascii_lowercase().contains("authorization: "), "{head}");
+    }
+    let foreign_heads = foreign_heads.lock().unwrap();
+    assert_eq!(foreign_heads.len(), 2);
+    for head in foreign_heads.iter() {
+        assert!(!head.to_ascii_lowercase().contains("authorization"), "{head}");
+    }
+}
+
+#[tokio::test]
+async fn a_submission_is_not_resent_after_a_server_error() {
+    let (base, heads) =
+        mock(vec![answer("HTTP/1.1 503 Service Unavailable\nContent-Length: 0\nConnection: close\n", b"")]).await;
+    let client = client(&base, Credentials::Anonymous);
+    let error = client.submit(&submission(&base)).await.unwrap_err();
+    assert!(matches!(error, Error::Http { status: 503, .. }), "{error}");
+    assert_eq!(heads.lock().unwrap().len(), 1, "a POST submission is sent once");
+    let status = Request::new(Method::Get, &base, "/jobs", Body::Query);
+    let _ = client.send(&status).await.unwrap();
+    assert_eq!(heads.lock().unwrap().len(), 1 + 1 + fast().max_retries as usize, "a GET is retried");
+}
+
+async fn edl_round_trip(client: &Client, base: &str) {
+    let job_id = submit(client, base).await;
+    let job = finished(client, &job_id).await;
+    assert_eq!(job.username.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn earthdata_login_works_with_basic_netrc_and_token() {
+    let (base, _dir) = start_server(AuthMode::Edl, Some(Arc::new(ThreeFiles))).await;
+    edl_round_trip(
+        &client(&base, Credentials::Basic { user: "alice".into(), password: Secret::new("wonderland") }),
+        &base,
+    )
+    .await;
+
+    let home = tempfile::tempdir().unwrap();
+    let netrc_path = home.path().join(".netrc");
+    std::fs::write(&netrc_path, "machine 127.0.0.1\n  login alice\n  password wonderland\n").unwrap();
+    let netrc = Netrc::read(&netrc_path);
+    edl_round_trip(&client(&base, Credentials::Netrc).with_netrc(netrc), &base).await;
+
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/users/token"))
+        .basic_auth("alice", Some("wonderland"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap();
+    edl_round_trip(&client(&base, Credentials::Token(Secret::new(token))), &base).await;
+
+    let wrong = client(&base, Credentials::Basic { user: "alice".into(), password: Secret::new("nope") });
+    let error = wrong.submit(&submission(&base)).await.unwrap_err();
+    assert!(matches!(error, Error::Unauthenticated { .. } | Error::Harmony { status: 401, .. }), "{error}");
+    assert!(!format!("{error} {error:?}").contains("nope"));
+}
+
+#[tokio::test]
+async fn a_missing_netrc_entry_says_which_line_to_add() {
+    let (base, _dir) = start_server(AuthMode::Edl, Some(Arc::new(ThreeFiles))).await;
+    let home = tempfile::tempdir().unwrap();
+    let netrc_path: PathBuf = home.path().join(".netrc");
+    std::fs::write(&netrc_path, "machine elsewhere login a password b\n").unwrap();
+    let netrc = Netrc::read(&netrc_path);
+    let client = client(&base, Credentials::Netrc).with_netrc(netrc);
+    let error = client.submit(&submission(&base)).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("machine 127.0.0.1 login YOUR_USER password YOUR_PASSWORD"), "{text}");
+    assert!(text.contains(&netrc_path.display().to_string()), "{text}");
+}
+
+#[tokio::test]
+async fn hq_run_submits_waits_and_downloads_the_tutorial_line() {
+    let (base, _dir) = start_server(AuthMode::None, None).await;
+    let work = tempfile::tempdir().unwrap();
+    let script = "j = subset ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)\n\
+                  wait j\n\
+                  files = download j to \"out\"\n\
+                  files";
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+            .args(["run", "--env", &base, "--poll-interval", "0.2", "-e", script])
+            .current_dir(work.path())
+            .output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(": successful (100%)"), "{stdout}");
+    let files: Vec<_> = std::fs::read_dir(work.path().join("out")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("1_ATL03_") && name.ends_with("_subsetted.h5"), "{name}");
+    assert!(std::fs::metadata(&files[0]).unwrap().len() > 1000);
+    assert!(stdout.lines().any(|line| line == format!("out/{name}")), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_session_carries_jobs_and_files_between_statements_and_cells() {
+    use harmonyql::eval::session::{Config, Mode, Session, Value};
+    use harmonyql::eval::sink::Report;
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let target = tempfile::tempdir().unwrap();
+    let mut session = Session::new(Config {
+        env: Environment::Url(base.clone()),
+        mode: Mode::Execute,
+        credentials: Credentials::Anonymous,
+        poll_interval: Duration::from_millis(50),
+        ..Config::default()
+    });
+    let cancel = CancellationToken::new();
+    let cell =
+        format!("j = subset {FIXTURE}\nwait j\nlinks = results j\nf = download j to \"{}\"", target.path().display());
+    let mut reports = Vec::new();
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(60), session.run_async(&cell, &mut reports, &cancel)).await.unwrap();
+    assert!(outcome.ok, "{reports:?}");
+    let Some(Value::Job(job_id)) = session.value("j").cloned() else { panic!("{:?}", session.value("j")) };
+    assert_eq!(session.last_job(), Some(job_id.as_str()));
+    assert!(reports.iter().any(|r| matches!(r, Report::JobProgress { job_id: id, .. } if *id == job_id)));
+    let Some(Value::Links(links)) = session.value("links") else { panic!() };
+    let Some(Value::Files(files)) = session.value("f") else { panic!() };
+    assert_eq!(files.len(), links.len());
+    assert!(files.iter().all(|f| f.starts_with(target.path()) && f.exists()));
+
+    let mut reports = Vec::new();
+    let outcome = session.run_async("status", &mut reports, &cancel).await;
+    assert!(outcome.ok, "{reports:?}");
+    assert!(matches!(&reports[..], [Report::Job(job)] if job.job_id == job_id), "{reports:?}");
+
+    let mut reports = Vec::new();
+    let outcome = session.run_async("status 00000000-0000-4000-8000-000000000000", &mut reports, &cancel).await;
+    assert!(!outcome.ok && outcome.failed_operation);
+    let [Report::Diagnostics { diagnostics, .. }] = &reports[..] else { panic!("{reports:?}") };
+    assert!(diagnostics[0].message.contains("404"), "{}", diagnostics[0].message);
+}
+
+#[tokio::test]
+async fn hq_run_shows_capabilities_as_a_table_or_as_json() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let run = |json: bool| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"));
+        command.args(["run", "--env", &base, "-e", "capabilities ATL03"]);
+        if json {
+            command.arg("--json");
+        }
+        async move { tokio::time::timeout(Duration::from_secs(60), command.output()).await.unwrap().unwrap() }
+    };
+    let table = run(false).await;
+    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.lines().any(|l| l.starts_with("shortName") && l.ends_with("ATL03")), "{table}");
+    assert!(table.contains("services ("), "{table}");
+    let json = run(true).await;
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["shortName"], "ATL03");
+}
+
+/// Takes a while per granule, so a run can be interrupted while it waits.
+struct Slow;
+
+impl Processor for Slow {
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError> {
+        std::thread::sleep(Duration::from_secs(2));
+        ThreeFiles.process(granule, operation, out_dir)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_hq_run_waiting_and_says_how_to_resume_or_cancel() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(Slow))).await;
+    let work = tempfile::tempdir().unwrap();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["run", "--env", &base, "--poll-interval", "0.2", "-e", &format!("j = subset {FIXTURE}\nwait j")])
+        .current_dir(work.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let status = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("`wait ") && stderr.contains("`cancel "), "{stderr}");
+}
+
+#[tokio::test]
+async fn downloads_retry_server_errors_and_cloud_credentials_stay_secret() {
+    let (base, heads) = mock(vec![
+        answer("HTTP/1.1 503 Service Unavailable\nContent-Length: 0\nConnection: close\n", b""),
+        answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content()),
+    ])
+    .await;
+    let retrying = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let path =
+        download_file(&retrying, &format!("{base}/f.h5"), dir.path(), false, &CancellationToken::new()).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), content());
+    assert_eq!(heads.lock().unwrap().len(), 2);
+
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let credentials = client(&base, Credentials::Anonymous).cloud_credentials().await.unwrap();
+    assert!(!credentials.access_key_id.is_empty());
+    assert!(!credentials.secret_access_key.expose().is_empty());
+    assert!(!format!("{credentials:?}").contains(credentials.secret_access_key.expose()));
+}
+
+#[tokio::test]
+async fn a_shape_file_submission_signs_in_first_and_a_failed_job_is_an_error() {
+    use harmonyql::eval::session::{Config, Mode, Session, Value};
+    let (base, _dir) = start_server(AuthMode::Edl, Some(Arc::new(ThreeFiles))).await;
+    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/shapes");
+    let shapes = if shapes.exists() { shapes } else { PathBuf::from("/work/shared/fixtures/real/shapes") };
+    let mut session = Session::new(Config {
+        env: Environment::Url(base.clone()),
+        mode: Mode::Execute,
+        credentials: Credentials::Basic { user: "alice".into(), password: Secret::new("wonderland") },
+        poll_interval: Duration::from_millis(50),
+        ..Config::default()
+    });
+    let cell = format!("j = subset {FIXTURE} shape(\"{}\")\nwait j", shapes.join("box.geo.json").display());
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        session.run_async(&cell, &mut reports, &CancellationToken::new()),
+    )
+    .await
+    .unwrap();
+    // The upload reached Harmony as alice (signed in before the multipart POST, which the EDL dance
+    // could not replay); the box is far from the sample granules, so the job fails and `wait` says why.
+    use harmonyql::eval::sink::Report;
+    assert!(matches!(session.value("j"), Some(Value::Job(_))), "{reports:?}");
+    assert!(matches!(&reports[0], Report::Job(job) if job.username.as_deref() == Some("alice")), "{reports:?}");
+    assert!(!outcome.ok && outcome.failed_operation);
+    let Some(Report::Diagnostics { diagnostics, .. }) = reports.last() else { panic!("{reports:?}") };
+    assert!(diagnostics[0].message.contains("failed: No matching granules"), "{}", diagnostics[0].message);
+}
