@@ -8,10 +8,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::environment::Environment;
 use crate::eval::session::{Config, Session};
-use crate::eval::sink::Report;
+use crate::eval::sink::{Report, Sink};
 use crate::kernel::interpreter::{
-    Completeness, Completion, Completions, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter, KernelInfo,
-    Output,
+    Completeness, Completion, Completions, DisplayId, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter,
+    KernelInfo, Output,
 };
 use crate::lang::assist;
 use crate::lang::diagnostic::Diagnostic;
@@ -51,9 +51,29 @@ impl Interpreter for HqInterpreter {
         if cancel.is_cancelled() {
             return ExecuteOutcome::Interrupted;
         }
+        // Reports stream through a channel so progress shows while Harmony works; the rest is shown
+        // when the cell ends, so the last value can become `Out[n]`.
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let session = &mut self.session;
+        let run = {
+            let cancel = cancel.clone();
+            async move {
+                let mut sink = ChannelSink(sender);
+                // Request statements go to Harmony; an interrupt cancels waits and downloads (no half files).
+                session.run_async(code, &mut sink, &cancel).await
+            }
+        };
         let mut reports = Vec::new();
-        // Request statements go to Harmony; an interrupt cancels waits and downloads (no half files).
-        self.session.run_async(code, &mut reports, &cancel).await;
+        let mut live = LiveProgress::default();
+        let forward = async {
+            while let Some(report) = receiver.recv().await {
+                match report {
+                    Report::JobProgress { .. } | Report::DownloadProgress(_) => live.show(&report, output),
+                    other => reports.push(other),
+                }
+            }
+        };
+        tokio::join!(run, forward);
         if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Diagnostics { .. })) {
             let _ = show(reports, output);
             return ExecuteOutcome::Interrupted;
@@ -85,6 +105,82 @@ impl Interpreter for HqInterpreter {
     }
 
     fn shutdown(&mut self, _restart: bool) {}
+}
+
+/// Passes the evaluator's reports to the cell's forwarding loop.
+struct ChannelSink(tokio::sync::mpsc::UnboundedSender<Report>);
+
+impl Sink for ChannelSink {
+    fn report(&mut self, report: Report) {
+        // The receiver lives until the cell ends, so a failed send can only mean the cell is gone.
+        let _ = self.0.send(report);
+    }
+}
+
+/// Progress displays of one cell: one updatable display per job, one for downloads. Each update
+/// replaces the display in place, so the saved notebook keeps the final state.
+#[derive(Default)]
+struct LiveProgress {
+    jobs: Vec<(String, DisplayId)>,
+    downloads: Option<DisplayId>,
+}
+
+impl LiveProgress {
+    fn show(&mut self, report: &Report, output: &mut Output) {
+        match report {
+            Report::JobProgress { job_id, status, percent } => {
+                let hint = match status.as_str() {
+                    "paused" | "previewing" => format!(
+                        " — paused for preview: `resume {job_id}` runs the rest, `skip preview {job_id}` skips it"
+                    ),
+                    "running_with_errors" => " — some granules failed; see `status` for the errors".to_owned(),
+                    _ => String::new(),
+                };
+                let text = format!("job {job_id}: {} {percent}%{hint}", status.as_str());
+                let html = format!(
+                    "<div><progress value=\"{percent}\" max=\"100\" style=\"width:24em\"></progress> <b>{percent}%</b> \
+                     <code>{}</code> job <code>{}</code>{}</div>",
+                    status.as_str(),
+                    escape_html(job_id),
+                    escape_html(&hint)
+                );
+                let bundle = MimeBundle::text(text).with_html(html);
+                match self.jobs.iter().find(|(id, _)| id == job_id) {
+                    Some((_, display)) => output.update_display(display, bundle),
+                    None => {
+                        let display = output.display_updatable(bundle);
+                        self.jobs.push((job_id.clone(), display));
+                    }
+                }
+            }
+            Report::DownloadProgress(progress) => {
+                let percent = if progress.total_bytes > 0 {
+                    (progress.bytes as f64 / progress.total_bytes as f64 * 100.0).min(100.0)
+                } else {
+                    0.0
+                };
+                let left = progress.eta.map(|eta| format!(", {} s left", eta.as_secs())).unwrap_or_default();
+                let text = format!(
+                    "downloaded {}/{} files, {:.1} of {:.1} MB, {:.1} MB/s{left}",
+                    progress.files_done,
+                    progress.files_total,
+                    progress.bytes as f64 / 1e6,
+                    progress.total_bytes as f64 / 1e6,
+                    progress.bytes_per_second / 1e6
+                );
+                let html = format!(
+                    "<div><progress value=\"{percent:.0}\" max=\"100\" style=\"width:24em\"></progress> {}</div>",
+                    escape_html(&text)
+                );
+                let bundle = MimeBundle::text(text).with_html(html);
+                match &self.downloads {
+                    Some(display) => output.update_display(display, bundle),
+                    None => self.downloads = Some(output.display_updatable(bundle)),
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Shows the reports of one cell; the last rendering becomes the cell's value.
