@@ -89,6 +89,25 @@ impl Sink for Terminal {
             Report::Json { kind, value } if kind == "capabilities" && !self.json => {
                 writeln!(out, "{}", capabilities_table(&value))
             }
+            Report::Figure { name, figure } => {
+                let stem: String =
+                    name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+                let written = [("png", figure.png.as_slice()), ("svg", figure.svg.as_bytes())]
+                    .iter()
+                    .map(|(extension, bytes)| {
+                        let path = std::path::PathBuf::from(format!("{stem}.{extension}"));
+                        crate::data::write_atomically(&path, |temporary| {
+                            std::fs::write(temporary, bytes)
+                                .map_err(|source| crate::data::Error::Io { path: temporary.to_path_buf(), source })
+                        })
+                        .map(|()| path.display().to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>();
+                match written {
+                    Ok(paths) => writeln!(out, "plot: {}", paths.join(", ")),
+                    Err(error) => writeln!(std::io::stderr(), "hq: cannot write the plot: {error}"),
+                }
+            }
             report => writeln!(out, "{}", report.harmony_text().unwrap_or_default()),
         };
     }

@@ -428,6 +428,40 @@ impl Session {
                     Err(message) => self.fail(cell, statement, message, sink),
                 }
             }
+            Query::Open(open) => match self.files_of(&open.target) {
+                Ok(files) => {
+                    let mut ok = true;
+                    for path in files {
+                        match crate::eval::files::open_file(&path, open) {
+                            Ok(summary) => sink.report(Report::Opened(summary.to_string())),
+                            Err(message) => {
+                                ok = self.fail(cell, statement, message, sink);
+                                break;
+                            }
+                        }
+                    }
+                    ok
+                }
+                Err(message) => self.fail(cell, statement, message, sink),
+            },
+            Query::Plot(plot) => match self.files_of(&plot.target) {
+                Ok(files) => match files.first() {
+                    Some(path) => match crate::eval::files::plot_file(path, plot) {
+                        Ok(figure) => {
+                            let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                            let name = match &plot.beam {
+                                Some(beam) => format!("{stem}_{beam}"),
+                                None => stem,
+                            };
+                            sink.report(Report::Figure { name, figure: Box::new(figure) });
+                            true
+                        }
+                        Err(message) => self.fail(cell, statement, message, sink),
+                    },
+                    None => self.fail(cell, statement, "there are no files to plot".into(), sink),
+                },
+                Err(message) => self.fail(cell, statement, message, sink),
+            },
             other => {
                 sink.report(Report::NotAvailable {
                     statement: statement_name(other).to_owned(),
@@ -440,6 +474,23 @@ impl Session {
             self.scope.bindings.insert(name.clone(), kind);
         }
         succeeded
+    }
+
+    /// The files a target names: a path as typed, or the files bound to a name by `download`.
+    fn files_of(&self, target: &crate::lang::query::Target) -> Result<Vec<std::path::PathBuf>, String> {
+        match target {
+            crate::lang::query::Target::Path(path) => {
+                let path = std::path::PathBuf::from(path);
+                if path.is_file() { Ok(vec![path]) } else { Err(format!("{} is not a file", path.display())) }
+            }
+            crate::lang::query::Target::Name(name) => match self.values.get(name) {
+                Some(Value::Files(files)) => Ok(files.clone()),
+                Some(Value::Job(_)) => {
+                    Err(format!("`{name}` is a job: download it first, e.g. `files = download {name}`"))
+                }
+                _ => Err(format!("`{name}` holds no files")),
+            },
+        }
     }
 
     /// The value bound to `name`, if a statement produced one.

@@ -62,6 +62,15 @@ pub enum Report {
     Files(Vec<PathBuf>),
     /// Result URLs (after `results`).
     Links(Vec<String>),
+    /// What `open` found in a file, as a text tree.
+    Opened(String),
+    /// A plot (`plot`).
+    Figure {
+        /// A name for it, from the file and beam (used for file names by the CLI).
+        name: String,
+        /// The figure.
+        figure: Box<crate::plot::Figure>,
+    },
     /// A JSON answer shown as it came (capabilities, jobs, steps, labels).
     Json {
         /// What it is (`capabilities`, `jobs`, …), for renderers that show some kinds as tables.
@@ -92,6 +101,7 @@ impl Report {
             ),
             Report::Files(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n"),
             Report::Links(links) => links.join("\n"),
+            Report::Opened(text) => text.clone(),
             Report::Json { value, .. } => serde_json::to_string_pretty(value).unwrap_or_default(),
             _ => return None,
         })

@@ -234,7 +234,15 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
             }
             // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
             Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
-            report @ (Report::Job(_) | Report::Files(_) | Report::Links(_) | Report::Json { .. }) => {
+            Report::Figure { figure, .. } => {
+                let bundle = figure.to_bundle();
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
+            report @ (Report::Job(_)
+            | Report::Files(_)
+            | Report::Links(_)
+            | Report::Json { .. }
+            | Report::Opened(_)) => {
                 let text = report.harmony_text().unwrap_or_default();
                 let bundle = MimeBundle::text(text.clone()).with_html(format!("<pre>{}</pre>", escape_html(&text)));
                 if last { value = Some(bundle) } else { output.display(bundle) }

@@ -79,6 +79,8 @@ impl Chart for RasterMap {
         bar.configure_mesh()
             .disable_x_axis()
             .disable_mesh()
+            .y_label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
             .y_desc(if self.units.is_empty() { "value" } else { &self.units })
             .draw()
             .map_err(draw_error)?;
