@@ -238,11 +238,20 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 let bundle = figure.to_bundle();
                 if last { value = Some(bundle) } else { output.display(bundle) }
             }
-            report @ (Report::Job(_)
-            | Report::Files(_)
-            | Report::Links(_)
-            | Report::Json { .. }
-            | Report::Opened(_)) => {
+            report @ (Report::Job(_) | Report::Files(_) | Report::Links(_) | Report::Json { .. }) => {
+                let plain = report.harmony_text().unwrap_or_default();
+                let bundle = match &report {
+                    Report::Job(job) => crate::output::harmony::job(job, plain),
+                    Report::Files(files) => crate::output::harmony::files(files, plain),
+                    Report::Links(links) => crate::output::harmony::links(links, plain),
+                    Report::Json { kind, value } if kind == "capabilities" => {
+                        crate::output::harmony::capabilities(value, plain)
+                    }
+                    _ => MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain))),
+                };
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
+            report @ Report::Opened(_) => {
                 let text = report.harmony_text().unwrap_or_default();
                 let bundle = MimeBundle::text(text.clone()).with_html(format!("<pre>{}</pre>", escape_html(&text)));
                 if last { value = Some(bundle) } else { output.display(bundle) }

@@ -6,6 +6,7 @@
 //! `evcxr.rs`, whose display hooks print in evcxr's protocol because that is how evcxr shows values.
 
 mod evcxr;
+pub mod harmony;
 
 use std::collections::BTreeMap;
 

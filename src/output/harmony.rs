@@ -1,0 +1,140 @@
+//! Rich renderings of Harmony's answers: a job as a compact card, capabilities as tables, result links
+//! and local files as lists. HTML is escaped and needs no JavaScript; every bundle keeps `text/plain`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::api::job::Job;
+use crate::output::{MimeBundle, escape_html};
+
+/// How many variables a capabilities table lists before it says how many more there are.
+const MAX_VARIABLES: usize = 40;
+
+/// A job: status, progress bar, message, granules, labels and its data links.
+pub fn job(job: &Job, plain: String) -> MimeBundle {
+    let colour = match job.status.as_str() {
+        "successful" => "#1b7f3b",
+        "failed" | "canceled" => "#b00020",
+        "complete_with_errors" | "running_with_errors" | "paused" | "previewing" => "#8a6d00",
+        _ => "#1f5fa8",
+    };
+    let mut html = format!(
+        "<div style=\"border:1px solid #ccc;border-radius:6px;padding:6px 10px;display:inline-block\">\
+         <b>job</b> <code>{}</code> <b style=\"color:{colour}\">{}</b> \
+         <progress value=\"{}\" max=\"100\"></progress> {}%<br>{}<br>\
+         <small>{} input granule(s); created {}",
+        escape_html(&job.job_id),
+        escape_html(job.status.as_str()),
+        job.progress,
+        job.progress,
+        escape_html(&job.message),
+        job.num_input_granules,
+        escape_html(&job.created_at),
+    );
+    if !job.labels.is_empty() {
+        let _ = write!(html, "; labels {}", escape_html(&job.labels.join(", ")));
+    }
+    html.push_str("</small>");
+    let links: Vec<_> = job.data_links().collect();
+    if !links.is_empty() {
+        html.push_str("<ol style=\"margin:4px 0\">");
+        for link in links.iter().take(20) {
+            let _ = write!(
+                html,
+                "<li><a href=\"{0}\">{1}</a></li>",
+                escape_html(&link.href),
+                escape_html(link.title.as_deref().unwrap_or(&link.href))
+            );
+        }
+        if links.len() > 20 {
+            let _ = write!(html, "<li>… {} more</li>", links.len() - 20);
+        }
+        html.push_str("</ol>");
+    }
+    html.push_str("</div>");
+    MimeBundle::text(plain).with_html(html)
+}
+
+/// Capabilities: the yes/no operations and formats, the services, and the variables (truncated).
+pub fn capabilities(value: &Value, plain: String) -> MimeBundle {
+    let mut html = String::from("<div>");
+    let title = [value.get("shortName"), value.get("conceptId")]
+        .iter()
+        .filter_map(|v| v.and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let _ = write!(
+        html,
+        "<b>capabilities</b> {}<table><tr><th style=\"text-align:left\">operation</th><th>supported</th></tr>",
+        escape_html(&title)
+    );
+    if let Some(object) = value.as_object() {
+        for (key, item) in object {
+            if let Some(flag) = item.as_bool() {
+                let _ = write!(html, "<tr><td>{}</td><td>{}</td></tr>", escape_html(key), if flag { "✔" } else { "✘" });
+            }
+        }
+    }
+    html.push_str("</table>");
+    let list = |key: &str| -> Vec<String> {
+        value.get(key).and_then(Value::as_array).map_or_else(Vec::new, |items| {
+            items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| item.get("name").and_then(Value::as_str).map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+    };
+    let formats = list("outputFormats");
+    let _ = write!(html, "<p><b>output formats ({})</b>: {}</p>", formats.len(), escape_html(&formats.join(", ")));
+    let services = list("services");
+    let _ = write!(html, "<p><b>services ({})</b>: {}</p>", services.len(), escape_html(&services.join(", ")));
+    let variables = list("variables");
+    let _ = write!(html, "<p><b>variables ({})</b>: ", variables.len());
+    let shown: Vec<String> =
+        variables.iter().take(MAX_VARIABLES).map(|v| format!("<code>{}</code>", escape_html(v))).collect();
+    html.push_str(&shown.join(", "));
+    if variables.len() > MAX_VARIABLES {
+        let _ = write!(html, " … and {} more", variables.len() - MAX_VARIABLES);
+    }
+    html.push_str("</p></div>");
+    let bundle = MimeBundle::text(plain).with_html(html);
+    if value.is_object() { bundle.with_json(value.clone()) } else { bundle }
+}
+
+/// Result links as a numbered list of links.
+pub fn links(links: &[String], plain: String) -> MimeBundle {
+    let items: String = links.iter().map(|l| format!("<li><a href=\"{0}\">{0}</a></li>", escape_html(l))).collect();
+    MimeBundle::text(plain).with_html(format!("<b>{} result link(s)</b><ol>{items}</ol>", links.len()))
+}
+
+/// Local files as a list.
+pub fn files(files: &[PathBuf], plain: String) -> MimeBundle {
+    let items: String =
+        files.iter().map(|f| format!("<li><code>{}</code></li>", escape_html(&f.display().to_string()))).collect();
+    MimeBundle::text(plain).with_html(format!("<b>{} file(s)</b><ul>{items}</ul>", files.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_table_is_escaped_and_truncated() {
+        let variables: Vec<Value> = (0..50).map(|i| Value::String(format!("gt1l/v<{i}>"))).collect();
+        let doc = serde_json::json!({"shortName": "ATL03", "bboxSubset": true, "reproject": false,
+            "outputFormats": ["application/x-hdf5"], "services": [{"name": "sds/trajectory-subsetter"}], "variables": variables});
+        let bundle = capabilities(&doc, "ATL03".into());
+        let html = bundle.get("text/html").and_then(Value::as_str).unwrap();
+        assert!(html.contains("bboxSubset</td><td>✔") && html.contains("reproject</td><td>✘"));
+        assert!(html.contains("gt1l/v&lt;0&gt;") && !html.contains("<0>"));
+        assert!(html.contains("variables (50)") && html.contains("and 10 more"));
+        assert!(bundle.get("application/json").is_some());
+    }
+}
