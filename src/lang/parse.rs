@@ -568,7 +568,7 @@ impl<'a> Parser<'a> {
             if terms.len() > 1 {
                 return fail(Failure::new(
                     start,
-                    next.len() - start.len(),
+                    start.len() - next.len(),
                     "bad-range",
                     "a range has one value on each side of `..`",
                 ));
@@ -785,6 +785,14 @@ mod tests {
         assert_eq!(parsed.ast.statements.len(), 2);
         assert_eq!(parsed.diagnostics.len(), 1);
         assert_eq!(parsed.diagnostics[0].code, "unexpected-text");
+    }
+
+    #[test]
+    fn a_range_with_two_values_before_the_dots_is_an_error_not_a_panic() {
+        // Found by the fuzzer: the span was computed backwards and overflowed.
+        let parsed = parse("subset A dim(lev, 1 2 .. 3)");
+        assert_eq!(parsed.diagnostics[0].code, "bad-range");
+        assert_eq!(parsed.diagnostics[0].span, Span::new(18, 22));
     }
 
     #[test]
