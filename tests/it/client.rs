@@ -567,8 +567,7 @@ async fn downloads_retry_server_errors_and_cloud_credentials_stay_secret() {
 async fn a_shape_file_submission_signs_in_first_and_a_failed_job_is_an_error() {
     use harmonyql::eval::session::{Config, Mode, Session, Value};
     let (base, _dir) = start_server(AuthMode::Edl, Some(Arc::new(ThreeFiles))).await;
-    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real/shapes");
-    let shapes = if shapes.exists() { shapes } else { PathBuf::from("/work/shared/fixtures/real/shapes") };
+    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/shapes");
     let mut session = Session::new(Config {
         env: Environment::Url(base.clone()),
         mode: Mode::Execute,
