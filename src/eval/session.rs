@@ -161,18 +161,9 @@ impl Session {
     /// assert_eq!(reports[1], Report::Url("https://harmony.uat.earthdata.nasa.gov/capabilities?shortname=ATL03".into()));
     /// ```
     pub fn run(&mut self, cell: &str, sink: &mut dyn Sink) -> Outcome {
-        let parsed = parse(cell);
-        let checked = check(&parsed.ast, &self.scope);
-        let mut diagnostics = parsed.diagnostics;
-        diagnostics.extend(checked.diagnostics.iter().cloned());
-        diagnostics.sort_by_key(|d| d.span.start);
-        let has_errors = diagnostics.iter().any(Diagnostic::is_error);
-        if !diagnostics.is_empty() {
-            sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
-        }
-        if has_errors {
+        let Some(checked) = self.check_cell(cell, sink) else {
             return Outcome { ok: false, failed_operation: false };
-        }
+        };
         let mut ok = true;
         for statement in &checked.statements {
             if !self.execute(cell, statement, sink) {
@@ -183,9 +174,9 @@ impl Session {
         Outcome { ok, failed_operation: false }
     }
 
-    /// Runs a cell, sending request statements to Harmony in [`Mode::Execute`]; `cancel` stops waits and
-    /// downloads (no half files are left) and the session keeps its state.
-    pub async fn run_async(&mut self, cell: &str, sink: &mut (dyn Sink + Send), cancel: &CancellationToken) -> Outcome {
+    /// Parses and checks a cell against the session's names, reporting every diagnostic; `None` when
+    /// any is an error, so a half-right cell runs nothing.
+    fn check_cell(&self, cell: &str, sink: &mut dyn Sink) -> Option<crate::lang::check::Checked> {
         let parsed = parse(cell);
         let checked = check(&parsed.ast, &self.scope);
         let mut diagnostics = parsed.diagnostics;
@@ -195,9 +186,15 @@ impl Session {
         if !diagnostics.is_empty() {
             sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
         }
-        if has_errors {
+        (!has_errors).then_some(checked)
+    }
+
+    /// Runs a cell, sending request statements to Harmony in [`Mode::Execute`]; `cancel` stops waits and
+    /// downloads (no half files are left) and the session keeps its state.
+    pub async fn run_async(&mut self, cell: &str, sink: &mut (dyn Sink + Send), cancel: &CancellationToken) -> Outcome {
+        let Some(checked) = self.check_cell(cell, sink) else {
             return Outcome { ok: false, failed_operation: false };
-        }
+        };
         for statement in &checked.statements {
             let remote = self.mode == Mode::Execute && is_remote(&statement.query);
             let mut failed_operation = false;
