@@ -6,31 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n==> %s\n' "$*"; }
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
 
-# ---- system packages ------------------------------------------------------------------------
-packages=(libhdf5-dev hdf5-tools pkg-config)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  log "installing Debian packages: ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
-# ---- Python venv for the other side of the tests --------------------------------------------
-requirements=tests/python/requirements.txt
-stamp=.venv/.requirements.sha256
-if [ ! -x .venv/bin/python ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
-  log "preparing .venv from $requirements"
-  python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
-  sha256sum "$requirements" > "$stamp"
-fi
+setup_debian_packages libhdf5-dev hdf5-tools pkg-config
+setup_venv
 
 # ---- Rust: formatting, lints, tests ---------------------------------------------------------
 log "cargo fmt --check"

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::api::environment::Environment;
 use crate::kernel::hq::HqInterpreter;
 use crate::kernel::install::{self, InstallOptions, Location};
 use crate::kernel::{self, Interpreter};
@@ -88,6 +89,9 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// `HARMONY_ROOT_URL` names no environment.
+    #[error("HARMONY_ROOT_URL: {0}")]
+    Environment(#[from] crate::api::environment::UnknownEnvironment),
     /// `hq kernel` without a connection file or subcommand.
     #[error("hq kernel needs --connection-file FILE (Jupyter passes it) or a subcommand: install, uninstall, status")]
     NothingToDo,
@@ -121,8 +125,19 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
             }
             Ok(())
         }
-        (None, Some(connection_file)) => serve_connection_file(&connection_file, HqInterpreter::default()),
+        (None, Some(connection_file)) => {
+            serve_connection_file(&connection_file, HqInterpreter::new(kernel_environment()?))
+        }
         (None, None) => Err(Error::NothingToDo),
+    }
+}
+
+/// The environment notebooks start in: `HARMONY_ROOT_URL` when set (as for `hq run`), so a notebook server
+/// started next to `hq serve --port 0` can point its kernels at it; otherwise the local Harmony on its default port.
+fn kernel_environment() -> Result<Environment, Error> {
+    match std::env::var("HARMONY_ROOT_URL") {
+        Ok(root) if !root.trim().is_empty() => Ok(root.parse()?),
+        _ => Ok(Environment::Local { port: crate::api::environment::LOCAL_PORT }),
     }
 }
 

@@ -1,0 +1,36 @@
+# Sourced by scripts/test.sh, scripts/tutorial.sh and scripts/lab.sh: installs what is missing and nothing
+# else (Debian packages, the Python venv in .venv for the Jupyter tools and test oracles). Idempotent: a
+# second run checks and returns in well under a second.
+# shellcheck shell=bash
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages: HDF5 for the data engine, chromium for the browser test, node/npm for playwright-core.
+setup_debian_packages() {
+  local packages=("$@") missing=() package
+  for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  local sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The venv is rebuilt only when tests/python/requirements.txt changes (a hash stamp records the last install).
+setup_venv() {
+  local requirements=tests/python/requirements.txt stamp=.venv/.requirements.sha256
+  if [ ! -x .venv/bin/python ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+    log "preparing .venv from $requirements"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+    sha256sum "$requirements" > "$stamp"
+  fi
+}
+
+# Installs the kernelspec into .venv (sys-prefix), so .venv's Jupyter tools find it and nothing outside changes.
+install_kernelspec() {
+  VIRTUAL_ENV="$PWD/.venv" "$1" kernel install --sys-prefix --force >/dev/null
+}
