@@ -34,3 +34,30 @@ setup_venv() {
 install_kernelspec() {
   VIRTUAL_ENV="$PWD/.venv" "$1" kernel install --sys-prefix --force >/dev/null
 }
+
+# Starts `hq serve` on a free loopback port in the background; sets HQ_SERVE_PID and HQ_URL. The caller stops it
+# with stop_local_harmony (scripts install it in an EXIT trap). Extra arguments go to `hq serve`.
+start_local_harmony() {
+  local hq=$1 data_dir=$2 log_file=$3
+  shift 3
+  "$hq" serve --port 0 --data-dir "$data_dir" "$@" >"$log_file" 2>&1 &
+  HQ_SERVE_PID=$!
+  HQ_URL=""
+  local _
+  for _ in $(seq 1 100); do # at most 20 s
+    HQ_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log_file" | head -n 1 || true)
+    [ -n "$HQ_URL" ] && return 0
+    kill -0 "$HQ_SERVE_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "hq serve did not start; its log:" >&2
+  cat "$log_file" >&2
+  return 1
+}
+
+stop_local_harmony() {
+  [ -n "${HQ_SERVE_PID:-}" ] || return 0
+  kill "$HQ_SERVE_PID" 2>/dev/null || true
+  wait "$HQ_SERVE_PID" 2>/dev/null || true
+  HQ_SERVE_PID=""
+}

@@ -21,37 +21,25 @@ cargo build --locked --quiet
 hq="$PWD/target/debug/hq"
 install_kernelspec "$hq"
 
-mkdir -p out
-# Granules are generated once into this directory and reused by later runs.
-data_dir="$PWD/target/hq-tutorial-data"
-server_log="$PWD/out/hq-serve.log"
+# HQ_OUT moves the results (the notebook tests use a temporary directory).
+out="${HQ_OUT:-$PWD/out}"
+mkdir -p "$out"
+# Granules are generated once into this directory and reused by later runs (HQ_DATA_DIR moves it).
+data_dir="${HQ_DATA_DIR:-$PWD/target/hq-tutorial-data}"
+server_log="$out/hq-serve.log"
+trap stop_local_harmony EXIT
 # The preview threshold is low so large_requests.ipynb can show a preview pause with the sample collections.
-"$hq" serve --port 0 --data-dir "$data_dir" --preview-threshold 4 >"$server_log" 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT
-
-url=""
-for _ in $(seq 1 100); do # at most 20 s
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$server_log" | head -n 1 || true)
-  [ -n "$url" ] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.2
-done
-if [ -z "$url" ]; then
-  echo "hq serve did not start; its log:" >&2
-  cat "$server_log" >&2
-  exit 1
-fi
-log "local Harmony at $url"
+start_local_harmony "$hq" "$data_dir" "$server_log" --preview-threshold 4
+log "local Harmony at $HQ_URL"
 
 status=0
-HARMONY_ROOT_URL="local:${url##*:}" .venv/bin/python scripts/run_notebooks.py --out out --workdir out/work \
+HARMONY_ROOT_URL="local:${HQ_URL##*:}" .venv/bin/python scripts/run_notebooks.py --out "$out" --workdir "$out/work" \
   "${notebooks[@]}" || status=$?
 
 log "results"
 for notebook in "${notebooks[@]}"; do
   stem=$(basename "$notebook" .ipynb)
-  printf '  %s\n  %s\n' "$PWD/out/$stem.html" "$PWD/out/$stem.ipynb"
+  printf '  %s\n  %s\n' "$out/$stem.html" "$out/$stem.ipynb"
 done
-echo "  downloads: $PWD/out/work/downloads   server log: $server_log"
+echo "  downloads: $out/work/downloads   server log: $server_log"
 exit "$status"

@@ -342,7 +342,19 @@ impl Session {
             ),
             other => {
                 let request = self.request(other)?;
-                let value: serde_json::Value = client.json(&request).await.map_err(text)?;
+                let Some(value) = client.json_or_nothing(&request).await.map_err(text)? else {
+                    let done = match other {
+                        Query::Labels(labels) => format!(
+                            "labels {} {} {} job(s)",
+                            labels.labels.join(", "),
+                            if labels.add { "added to" } else { "removed from" },
+                            labels.jobs.len()
+                        ),
+                        other => format!("{}: done", statement_name(other)),
+                    };
+                    sink.report(Report::Text(done));
+                    return Ok(None);
+                };
                 sink.report(Report::Json { kind: statement_name(other).to_owned(), value: value.clone() });
                 Ok(Some(Value::Json(value)))
             }

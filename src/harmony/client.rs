@@ -175,6 +175,15 @@ impl Client {
         parse_json(response).await
     }
 
+    /// Like [`Client::json`], but an answer with no body (Harmony's `204 No Content` to `DELETE /labels`) is `None`.
+    pub async fn json_or_nothing(&self, request: &Request) -> Result<Option<Json>> {
+        let response = checked(self.send(request).await?).await?;
+        if response.status() == reqwest::StatusCode::NO_CONTENT || response.content_length() == Some(0) {
+            return Ok(None);
+        }
+        parse_json(response).await.map(Some)
+    }
+
     /// Submits a transformation (or any request) and returns the job it created, or the body if it is not one.
     pub async fn submit(&self, request: &Request) -> Result<Submission> {
         let response = checked(self.send(request).await?).await?;

@@ -220,6 +220,9 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                     return ExecuteOutcome::Error(ExecuteError {
                         ename: if error.code.starts_with("unclosed") || is_syntax(error) {
                             "SyntaxError"
+                        } else if error.code == "request-failed" {
+                            // The text was fine; Harmony or the network said no.
+                            "HarmonyError"
                         } else {
                             "CheckError"
                         }
