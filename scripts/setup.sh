@@ -61,3 +61,39 @@ stop_local_harmony() {
   wait "$HQ_SERVE_PID" 2>/dev/null || true
   HQ_SERVE_PID=""
 }
+
+# A free TCP port on 127.0.0.1 (the kernel picks the port; a race with another process is possible but harmless
+# here: the server would fail to start and say so).
+free_port() {
+  .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts JupyterLab from .venv on loopback without token or password (loopback only), serving ROOT; its kernels
+# inherit HARMONY_ROOT_URL so they talk to the local Harmony. Sets LAB_PID and LAB_URL; stop with stop_jupyterlab.
+start_jupyterlab() {
+  local root=$1 port=$2 log_file=$3
+  HARMONY_ROOT_URL="local:${HQ_URL##*:}" .venv/bin/jupyter lab --no-browser --ip 127.0.0.1 --port "$port" \
+    --ServerApp.root_dir="$root" --IdentityProvider.token='' --ServerApp.password='' \
+    --ServerApp.disable_check_xsrf=True --expose-app-in-browser --allow-root >"$log_file" 2>&1 &
+  LAB_PID=$!
+  LAB_URL="http://127.0.0.1:$port"
+  local _
+  for _ in $(seq 1 150); do # at most 60 s
+    if .venv/bin/python -c "import urllib.request, sys; urllib.request.urlopen('$LAB_URL/api/status', timeout=2)" \
+      2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$LAB_PID" 2>/dev/null || break
+    sleep 0.4
+  done
+  echo "JupyterLab did not start; its log:" >&2
+  tail -n 40 "$log_file" >&2
+  return 1
+}
+
+stop_jupyterlab() {
+  [ -n "${LAB_PID:-}" ] || return 0
+  kill "$LAB_PID" 2>/dev/null || true
+  wait "$LAB_PID" 2>/dev/null || true
+  LAB_PID=""
+}

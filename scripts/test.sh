@@ -40,3 +40,7 @@ log "building hq for the Python tests"
 cargo build --locked
 log "pytest"
 HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/python -q -p no:cacheprovider
+
+# ---- the tutorial notebook in JupyterLab in headless Chromium -------------------------------
+log "browser test (JupyterLab, Chromium)"
+bash tests/browser/run.sh

@@ -248,7 +248,9 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                     Report::Files(files) => crate::output::harmony::files(files, plain),
                     Report::Links(links) => crate::output::harmony::links(links, plain),
                     Report::Json { kind, value } if kind == "capabilities" => {
-                        crate::output::harmony::capabilities(value, plain)
+                        // The table first, then the whole answer as a collapsible JSON view.
+                        output.display(crate::output::harmony::capabilities(value, plain));
+                        crate::output::harmony::json_view(value, "Harmony's capabilities answer")
                     }
                     _ => MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain))),
                 };

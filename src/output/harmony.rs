@@ -104,8 +104,20 @@ pub fn capabilities(value: &Value, plain: String) -> MimeBundle {
         let _ = write!(html, " … and {} more", variables.len() - MAX_VARIABLES);
     }
     html.push_str("</p></div>");
-    let bundle = MimeBundle::text(plain).with_html(html);
-    if value.is_object() { bundle.with_json(value.clone()) } else { bundle }
+    MimeBundle::text(plain).with_html(html)
+}
+
+/// Harmony's whole answer as `application/json`, which JupyterLab shows as a collapsible tree. It is a bundle of
+/// its own: JupyterLab prefers `application/json` to `text/html`, so in the table's bundle it would hide the table.
+/// Renderers without a JSON view (nbconvert, VS Code) get a `<details>` block, collapsed, with the JSON text.
+pub fn json_view(value: &Value, title: &str) -> MimeBundle {
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
+    let html = format!(
+        "<details><summary>{} (JSON)</summary><pre style=\"white-space:pre-wrap\">{}</pre></details>",
+        escape_html(title),
+        escape_html(&pretty)
+    );
+    MimeBundle::text(format!("{title}: JSON, {} bytes", pretty.len())).with_html(html).with_json(value.clone())
 }
 
 /// Result links as a numbered list of links.
@@ -135,6 +147,16 @@ mod tests {
         assert!(html.contains("bboxSubset</td><td>✔") && html.contains("reproject</td><td>✘"));
         assert!(html.contains("gt1l/v&lt;0&gt;") && !html.contains("<0>"));
         assert!(html.contains("variables (50)") && html.contains("and 10 more"));
-        assert!(bundle.get("application/json").is_some());
+        assert!(bundle.get("application/json").is_none(), "JupyterLab would show the JSON instead of the table");
+    }
+
+    #[test]
+    fn json_view_is_collapsed_escaped_html_and_json() {
+        let doc = serde_json::json!({"shortName": "<ATL03>"});
+        let bundle = json_view(&doc, "capabilities");
+        let html = bundle.get("text/html").and_then(Value::as_str).unwrap();
+        assert!(html.starts_with("<details><summary>capabilities (JSON)</summary>"));
+        assert!(html.contains("&lt;ATL03&gt;") && !html.contains("<ATL03>"));
+        assert_eq!(bundle.get("application/json"), Some(&doc));
     }
 }

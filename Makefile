@@ -1,0 +1,14 @@
+# Shortcuts for the scripts in scripts/ (each installs what it needs and is idempotent).
+.PHONY: tutorial test lab browser-test evcxr-notebook bench
+
+tutorial:        ## run the tutorial notebooks against a local Harmony; results in out/
+	bash scripts/tutorial.sh
+
+test:            ## every test (what CI runs)
+	bash scripts/test.sh
+
+lab:             ## JupyterLab with the HarmonyQL kernel and a local Harmony
+	bash scripts/lab.sh
+
+browser-test:    ## the ATL03 notebook in JupyterLab in headless Chromium; screenshot in out/
+	bash tests/browser/run.sh
