@@ -89,6 +89,10 @@ impl Sink for Terminal {
             Report::Json { kind, value } if kind == "capabilities" && !self.json => {
                 writeln!(out, "{}", capabilities_table(&value))
             }
+            // --json: Harmony's answer as it came, not the table `harmony_text` makes of a jobs listing.
+            Report::Json { value, .. } if self.json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())
+            }
             Report::Figure { name, figure } => {
                 let stem: String =
                     name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();

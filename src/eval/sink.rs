@@ -102,10 +102,36 @@ impl Report {
             Report::Files(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n"),
             Report::Links(links) => links.join("\n"),
             Report::Opened(text) => text.clone(),
+            Report::Json { kind, value } if kind == "jobs" => match jobs_listing(value) {
+                Some(listing) => jobs_text(&listing),
+                None => serde_json::to_string_pretty(value).unwrap_or_default(),
+            },
             Report::Json { value, .. } => serde_json::to_string_pretty(value).unwrap_or_default(),
             _ => return None,
         })
     }
+}
+
+/// Harmony's answer to `jobs`, when it has the documented shape.
+pub fn jobs_listing(value: &serde_json::Value) -> Option<crate::api::job::JobListing> {
+    serde_json::from_value(value.clone()).ok()
+}
+
+/// A jobs listing as aligned columns: job ID, status, progress, created, labels; then the count.
+fn jobs_text(listing: &crate::api::job::JobListing) -> String {
+    let mut text = format!("{:<36}  {:<20}  {:>4}  {:<24}  labels\n", "job", "status", "%", "created");
+    for job in &listing.jobs {
+        text.push_str(&format!(
+            "{:<36}  {:<20}  {:>4}  {:<24}  {}\n",
+            job.job_id,
+            job.status.as_str(),
+            job.progress,
+            job.created_at,
+            job.labels.join(", ")
+        ));
+    }
+    text.push_str(&format!("{} of {} job(s)", listing.jobs.len(), listing.count));
+    text
 }
 
 /// Receives reports as the evaluator produces them.

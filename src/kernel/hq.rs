@@ -252,6 +252,12 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                         output.display(crate::output::harmony::capabilities(value, plain));
                         crate::output::harmony::json_view(value, "Harmony's capabilities answer")
                     }
+                    Report::Json { kind, value } if kind == "jobs" => match crate::eval::sink::jobs_listing(value) {
+                        Some(listing) => crate::output::harmony::jobs(&listing, plain),
+                        None => {
+                            MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain)))
+                        }
+                    },
                     _ => MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain))),
                 };
                 if last { value = Some(bundle) } else { output.display(bundle) }

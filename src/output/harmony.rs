@@ -120,6 +120,31 @@ pub fn json_view(value: &Value, title: &str) -> MimeBundle {
     MimeBundle::text(format!("{title}: JSON, {} bytes", pretty.len())).with_html(html).with_json(value.clone())
 }
 
+/// A jobs listing as a table: job ID, status with a progress bar, created, labels, the request.
+pub fn jobs(listing: &crate::api::job::JobListing, plain: String) -> MimeBundle {
+    let mut html = String::from(
+        "<table><tr><th style=\"text-align:left\">job</th><th style=\"text-align:left\">status</th>\
+         <th>progress</th><th style=\"text-align:left\">created</th><th style=\"text-align:left\">labels</th>\
+         <th style=\"text-align:left\">request</th></tr>",
+    );
+    for job in &listing.jobs {
+        let _ = write!(
+            html,
+            "<tr><td><code>{}</code></td><td>{}</td><td><progress max=\"100\" value=\"{}\"></progress> {}%</td>\
+             <td>{}</td><td>{}</td><td><a href=\"{request}\">{request}</a></td></tr>",
+            escape_html(&job.job_id),
+            escape_html(job.status.as_str()),
+            job.progress,
+            job.progress,
+            escape_html(&job.created_at),
+            escape_html(&job.labels.join(", ")),
+            request = escape_html(&job.request)
+        );
+    }
+    let _ = write!(html, "</table><small>{} of {} job(s)</small>", listing.jobs.len(), listing.count);
+    MimeBundle::text(plain).with_html(html)
+}
+
 /// Result links as a numbered list of links.
 pub fn links(links: &[String], plain: String) -> MimeBundle {
     let items: String = links.iter().map(|l| format!("<li><a href=\"{0}\">{0}</a></li>", escape_html(l))).collect();
@@ -148,6 +173,26 @@ mod tests {
         assert!(html.contains("gt1l/v&lt;0&gt;") && !html.contains("<0>"));
         assert!(html.contains("variables (50)") && html.contains("and 10 more"));
         assert!(bundle.get("application/json").is_none(), "JupyterLab would show the JSON instead of the table");
+    }
+
+    #[test]
+    fn jobs_listing_is_a_table_with_progress_escaped_labels_and_the_count() {
+        let listing = serde_json::json!({"count": 7, "links": [], "jobs": [{
+            "username": "anonymous", "status": "running", "message": "m", "progress": 42,
+            "createdAt": "2026-11-28T00:00:00.000Z", "updatedAt": "2026-11-28T00:00:01.000Z", "links": [],
+            "labels": ["<b>x</b>", "harmonyql"], "request": "http://localhost:3000/ATL03?a=1&b=2",
+            "numInputGranules": 1, "jobID": "c21d248e-6332-4a23-a1ec-c8ad86ac72fe"}]});
+        let listing = crate::eval::sink::jobs_listing(&listing).expect("a listing");
+        let plain =
+            crate::eval::sink::Report::Json { kind: "jobs".into(), value: serde_json::to_value(&listing).unwrap() }
+                .harmony_text()
+                .unwrap();
+        assert!(plain.contains("c21d248e-6332-4a23-a1ec-c8ad86ac72fe  running") && plain.ends_with("1 of 7 job(s)"));
+        let bundle = jobs(&listing, plain);
+        let html = bundle.get("text/html").and_then(Value::as_str).unwrap();
+        assert!(html.contains("<progress max=\"100\" value=\"42\">"));
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;, harmonyql") && !html.contains("<b>x</b>"));
+        assert!(html.contains("a=1&amp;b=2") && html.contains("1 of 7 job(s)"));
     }
 
     #[test]
