@@ -23,6 +23,7 @@ setup_debian_packages() {
 setup_venv() {
   local requirements=tests/python/requirements.txt stamp=.venv/.requirements.sha256
   if [ ! -x .venv/bin/python ] || ! sha256sum --status -c "$stamp" 2>/dev/null; then
+    setup_debian_packages python3-venv
     log "preparing .venv from $requirements"
     python3 -m venv .venv
     .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
