@@ -11,6 +11,7 @@ use ndarray::{Array1, Array2, s};
 
 use crate::data::h5::{attr, text};
 use crate::data::time::delta_time_to_utc;
+use crate::data::variable::{CHUNK_ROWS, is_missing, read_rows};
 use crate::data::{Error, Result};
 
 fn hdf(error: hdf5::Error, context: &str) -> Error {
@@ -46,13 +47,50 @@ pub fn read_masked(file: &File, path: &str) -> Result<Vec<Option<f64>>> {
     let dataset = dataset(file, path)?;
     let fill = attr(&dataset, "_FillValue").ok().and_then(|v| v.as_number());
     let values = dataset.read_raw::<f64>().map_err(|e| hdf(e, &format!("reading {path}")))?;
-    Ok(values
-        .into_iter()
-        .map(|v| {
-            let is_fill = fill.is_some_and(|f| v == f || (f.abs() > 1e30 && (v - f).abs() / f.abs() < 1e-6));
-            (!is_fill && v.is_finite()).then_some(v)
-        })
-        .collect())
+    Ok(values.into_iter().map(|v| (!is_missing(v, fill)).then_some(v)).collect())
+}
+
+/// The ground track of `beam` as `(lon, lat)` points, at most `max_points` of them, evenly spaced along
+/// the track (plus its first and last valid points): from the segment reference photons
+/// (`geolocation/reference_photon_lon|lat`, one per 20 m) when present, otherwise from every photon, read
+/// in bounded chunks.
+pub fn ground_track(file: &File, beam: &str, max_points: usize) -> Result<Vec<(f64, f64)>> {
+    let segments =
+        (format!("{beam}/geolocation/reference_photon_lon"), format!("{beam}/geolocation/reference_photon_lat"));
+    let photons = (format!("{beam}/heights/lon_ph"), format!("{beam}/heights/lat_ph"));
+    let (lon_path, lat_path) =
+        if file.dataset(&segments.0).is_ok() && file.dataset(&segments.1).is_ok() { segments } else { photons };
+    let lon = dataset(file, &lon_path)?;
+    let lat = dataset(file, &lat_path)?;
+    let n = lon.shape().first().copied().unwrap_or(0).min(lat.shape().first().copied().unwrap_or(0));
+    let step = n.div_ceil(max_points.max(1)).max(1);
+    let mut points = Vec::with_capacity(n / step + 2);
+    // The first and last valid points are always kept, so the track reaches both ends.
+    let (mut last_kept, mut last_valid) = (None, None);
+    let mut start = 0;
+    while start < n {
+        let end = (start + CHUNK_ROWS).min(n);
+        let lons = read_rows(&lon, start..end)?;
+        let lats = read_rows(&lat, start..end)?;
+        for (offset, (&x, &y)) in lons.iter().zip(&lats).enumerate() {
+            if !(x.is_finite() && y.is_finite()) {
+                continue;
+            }
+            let index = start + offset;
+            if points.is_empty() || index % step == 0 {
+                points.push((x, y));
+                last_kept = Some(index);
+            }
+            last_valid = Some((index, (x, y)));
+        }
+        start = end;
+    }
+    if let Some((index, point)) = last_valid
+        && last_kept != Some(index)
+    {
+        points.push(point);
+    }
+    Ok(points)
 }
 
 /// The surface types of `signal_conf_ph`'s columns.

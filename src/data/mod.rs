@@ -7,6 +7,7 @@
 
 pub mod atl03;
 pub mod ease_grid;
+pub mod export;
 pub mod geotiff;
 
 pub mod h5;
@@ -14,6 +15,7 @@ pub mod smap;
 pub mod summary;
 
 pub mod time;
+pub mod variable;
 
 use std::path::{Path, PathBuf};
 

@@ -1,14 +1,21 @@
-//! `open` and `plot`: local files (paths, or names bound to downloads) read with `data` and drawn with `plot`.
+//! `open`, `plot` and `export`: local files (paths, or names bound to downloads) read with `data`, drawn
+//! with `plot`, written with `data::export`; and the request areas of jobs for track maps.
 //!
 //! Reading and drawing are blocking; a cell that plots waits for it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::data::atl03::{self, SurfaceType};
-use crate::data::geotiff;
+use crate::data::ease_grid::{self, M09, M36};
+use crate::data::export::{self, Exported};
+use crate::data::smap::{self, Placement};
 use crate::data::summary::{self, GroupNode, Summary};
-use crate::lang::query::{OpenQuery, PlotKind, PlotQuery};
-use crate::plot::{DEFAULT_SIZE, Figure, PhotonCloud, RasterMap, render};
+use crate::data::time::delta_time_to_utc;
+use crate::data::{geotiff, h5, variable};
+use crate::lang::query::{ExportFormat, ExportQuery, OpenQuery, PlotKind, PlotQuery, Spatial, SubsetQuery};
+use crate::plot::{
+    DEFAULT_SIZE, Figure, Histogram, PhotonDensity, RasterMap, Series, Track, TrackMap, quantile_range, render,
+};
 
 /// The summary of one file, limited to `group` when given.
 pub fn open_file(path: &Path, query: &OpenQuery) -> Result<Summary, String> {
@@ -35,80 +42,596 @@ fn find_group<'a>(node: &'a GroupNode, path: &str) -> Option<&'a GroupNode> {
     node.groups.iter().find(|g| g.name == first).and_then(|g| find_group(g, rest))
 }
 
-/// Draws the plot asked for: photons for ATL03 files, a raster map for GeoTIFFs, unless a kind is given.
+/// What a file is, as far as choosing a plot goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    GeoTiff,
+    Atl03,
+    Smap,
+    Hdf5,
+}
+
+fn file_kind(path: &Path) -> Result<FileKind, String> {
+    let mut head = [0_u8; 8];
+    {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let _ = file.read(&mut head).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") || head.starts_with(b"II+\0") {
+        return Ok(FileKind::GeoTiff);
+    }
+    let file = open_hdf5(path)?;
+    let names = file.member_names().unwrap_or_default();
+    if names.iter().any(|name| name.starts_with("gt") && file.group(&format!("{name}/heights")).is_ok()) {
+        return Ok(FileKind::Atl03);
+    }
+    let is_smap = variable::numeric_paths(&file, 2)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| file.dataset(p).ok())
+        .any(|d| matches!(d.shape().as_slice(), [r, c] if (*r, *c) == (M36.rows, M36.cols) || (*r, *c) == (M09.rows, M09.cols)))
+        || variable::numeric_paths(&file, 1).unwrap_or_default().iter().any(|p| p.ends_with("/EASE_row_index"));
+    Ok(if is_smap { FileKind::Smap } else { FileKind::Hdf5 })
+}
+
+fn open_hdf5(path: &Path) -> Result<hdf5::File, String> {
+    hdf5::File::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))
+}
+
+/// The kind `plot` draws when none is named: photons for ATL03, a raster map for SMAP and GeoTIFF, and
+/// for a chosen 1-D variable a time series when it has a time axis, a histogram otherwise.
+fn default_kind(path: &Path, kind: FileKind, query: &PlotQuery) -> Result<PlotKind, String> {
+    Ok(match (kind, &query.variable) {
+        (FileKind::GeoTiff, _) => PlotKind::Raster,
+        (FileKind::Smap, _) => PlotKind::Raster,
+        (FileKind::Atl03, None) => PlotKind::Photons,
+        (_, Some(var)) => {
+            let file = open_hdf5(path)?;
+            if variable::time_axis(&file, var).is_some() { PlotKind::Series } else { PlotKind::Histogram }
+        }
+        (FileKind::Hdf5, None) => {
+            let file = open_hdf5(path)?;
+            return Err(format!(
+                "say which variable to plot, e.g. `plot histogram FILE var \"{}\"`",
+                example_path(&file)
+            ));
+        }
+    })
+}
+
+fn example_path(file: &hdf5::File) -> String {
+    variable::numeric_paths(file, 1)
+        .ok()
+        .and_then(|paths| paths.into_iter().next())
+        .unwrap_or_else(|| "GROUP/NAME".into())
+}
+
+/// Draws the plot asked for: photons for ATL03 files, a raster map for SMAP and GeoTIFFs, unless a kind
+/// is given.
 pub fn plot_file(path: &Path, query: &PlotQuery) -> Result<Figure, String> {
-    let is_tiff = std::fs::read(path)
-        .map(|bytes| bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*"))
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let kind = query.kind.unwrap_or(if is_tiff { PlotKind::Raster } else { PlotKind::Photons });
-    let name = short_title(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    match kind {
-        PlotKind::Photons => photons(path, &name, query),
-        PlotKind::Raster if is_tiff => raster(path, &name),
-        other => Err(format!(
-            "`plot {}` is not available for {name} yet: photon clouds of ATL03 files and raster maps of GeoTIFFs are",
-            PlotKind::NAMES[other as usize]
+    plot_files(&[path.to_path_buf()], query, &[])
+}
+
+/// Draws the plot asked for from `paths` (a track map draws every file; other kinds the first), with
+/// `areas` (closed `(lon, lat)` rings of the request that produced the files) on track maps.
+pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Vec<(f64, f64)>]) -> Result<Figure, String> {
+    if query.kind == Some(PlotKind::Track) {
+        return track(paths, areas);
+    }
+    let path = paths.first().ok_or("there are no files to plot")?;
+    let kind = file_kind(path)?;
+    let plot_kind = match query.kind {
+        Some(chosen) => chosen,
+        None => default_kind(path, kind, query)?,
+    };
+    let name = short_title(&file_name(path));
+    match (plot_kind, kind) {
+        (PlotKind::Raster, FileKind::GeoTiff) => raster(path, &name),
+        (_, FileKind::GeoTiff) => Err(format!(
+            "{name} is a GeoTIFF: `plot raster` draws it (photons, histograms and series need an HDF5 file)"
         )),
+        (PlotKind::Photons, FileKind::Atl03) => photons(path, &name, query),
+        (PlotKind::Photons, _) => Err(format!("{name} is not an ATL03 file: it has no beams with photons")),
+        (PlotKind::Raster, FileKind::Smap) => smap_raster(path, &name, query),
+        (PlotKind::Raster, _) => Err(format!(
+            "{name} has no EASE-Grid variables: `plot raster` draws SMAP files and GeoTIFFs; try `plot histogram`"
+        )),
+        (PlotKind::Histogram | PlotKind::Series, _) => one_d(path, &name, kind, plot_kind, query),
+        (PlotKind::Track, _) => track(paths, areas),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The beam to show when none is named: the first strong beam with photons, else any with photons.
+fn default_beam(file: &hdf5::File) -> Option<String> {
+    let mut beams: Vec<(String, bool)> = file
+        .member_names()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| name.starts_with("gt"))
+        .filter(|name| file.dataset(&format!("{name}/heights/h_ph")).is_ok_and(|d| d.size() > 0))
+        .map(|name| {
+            let strong =
+                file.group(&name).ok().and_then(|g| h5::text(&g, "atlas_beam_type")).as_deref() == Some("strong");
+            (name, strong)
+        })
+        .collect();
+    beams.sort();
+    beams.iter().find(|(_, strong)| *strong).or(beams.first()).map(|(name, _)| name.clone())
+}
+
+/// A histogram or time series of one numeric variable (ATL03 files default to the photon heights).
+fn one_d(path: &Path, name: &str, kind: FileKind, plot_kind: PlotKind, query: &PlotQuery) -> Result<Figure, String> {
+    let file = open_hdf5(path)?;
+    let var = match (&query.variable, kind) {
+        (Some(var), _) => var.trim_start_matches('/').to_owned(),
+        (None, FileKind::Atl03) => {
+            let beam = match &query.beam {
+                Some(beam) => beam.clone(),
+                None => default_beam(&file).ok_or_else(|| format!("{name} has no beams with photons"))?,
+            };
+            format!("{beam}/heights/h_ph")
+        }
+        (None, _) => {
+            return Err(format!("say which variable to plot, e.g. `var \"{}\"`", example_path(&file)));
+        }
+    };
+    let read = variable::read(&file, &var).map_err(|error| match error {
+        crate::data::Error::Missing(_) => {
+            format!("{name} has no variable {var}; e.g. `var \"{}\"`", example_path(&file))
+        }
+        other => format!("{name}: {other}"),
+    })?;
+    let title = format!("{name} — {var}");
+    if plot_kind == PlotKind::Histogram {
+        let finite = read.values.iter().filter(|v| v.is_finite()).count();
+        let bins = ((finite as f64).sqrt().round() as usize).clamp(10, 80);
+        return render(&Histogram { title, x_label: read.label(), values: read.values, bins }, DEFAULT_SIZE)
+            .map_err(|error| format!("{title}: {error}", title = var));
+    }
+    if read.shape.len() != 1 {
+        return Err(format!("`plot series` needs a 1-D variable; {var} has shape {:?}", read.shape));
+    }
+    let (x, x_label, time_origin) = match variable::time_axis(&file, &var) {
+        Some(time) => {
+            let times = variable::read(&file, &time).map_err(|error| format!("{name}: {error}"))?.values;
+            let first = times.iter().copied().find(|t| t.is_finite()).unwrap_or(0.0);
+            let origin = delta_time_to_utc(first);
+            let x = times.iter().map(|t| t - first).collect();
+            (x, format!("time (UTC, {})", origin.format("%Y-%m-%d")), Some(origin))
+        }
+        None => ((0..read.values.len()).map(|i| i as f64).collect(), "index".to_owned(), None),
+    };
+    let series = Series { title, x_label, y_label: read.label(), x, y: read.values, time_origin };
+    render(&series, DEFAULT_SIZE).map_err(|error| format!("{var}: {error}"))
+}
+
+/// The SMAP variable to map when none is named: soil moisture when there is one, else the first.
+fn default_smap_variable(file: &hdf5::File) -> Result<String, String> {
+    let variables = smap::data_variables(file).map_err(|error| error.to_string())?;
+    let preferred = ["soil_moisture", "sm_surface", "nee_mean"];
+    preferred
+        .iter()
+        .find_map(|want| variables.iter().find(|v| variable::leaf(v) == *want))
+        .or(variables.first())
+        .cloned()
+        .ok_or_else(|| "the file has no SMAP data variables".to_owned())
+}
+
+/// A SMAP variable on its EASE-Grid 2.0 (EPSG:6933) cells, cropped to the cells that hold data.
+fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String> {
+    let file = open_hdf5(path)?;
+    let var = match &query.variable {
+        Some(var) => var.trim_start_matches('/').to_owned(),
+        None => default_smap_variable(&file).map_err(|error| format!("{name}: {error}"))?,
+    };
+    let read = smap::read_variable(&file, &var).map_err(|error| format!("{name} {var}: {error}"))?;
+    let grid = read.placement.grid();
+    let mut cells = vec![f64::NAN; grid.rows * grid.cols];
+    let is_valid = |v: f64| !variable::is_missing(v, read.fill);
+    match &read.placement {
+        Placement::Grid(_) => {
+            for (cell, value) in cells.iter_mut().zip(&read.values) {
+                if is_valid(*value) {
+                    *cell = *value;
+                }
+            }
+        }
+        Placement::Swath { rows, cols, .. } => {
+            for ((row, col), value) in rows.iter().zip(cols).zip(&read.values) {
+                if *row < grid.rows && *col < grid.cols && is_valid(*value) {
+                    cells[row * grid.cols + col] = *value;
+                }
+            }
+        }
+    }
+    // Crop to the data with a margin of two cells, so regional subsets fill the map.
+    let valid = cells.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, _)| (i / grid.cols, i % grid.cols));
+    let (r0, r1, c0, c1) = valid
+        .fold(None, |acc: Option<(usize, usize, usize, usize)>, (r, c)| {
+            Some(acc.map_or((r, r, c, c), |(a, b, x, y)| (a.min(r), b.max(r), x.min(c), y.max(c))))
+        })
+        .ok_or_else(|| format!("{name} {var}: every cell is fill"))?;
+    let (r0, r1) = (r0.saturating_sub(2), (r1 + 2).min(grid.rows - 1));
+    let (c0, c1) = (c0.saturating_sub(2), (c1 + 2).min(grid.cols - 1));
+    let (rows, columns) = (r1 - r0 + 1, c1 - c0 + 1);
+    let values = (r0..=r1).flat_map(|r| cells[r * grid.cols + c0..=r * grid.cols + c1].iter().copied()).collect();
+    let (west, north) = (ease_grid::X0 + c0 as f64 * grid.cell, ease_grid::Y0 - r0 as f64 * grid.cell);
+    let (east, south) = (west + columns as f64 * grid.cell, north - rows as f64 * grid.cell);
+    let map = RasterMap {
+        title: format!("{name} — {var}"),
+        units: read.units.clone().unwrap_or_default(),
+        x_label: format!("x (m, EASE-Grid 2.0 {}, EPSG:6933)", grid.name),
+        y_label: "y (m, EPSG:6933)".to_owned(),
+        columns,
+        rows,
+        values,
+        extent: [west, south, east, north],
+    };
+    render(&map, DEFAULT_SIZE).map_err(|error| format!("{name} {var}: {error}"))
+}
+
+/// Ground tracks of every ATL03 beam in `paths` with the request's areas, over coastlines.
+fn track(paths: &[PathBuf], areas: &[Vec<(f64, f64)>]) -> Result<Figure, String> {
+    let mut tracks = Vec::new();
+    for path in paths {
+        if file_kind(path)? != FileKind::Atl03 {
+            continue;
+        }
+        let file = open_hdf5(path)?;
+        let mut beams: Vec<String> =
+            file.member_names().unwrap_or_default().into_iter().filter(|n| n.starts_with("gt")).collect();
+        beams.sort();
+        for beam in beams {
+            let points = atl03::ground_track(&file, &beam, TRACK_POINTS)
+                .map_err(|error| format!("{} {beam}: {error}", file_name(path)))?;
+            if points.is_empty() {
+                continue;
+            }
+            let strength = file.group(&beam).ok().and_then(|g| h5::text(&g, "atlas_beam_type"));
+            let strong = strength.as_deref() == Some("strong");
+            let name = match strength {
+                Some(strength) => format!("{beam} ({strength})"),
+                None => beam.clone(),
+            };
+            tracks.push(Track { name, strong, points });
+        }
+    }
+    if tracks.is_empty() && areas.is_empty() {
+        return Err("there are no ATL03 tracks to draw and no request area".to_owned());
+    }
+    let title = match paths {
+        [one] => format!("{} — ground tracks", short_title(&file_name(one))),
+        many => format!("ground tracks of {} granules", many.len()),
+    };
+    render(&TrackMap { title, tracks, areas: areas.to_vec() }, DEFAULT_SIZE).map_err(|error| error.to_string())
+}
+
+/// A name for a figure, used by the CLI for its file names: the file (or job) and the kind, beam or
+/// variable that tell plots of one file apart.
+pub fn figure_name(paths: &[PathBuf], query: &PlotQuery) -> String {
+    let mut name = match paths {
+        [one] => file_name(one),
+        [] => "request".to_owned(),
+        many => format!("{}_and_{}_more", file_name(&many[0]), many.len() - 1),
+    };
+    if let Some(kind) = query.kind {
+        name = format!("{name}_{}", PlotKind::NAMES[kind as usize]);
+    }
+    for part in [&query.beam, &query.variable].into_iter().flatten() {
+        name = format!("{name}_{}", part.trim_matches('/').replace('/', "-"));
+    }
+    name
+}
+
+/// Writes `export`'s file: CSV of a group of the first file (an ATL03 beam's `heights` by default), or
+/// GeoJSON ground tracks of every file. The second value warns when files were left out.
+pub fn export_files(paths: &[PathBuf], query: &ExportQuery) -> Result<(Exported, Option<String>), String> {
+    let out = PathBuf::from(&query.to);
+    match query.format {
+        ExportFormat::GeoJson => {
+            let exported = export::tracks_geojson(paths, query.beam.as_deref(), &out, TRACK_POINTS)
+                .map_err(|error| format!("cannot export to {}: {error}", out.display()))?;
+            Ok((exported, None))
+        }
+        ExportFormat::Csv => {
+            let path = paths.first().ok_or("there are no files to export")?;
+            let name = file_name(path);
+            if file_kind(path)? == FileKind::GeoTiff {
+                return Err(format!("{name} is a GeoTIFF: CSV export reads HDF5 groups"));
+            }
+            let group = match (&query.group, &query.beam) {
+                (Some(group), _) => group.clone(),
+                (None, Some(beam)) => format!("{beam}/heights"),
+                (None, None) => {
+                    let file = open_hdf5(path)?;
+                    match default_beam(&file) {
+                        Some(beam) => format!("{beam}/heights"),
+                        None => {
+                            return Err(format!(
+                                "say which group of {name} to export, e.g. `export \"{}\" group {} to \"{}\"`",
+                                path.display(),
+                                example_path(&file).rsplit_once('/').map_or("/", |(group, _)| group),
+                                query.to
+                            ));
+                        }
+                    }
+                }
+            };
+            let exported = export::csv(path, &group, &out).map_err(|error| format!("cannot export {name}: {error}"))?;
+            let warning = (paths.len() > 1).then(|| {
+                format!("exported the first of {} files ({name}); name a single file to export another", paths.len())
+            });
+            Ok((exported, warning))
+        }
+    }
+}
+
+/// Points per beam on a track map: enough for a smooth line at any zoom a plot shows.
+const TRACK_POINTS: usize = 2000;
+
+/// The area a subset request asked for, as closed `(lon, lat)` rings: its bounding box (split at the
+/// antimeridian), its WKT polygons, lines or points, or the polygons of a GeoJSON shape file.
+pub fn request_areas(subset: &SubsetQuery) -> Vec<Vec<(f64, f64)>> {
+    let mut rings = Vec::new();
+    match &subset.spatial {
+        Some(Spatial::BBox(bbox)) => {
+            let (w, s, e, n) = (bbox.west.value, bbox.south.value, bbox.east.value, bbox.north.value);
+            let boxed = |w: f64, e: f64| vec![(w, s), (e, s), (e, n), (w, n), (w, s)];
+            if w <= e {
+                rings.push(boxed(w, e));
+            } else {
+                rings.push(boxed(w, 180.0));
+                rings.push(boxed(-180.0, e));
+            }
+        }
+        Some(Spatial::Wkt(wkt)) => rings.extend(wkt_rings(&wkt.text)),
+        None => {}
+    }
+    if let Some(shape) = &subset.shape
+        && shape.mime == "application/geo+json"
+        && let Ok(text) = std::fs::read_to_string(&shape.path)
+        && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        geojson_rings(&json, &mut rings);
+    }
+    rings
+}
+
+/// Every innermost parenthesised coordinate list of a WKT text, as a ring or line of `(x, y)`.
+fn wkt_rings(text: &str) -> Vec<Vec<(f64, f64)>> {
+    let mut rings = Vec::new();
+    let mut start = None;
+    for (index, character) in text.char_indices() {
+        match character {
+            '(' => start = Some(index + 1),
+            ')' => {
+                if let Some(from) = start.take() {
+                    let ring: Vec<(f64, f64)> = text[from..index]
+                        .split(',')
+                        .filter_map(|pair| {
+                            let mut numbers = pair.split_whitespace().map(str::parse::<f64>);
+                            Some((numbers.next()?.ok()?, numbers.next()?.ok()?))
+                        })
+                        .collect();
+                    if !ring.is_empty() {
+                        rings.push(ring);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    rings
+}
+
+/// Rings of every array of `[x, y]` positions under a GeoJSON value (features, geometries, polygons).
+fn geojson_rings(value: &serde_json::Value, rings: &mut Vec<Vec<(f64, f64)>>) {
+    match value {
+        serde_json::Value::Array(items) => {
+            let positions: Option<Vec<(f64, f64)>> = items
+                .iter()
+                .map(|item| {
+                    let pair = item.as_array()?;
+                    Some((pair.first()?.as_f64()?, pair.get(1)?.as_f64()?))
+                })
+                .collect();
+            match positions {
+                Some(ring) if !ring.is_empty() => rings.push(ring),
+                _ => items.iter().for_each(|item| geojson_rings(item, rings)),
+            }
+        }
+        serde_json::Value::Object(object) => object.values().for_each(|item| geojson_rings(item, rings)),
+        _ => {}
     }
 }
 
 fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String> {
-    let file = hdf5::File::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))?;
-    let beams = atl03::beams(&file).map_err(|error| error.to_string())?;
+    let file = open_hdf5(path)?;
     let beam = match &query.beam {
         Some(beam) => beam.clone(),
-        None => beams
-            .iter()
-            .find(|b| b.strength.as_deref() == Some("strong") && b.n_photons > 0)
-            .or(beams.iter().find(|b| b.n_photons > 0))
-            .map(|b| b.beam.clone())
-            .ok_or_else(|| format!("{name} has no ATL03 beams with photons"))?,
+        None => default_beam(&file).ok_or_else(|| format!("{name} has no ATL03 beams with photons"))?,
     };
-    let surfaces = match query.surface.as_deref() {
-        Some("land") => vec![SurfaceType::Land],
-        Some("ocean") => vec![SurfaceType::Ocean],
-        Some("sea_ice") => vec![SurfaceType::SeaIce],
-        Some("land_ice") => vec![SurfaceType::LandIce],
-        Some("inland_water") => vec![SurfaceType::InlandWater],
-        _ => vec![
-            SurfaceType::Land,
-            SurfaceType::LandIce,
-            SurfaceType::SeaIce,
-            SurfaceType::Ocean,
-            SurfaceType::InlandWater,
-        ],
+    let context = |error: crate::data::Error| format!("{name} {beam}: {error}");
+    let reader = PhotonReader::open(&file, &beam).map_err(context)?;
+    let surface = match query.surface.as_deref() {
+        Some(surface) => surface.parse::<SurfaceType>().map_err(context)?,
+        // Without a surface, take the first one whose confidence was computed for these photons.
+        None => reader.first_classified_surface().map_err(context)?.unwrap_or(SurfaceType::Land),
     };
-    // Without a surface, take the first one whose confidence was computed for these photons.
-    let mut chosen = None;
-    for surface in surfaces {
-        let read =
-            atl03::read_photons(&file, &beam, surface, None).map_err(|error| format!("{name} {beam}: {error}"))?;
-        let classified = read.confidence.iter().any(|c| *c >= 0);
-        if classified || chosen.is_none() {
-            chosen = Some(read);
-        }
-        if classified {
-            break;
-        }
+    let by = query.by.as_deref().unwrap_or("latitude");
+    let min_confidence = query.confidence.map_or(0, |c| c as i8);
+
+    // First pass: the x range and a bounded sample of heights for the robust vertical range.
+    let stride = reader.len().div_ceil(HEIGHT_SAMPLE).max(1);
+    let (mut x_range, mut signal, mut all) = (None::<(f64, f64)>, Vec::new(), Vec::new());
+    let mut seen = 0usize;
+    reader
+        .for_each(surface, by, |x, h, c| {
+            if !(x.is_finite() && h.is_finite()) || c < min_confidence {
+                return;
+            }
+            x_range = Some(x_range.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
+            if seen % stride == 0 {
+                all.push(h);
+                if c >= 2 {
+                    signal.push(h);
+                }
+            }
+            seen += 1;
+        })
+        .map_err(context)?;
+    let x_range =
+        x_range.ok_or_else(|| format!("{name} {beam}: no photons at confidence {min_confidence} or above"))?;
+    let x_range = if x_range.0 < x_range.1 { x_range } else { (x_range.0 - 0.5, x_range.1 + 0.5) };
+    let h_range = quantile_range(signal.into_iter(), 0.002, 0.998)
+        .or_else(|| quantile_range(all.into_iter(), 0.01, 0.99))
+        .unwrap_or((0.0, 1.0));
+
+    // Second pass: bin every photon.
+    let strength = file.group(&beam).ok().and_then(|g| h5::text(&g, "atlas_beam_type"));
+    let title = match strength {
+        Some(strength) => format!("{name} {beam} ({strength}) — {} confidence", surface_name(surface)),
+        None => format!("{name} {beam} — {} confidence", surface_name(surface)),
+    };
+    let x_label = match by {
+        "time" => "time since the first photon (s)",
+        "distance" => "along-track distance (km)",
+        _ => "latitude (°)",
+    };
+    let mut density = PhotonDensity::new(&title, x_label, x_range, h_range, DEFAULT_SIZE);
+    reader
+        .for_each(surface, by, |x, h, c| {
+            if c >= min_confidence {
+                density.add(x, h, c);
+            }
+        })
+        .map_err(context)?;
+    render(&density, DEFAULT_SIZE).map_err(|error| error.to_string())
+}
+
+/// Heights kept to find the vertical range: enough for stable 0.2% quantiles, bounded memory.
+const HEIGHT_SAMPLE: usize = 1 << 19;
+
+fn surface_name(surface: SurfaceType) -> &'static str {
+    match surface {
+        SurfaceType::Land => "land",
+        SurfaceType::Ocean => "ocean",
+        SurfaceType::SeaIce => "sea ice",
+        SurfaceType::LandIce => "land ice",
+        SurfaceType::InlandWater => "inland water",
     }
-    let photons = chosen.ok_or_else(|| format!("{name} {beam}: no photons"))?;
-    let (x, x_label) = match query.by.as_deref() {
-        Some("time") => {
-            let first = photons.delta_time.first().copied().unwrap_or(0.0);
-            (photons.delta_time.iter().map(|t| t - first).collect(), "time since the first photon (s)".to_owned())
+}
+
+/// Reads one beam's photons in bounded chunks: x (latitude, along-track distance or time), height and
+/// the confidence for one surface.
+struct PhotonReader {
+    lat: hdf5::Dataset,
+    lon: hdf5::Dataset,
+    time: hdf5::Dataset,
+    height: hdf5::Dataset,
+    confidence: hdf5::Dataset,
+    len: usize,
+}
+
+impl PhotonReader {
+    fn open(file: &hdf5::File, beam: &str) -> crate::data::Result<Self> {
+        let open = |name: &str| variable::dataset(file, &format!("{beam}/heights/{name}"));
+        let height = open("h_ph")?;
+        let len = height.shape().first().copied().unwrap_or(0);
+        Ok(Self {
+            lat: open("lat_ph")?,
+            lon: open("lon_ph")?,
+            time: open("delta_time")?,
+            height,
+            confidence: open("signal_conf_ph")?,
+            len,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn confidence_rows(&self, surface: SurfaceType, rows: std::ops::Range<usize>) -> crate::data::Result<Vec<i8>> {
+        let column = surface.column();
+        self.confidence
+            .read_slice_2d::<i8, _>(ndarray::s![rows, column..column + 1])
+            .map(|a| a.iter().copied().collect())
+            .map_err(|e| crate::data::Error::Hdf5 { context: "reading signal_conf_ph".into(), message: e.to_string() })
+    }
+
+    /// The first surface type (land, land ice, sea ice, ocean, inland water) with any photon classified.
+    fn first_classified_surface(&self) -> crate::data::Result<Option<SurfaceType>> {
+        use SurfaceType::*;
+        for surface in [Land, LandIce, SeaIce, Ocean, InlandWater] {
+            let mut start = 0;
+            while start < self.len {
+                let end = (start + variable::CHUNK_ROWS).min(self.len);
+                if self.confidence_rows(surface, start..end)?.iter().any(|c| *c >= 0) {
+                    return Ok(Some(surface));
+                }
+                start = end;
+            }
         }
-        Some("distance") => (along_track_km(&photons.lat, &photons.lon), "along-track distance (km)".to_owned()),
-        _ => (photons.lat.clone(), "latitude (°)".to_owned()),
-    };
-    let cloud = PhotonCloud {
-        title: format!("{name} {beam}"),
-        x_label,
-        x,
-        height: photons.h.iter().map(|h| f64::from(*h)).collect(),
-        confidence: photons.confidence.clone(),
-        min_confidence: query.confidence.map_or(0, |c| c as i8),
-    };
-    render(&cloud, DEFAULT_SIZE).map_err(|error| error.to_string())
+        Ok(None)
+    }
+
+    /// Calls `each(x, height, confidence)` for every photon in order.
+    fn for_each(&self, surface: SurfaceType, by: &str, mut each: impl FnMut(f64, f64, i8)) -> crate::data::Result<()> {
+        let (mut first_time, mut previous, mut distance) = (None::<f64>, None::<(f64, f64)>, 0.0);
+        let mut start = 0;
+        while start < self.len {
+            let end = (start + variable::CHUNK_ROWS).min(self.len);
+            let heights = variable::read_rows(&self.height, start..end)?;
+            let confidence = self.confidence_rows(surface, start..end)?;
+            let x: Vec<f64> = match by {
+                "time" => {
+                    let times = variable::read_rows(&self.time, start..end)?;
+                    let origin =
+                        *first_time.get_or_insert_with(|| times.iter().copied().find(|t| t.is_finite()).unwrap_or(0.0));
+                    times.iter().map(|t| t - origin).collect()
+                }
+                "distance" => {
+                    let lat = variable::read_rows(&self.lat, start..end)?;
+                    let lon = variable::read_rows(&self.lon, start..end)?;
+                    lat.iter()
+                        .zip(&lon)
+                        .map(|(&la, &lo)| {
+                            if la.is_finite() && lo.is_finite() {
+                                if let Some((pla, plo)) = previous {
+                                    distance += great_circle_km(pla, plo, la, lo);
+                                }
+                                previous = Some((la, lo));
+                                distance
+                            } else {
+                                f64::NAN
+                            }
+                        })
+                        .collect()
+                }
+                _ => variable::read_rows(&self.lat, start..end)?,
+            };
+            for ((x, h), c) in x.iter().zip(&heights).zip(&confidence) {
+                each(*x, *h, *c);
+            }
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Great-circle distance between two points, in kilometres (haversine on the mean Earth radius).
+fn great_circle_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dlat = p2 - p1;
+    let dlon = (lon2 - lon1).to_radians();
+    let a = (dlat / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * a.sqrt().asin()
 }
 
 /// File names of Harmony outputs run long; keep titles to a width a plot can show.
@@ -121,23 +644,6 @@ fn short_title(name: &str) -> String {
     let head: String = chars[..MAX / 2 - 1].iter().collect();
     let tail: String = chars[chars.len() - (MAX / 2 - 1)..].iter().collect();
     format!("{head}…{tail}")
-}
-
-/// Cumulative great-circle distance along the photons, in kilometres.
-fn along_track_km(lat: &[f64], lon: &[f64]) -> Vec<f64> {
-    let mut total = 0.0;
-    let mut out = Vec::with_capacity(lat.len());
-    for i in 0..lat.len() {
-        if i > 0 {
-            let (p1, p2) = (lat[i - 1].to_radians(), lat[i].to_radians());
-            let dlat = p2 - p1;
-            let dlon = (lon[i] - lon[i - 1]).to_radians();
-            let a = (dlat / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dlon / 2.0).sin().powi(2);
-            total += 2.0 * 6371.0088 * a.sqrt().asin();
-        }
-        out.push(total);
-    }
-    out
 }
 
 fn raster(path: &Path, name: &str) -> Result<Figure, String> {

@@ -22,7 +22,7 @@ use crate::lang::check::{Scope, check, produced_kind};
 use crate::lang::compile::{CompileError, CompileOptions, compile};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parse::parse;
-use crate::lang::query::{CheckedStatement, JobAction, JobRef, Query, Setting};
+use crate::lang::query::{CheckedStatement, JobAction, JobRef, PlotKind, Query, Setting, SubsetQuery, Target};
 
 /// How request statements are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,6 +101,10 @@ pub struct Session {
     client: Option<Client>,
     values: HashMap<String, Value>,
     last_job: Option<String>,
+    /// The request of each job submitted in this session, by job ID (track maps draw its area).
+    job_requests: HashMap<String, SubsetQuery>,
+    /// The files each job's download wrote, by job ID (`plot track JOB` draws them).
+    job_files: HashMap<String, Vec<PathBuf>>,
 }
 
 impl Default for Session {
@@ -128,6 +132,8 @@ impl Session {
             client: None,
             values: HashMap::new(),
             last_job: None,
+            job_requests: HashMap::new(),
+            job_files: HashMap::new(),
         }
     }
 
@@ -253,6 +259,9 @@ impl Session {
                 match client.submit(&request).await.map_err(text)? {
                     Submission::Job(job) => {
                         let id = job.job_id.clone();
+                        if let Query::Subset(subset) = &query {
+                            self.job_requests.insert(id.clone(), (**subset).clone());
+                        }
                         self.last_job = Some(id.clone());
                         // Later cells may say `last`; the checker only knows what this session tells it.
                         self.scope.has_last_job = true;
@@ -315,6 +324,7 @@ impl Session {
                 let paths =
                     download_all(&client, &urls, &directory, &config, &mut on_progress, cancel).await.map_err(text)?;
                 sink.report(Report::Files(paths.clone()));
+                self.job_files.insert(id.clone(), paths.clone());
                 Ok(Some(Value::Files(paths)))
             }
             Query::Show(name) => match self.values.get(name) {
@@ -442,7 +452,7 @@ impl Session {
                     let mut ok = true;
                     for path in files {
                         match crate::eval::files::open_file(&path, open) {
-                            Ok(summary) => sink.report(Report::Opened(summary.to_string())),
+                            Ok(summary) => sink.report(Report::Opened(Box::new(summary))),
                             Err(message) => {
                                 ok = self.fail(cell, statement, message, sink);
                                 break;
@@ -453,21 +463,30 @@ impl Session {
                 }
                 Err(message) => self.fail(cell, statement, message, sink),
             },
-            Query::Plot(plot) => match self.files_of(&plot.target) {
-                Ok(files) => match files.first() {
-                    Some(path) => match crate::eval::files::plot_file(path, plot) {
-                        Ok(figure) => {
-                            let stem = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                            let name = match &plot.beam {
-                                Some(beam) => format!("{stem}_{beam}"),
-                                None => stem,
-                            };
-                            sink.report(Report::Figure { name, figure: Box::new(figure) });
-                            true
+            Query::Plot(plot) => match self.plot_inputs(&plot.target, plot.kind == Some(PlotKind::Track)) {
+                Ok((files, areas)) => match crate::eval::files::plot_files(&files, plot, &areas) {
+                    Ok(figure) => {
+                        let name = crate::eval::files::figure_name(&files, plot);
+                        sink.report(Report::Figure { name, figure: Box::new(figure) });
+                        true
+                    }
+                    Err(message) => self.fail(cell, statement, message, sink),
+                },
+                Err(message) => self.fail(cell, statement, message, sink),
+            },
+            Query::Export(export) => match self.files_of(&export.target) {
+                Ok(files) => match crate::eval::files::export_files(&files, export) {
+                    Ok((exported, warning)) => {
+                        if let Some(warning) = warning {
+                            sink.report(Report::Warning(warning));
                         }
-                        Err(message) => self.fail(cell, statement, message, sink),
-                    },
-                    None => self.fail(cell, statement, "there are no files to plot".into(), sink),
+                        if let Some(name) = &statement.binding {
+                            self.values.insert(name.clone(), Value::Files(vec![exported.path.clone()]));
+                        }
+                        sink.report(Report::Exported { path: exported.path, rows: exported.rows });
+                        true
+                    }
+                    Err(message) => self.fail(cell, statement, message, sink),
                 },
                 Err(message) => self.fail(cell, statement, message, sink),
             },
@@ -500,6 +519,35 @@ impl Session {
                 _ => Err(format!("`{name}` holds no files")),
             },
         }
+    }
+
+    /// The files and request areas a plot draws: a job's downloaded files (a track map of a job that has
+    /// none yet draws just its area), or the files bound to a name with the area of the job that
+    /// produced them.
+    fn plot_inputs(&self, target: &Target, is_track: bool) -> Result<(Vec<PathBuf>, Vec<Vec<(f64, f64)>>), String> {
+        let areas_of = |id: &str| self.job_request(id).map(crate::eval::files::request_areas).unwrap_or_default();
+        if let Target::Name(name) = target {
+            match self.values.get(name) {
+                Some(Value::Job(id)) => {
+                    let files = self.job_files.get(id).cloned().unwrap_or_default();
+                    if files.is_empty() && !is_track {
+                        return Err(format!("`{name}` is a job: download it first, e.g. `files = download {name}`"));
+                    }
+                    return Ok((files, areas_of(id)));
+                }
+                Some(Value::Files(files)) => {
+                    let job = self.job_files.iter().find(|(_, paths)| *paths == files).map(|(id, _)| id.as_str());
+                    return Ok((files.clone(), job.map(areas_of).unwrap_or_default()));
+                }
+                _ => {}
+            }
+        }
+        Ok((self.files_of(target)?, Vec::new()))
+    }
+
+    /// The request job `id` was submitted with, if this session submitted it.
+    pub fn job_request(&self, id: &str) -> Option<&SubsetQuery> {
+        self.job_requests.get(id)
     }
 
     /// The value bound to `name`, if a statement produced one.
@@ -596,6 +644,7 @@ fn statement_name(query: &Query) -> &'static str {
         Query::Download(_) => "download",
         Query::Open(_) => "open",
         Query::Plot(_) => "plot",
+        Query::Export(_) => "export",
         Query::Show(_) => "showing a name",
         _ => "this statement",
     }
@@ -603,7 +652,7 @@ fn statement_name(query: &Query) -> &'static str {
 
 fn not_available_reason(query: &Query) -> String {
     match query {
-        Query::Open(_) | Query::Plot(_) => {
+        Query::Open(_) | Query::Plot(_) | Query::Export(_) => {
             "opening and plotting files is not available in this version of hq yet; the statement is checked but not run".to_owned()
         }
         Query::Show(_) => "named results come from statements that talk to Harmony, which this version of hq does not run yet".to_owned(),

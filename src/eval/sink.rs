@@ -62,8 +62,15 @@ pub enum Report {
     Files(Vec<PathBuf>),
     /// Result URLs (after `results`).
     Links(Vec<String>),
-    /// What `open` found in a file, as a text tree.
-    Opened(String),
+    /// What `open` found in a file.
+    Opened(Box<crate::data::summary::Summary>),
+    /// A file `export` wrote.
+    Exported {
+        /// The file.
+        path: PathBuf,
+        /// CSV rows or GeoJSON features written.
+        rows: u64,
+    },
     /// A plot (`plot`).
     Figure {
         /// A name for it, from the file and beam (used for file names by the CLI).
@@ -101,7 +108,11 @@ impl Report {
             ),
             Report::Files(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n"),
             Report::Links(links) => links.join("\n"),
-            Report::Opened(text) => text.clone(),
+            Report::Opened(summary) => summary.to_string(),
+            Report::Exported { path, rows } => {
+                let is_geojson = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e == "json");
+                format!("exported {rows} {} to {}", if is_geojson { "tracks" } else { "rows" }, path.display())
+            }
             Report::Json { kind, value } if kind == "jobs" => match jobs_listing(value) {
                 Some(listing) => jobs_text(&listing),
                 None => serde_json::to_string_pretty(value).unwrap_or_default(),

@@ -241,7 +241,11 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 let bundle = figure.to_bundle();
                 if last { value = Some(bundle) } else { output.display(bundle) }
             }
-            report @ (Report::Job(_) | Report::Files(_) | Report::Links(_) | Report::Json { .. }) => {
+            report @ (Report::Job(_)
+            | Report::Files(_)
+            | Report::Links(_)
+            | Report::Json { .. }
+            | Report::Exported { .. }) => {
                 let plain = report.harmony_text().unwrap_or_default();
                 let bundle = match &report {
                     Report::Job(job) => crate::output::harmony::job(job, plain),
@@ -262,9 +266,8 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 };
                 if last { value = Some(bundle) } else { output.display(bundle) }
             }
-            report @ Report::Opened(_) => {
-                let text = report.harmony_text().unwrap_or_default();
-                let bundle = MimeBundle::text(text.clone()).with_html(format!("<pre>{}</pre>", escape_html(&text)));
+            Report::Opened(summary) => {
+                let bundle = crate::output::data::summary(&summary);
                 if last { value = Some(bundle) } else { output.display(bundle) }
             }
             Report::NotAvailable { statement, reason } => {

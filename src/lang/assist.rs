@@ -245,7 +245,7 @@ fn expect_in(statement: &str) -> Expect {
             Expect::Job
         }
         Verb::Results if rest.len() < 2 => Expect::Choice(LINK_TYPES),
-        Verb::Open if rest.is_empty() => Expect::Path,
+        Verb::Open | Verb::Export if rest.is_empty() => Expect::Path,
         Verb::Plot if rest.is_empty() => Expect::Choice(&PlotKind::NAMES),
         Verb::Plot if rest.len() == 1 && PlotKind::from_name(&rest[0]).is_some() => Expect::Path,
         verb if !verb.clauses().is_empty() => Expect::Clause(verb),

@@ -87,6 +87,7 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
         Query::Download(_) => return Err(CompileError::NotARequest("download")),
         Query::Open(_) => return Err(CompileError::NotARequest("open")),
         Query::Plot(_) => return Err(CompileError::NotARequest("plot")),
+        Query::Export(_) => return Err(CompileError::NotARequest("export")),
         Query::Help(_) => return Err(CompileError::NotARequest("help")),
         Query::Print(_) => return Err(CompileError::NotARequest("print")),
         Query::Warn(_) => return Err(CompileError::NotARequest("warn")),

@@ -47,6 +47,8 @@ pub enum Verb {
     Open,
     /// `plot [KIND] [TARGET] clauses…`.
     Plot,
+    /// `export TARGET [group G] [beam B] to "FILE.csv|FILE.geojson"`.
+    Export,
     /// `help [TOPIC]`.
     Help,
     /// `print "text"`.
@@ -296,9 +298,16 @@ pub const VERBS: &[VerbInfo] = &[
     VerbInfo {
         verb: Verb::Plot,
         name: "plot",
-        usage: "plot [photons|track|raster|histogram|series] FILE|NAME [beam B] …",
-        doc: "plot a downloaded file",
-        example: "plot photons files beam gt1l",
+        usage: "plot [photons|track|raster|histogram|series] FILE|NAME [beam B] [var PATH] [by distance|latitude|time] [confidence 0..4] [surface S]",
+        doc: "plot a downloaded file: photon cloud, ground tracks, raster map, histogram or time series",
+        example: "plot photons files beam gt1l confidence 3",
+    },
+    VerbInfo {
+        verb: Verb::Export,
+        name: "export",
+        usage: "export FILE|NAME [group G] [beam B] to \"OUT.csv\"|\"OUT.geojson\"",
+        doc: "write a group's 1-D datasets as CSV (one row per index), or ATL03 ground tracks as GeoJSON",
+        example: "export files group gt1l/heights to \"gt1l.csv\"",
     },
     VerbInfo {
         verb: Verb::Help,
@@ -654,7 +663,7 @@ pub const CLAUSES: &[ClauseInfo] = &[
         keyword: "to",
         form: Form::Value,
         usage: "to TARGET",
-        doc: "where: a directory (download) or jobs (labels)",
+        doc: "where: a directory (download), jobs (labels) or a .csv/.geojson file (export)",
     },
     ClauseInfo {
         name: ClauseName::From,
@@ -689,7 +698,7 @@ pub const CLAUSES: &[ClauseInfo] = &[
         keyword: "by",
         form: Form::Value,
         usage: "by distance|latitude|time",
-        doc: "the x axis of a photon or series plot",
+        doc: "the x axis of a photon plot: along-track distance, latitude (the default) or time",
     },
     ClauseInfo {
         name: ClauseName::Confidence,
@@ -709,8 +718,8 @@ pub const CLAUSES: &[ClauseInfo] = &[
         name: ClauseName::Var,
         keyword: "var",
         form: Form::Value,
-        usage: "var PATH",
-        doc: "the variable to plot",
+        usage: "var \"GROUP/NAME\"",
+        doc: "the variable to plot, e.g. \"gt1l/heights/h_ph\" or \"Soil_Moisture_Retrieval_Data_AM/soil_moisture\"",
     },
 ];
 
@@ -767,6 +776,7 @@ impl Verb {
             Verb::Download => &[To, Overwrite],
             Verb::Open => &[Group],
             Verb::Plot => &[Group, Beam, By, Confidence, Surface, Var],
+            Verb::Export => &[Group, Beam, To],
             _ => &[],
         }
     }
@@ -849,8 +859,8 @@ mod tests {
 
     #[test]
     fn every_verb_but_show_has_a_table_entry() {
-        // Verb has 27 variants; Show (a bare name) is the one without a keyword.
-        assert_eq!(VERBS.len(), 26);
+        // Verb has 28 variants; Show (a bare name) is the one without a keyword.
+        assert_eq!(VERBS.len(), 27);
         for info in VERBS {
             assert_eq!(Verb::from_keyword(info.name), Some(info.verb));
             assert_eq!(info.verb.info().name, info.name);

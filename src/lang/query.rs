@@ -49,6 +49,8 @@ pub enum Query {
     Open(OpenQuery),
     /// Plot a file.
     Plot(PlotQuery),
+    /// Write a file's data as CSV or GeoJSON.
+    Export(ExportQuery),
     /// Help, on a topic or in general.
     Help(Option<String>),
     /// Print text.
@@ -567,6 +569,30 @@ pub struct PlotQuery {
     pub surface: Option<String>,
     /// Variable.
     pub variable: Option<String>,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One row per index of a group's 1-D datasets.
+    Csv,
+    /// ATL03 ground tracks, one LineString per beam.
+    GeoJson,
+}
+
+/// `export …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportQuery {
+    /// What to export.
+    pub target: Target,
+    /// HDF5 group (CSV).
+    pub group: Option<String>,
+    /// ICESat-2 beam: its `heights` group (CSV) or only its track (GeoJSON).
+    pub beam: Option<String>,
+    /// The file to write, as typed.
+    pub to: String,
+    /// Chosen from the file's extension.
+    pub format: ExportFormat,
 }
 
 #[cfg(test)]

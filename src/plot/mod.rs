@@ -1,22 +1,25 @@
-//! Plots as SVG and PNG with plotters: ATL03 photon clouds (density-rasterised), raster maps with a
-//! colour bar, histograms and line series. Text uses a font built into the binary (DejaVu Sans), so
-//! plots look the same on a machine with no fonts installed.
+//! Plots as SVG and PNG with plotters: ATL03 photon clouds (density-rasterised), ground-track maps over
+//! built-in coastlines, raster maps with a colour bar, histograms and line series. Text uses a font built
+//! into the binary (DejaVu Sans), so plots look the same on a machine with no fonts installed.
 //!
 //! Pure drawing: charts arrive as plain values; reading files belongs to `data`, choosing what to plot
 //! to `eval`.
 
+pub mod coast;
 mod photons;
 mod raster;
 mod series;
+mod track;
 
 use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use photons::PhotonCloud;
+pub use photons::{PhotonCloud, PhotonDensity};
 pub use raster::RasterMap;
 pub use series::{Histogram, Series};
+pub use track::{Track, TrackMap};
 
 /// A rendered plot in both formats.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,8 +107,9 @@ fn register_fonts() {
     });
 }
 
-/// The range of `values` between the `low` and `high` quantiles (0..1), ignoring non-finite values.
-pub(crate) fn quantile_range(values: impl Iterator<Item = f64>, low: f64, high: f64) -> Option<(f64, f64)> {
+/// The range of `values` between the `low` and `high` quantiles (0..1), ignoring non-finite values;
+/// a single value widens to a unit range.
+pub fn quantile_range(values: impl Iterator<Item = f64>, low: f64, high: f64) -> Option<(f64, f64)> {
     let mut finite: Vec<f64> = values.filter(|v| v.is_finite()).collect();
     if finite.is_empty() {
         return None;

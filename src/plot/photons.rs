@@ -1,6 +1,6 @@
 //! The ATL03 photon cloud: height against along-track distance, latitude or time, coloured by signal
 //! confidence. Millions of photons are binned into one pixel grid the size of the plot area and drawn
-//! as a single image, not one element per photon.
+//! as a single image, not one element per photon; [`PhotonDensity`] bins them as they are read.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -50,16 +50,79 @@ impl PhotonCloud {
 
 impl Chart for PhotonCloud {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let (x_min, x_max) = quantile_range(self.kept().map(|p| p.0), 0.0, 1.0)
+        let x_range = quantile_range(self.kept().map(|p| p.0), 0.0, 1.0)
             .ok_or_else(|| PlotError::Empty(format!("no photons at confidence {} or above", self.min_confidence)))?;
         // The vertical range follows the signal: noise photons spread over kilometres of atmosphere.
         let signal = self.kept().filter(|p| p.2 >= 2).map(|p| p.1);
-        let (h_min, h_max) = quantile_range(signal, 0.002, 0.998)
+        let h_range = quantile_range(signal, 0.002, 0.998)
             .or_else(|| quantile_range(self.kept().map(|p| p.1), 0.01, 0.99))
             .unwrap_or((0.0, 1.0));
-        let pad = ((h_max - h_min) * 0.15).max(5.0);
-        let (y_min, y_max) = (h_min - pad, h_max + pad);
+        let (width, height) = root.dim_in_pixel();
+        let mut density = PhotonDensity::new(&self.title, &self.x_label, x_range, h_range, (width, height));
+        for (x, h, c) in self.kept() {
+            density.add(x, h, c);
+        }
+        density.draw(root)
+    }
+}
 
+/// A photon cloud binned as it is read: per cell of a grid the size of the plot, the photon count and
+/// the highest confidence class. Memory is that of the grid, whatever the number of photons, so files
+/// of tens of millions of photons plot from chunked reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotonDensity {
+    title: String,
+    x_label: String,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+    columns: usize,
+    rows: usize,
+    counts: Vec<u32>,
+    classes: Vec<u8>,
+}
+
+impl PhotonDensity {
+    /// An empty grid for a plot of `size` pixels: x from `x_range`, heights from `h_range` (the robust
+    /// signal range, padded here by 15% and at least 5 m).
+    pub fn new(title: &str, x_label: &str, x_range: (f64, f64), h_range: (f64, f64), size: (u32, u32)) -> Self {
+        let pad = ((h_range.1 - h_range.0) * 0.15).max(5.0);
+        // The plot area is the figure less the caption, margins and axis labels.
+        let columns = (size.0 as usize).saturating_sub(100).max(16);
+        let rows = (size.1 as usize).saturating_sub(90).max(16);
+        Self {
+            title: title.to_owned(),
+            x_label: x_label.to_owned(),
+            x_range,
+            y_range: (h_range.0 - pad, h_range.1 + pad),
+            columns,
+            rows,
+            counts: vec![0; columns * rows],
+            classes: vec![0; columns * rows],
+        }
+    }
+
+    /// Counts one photon (ignored outside the ranges or when not finite).
+    pub fn add(&mut self, x: f64, height: f64, confidence: i8) {
+        let ((x_min, x_max), (y_min, y_max)) = (self.x_range, self.y_range);
+        let column = ((x - x_min) / (x_max - x_min) * (self.columns - 1) as f64).round();
+        let row = ((y_max - height) / (y_max - y_min) * (self.rows - 1) as f64).round();
+        if !(0.0..self.columns as f64).contains(&column) || !(0.0..self.rows as f64).contains(&row) {
+            return;
+        }
+        let index = row as usize * self.columns + column as usize;
+        self.counts[index] = self.counts[index].saturating_add(1);
+        self.classes[index] = self.classes[index].max(class_of(confidence) as u8);
+    }
+
+    /// Photons counted so far.
+    pub fn photons(&self) -> u64 {
+        self.counts.iter().map(|c| u64::from(*c)).sum()
+    }
+}
+
+impl Chart for PhotonDensity {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let ((x_min, x_max), (y_min, y_max)) = (self.x_range, self.y_range);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)
@@ -77,18 +140,16 @@ impl Chart for PhotonCloud {
 
         let (width, height) = chart.plotting_area().dim_in_pixel();
         let (width, height) = (width.max(1) as usize, height.max(1) as usize);
-        // Per pixel: photon count and the highest confidence class seen there.
+        // Resample the grid to the plot area's pixels: counts add up, the highest class wins.
         let mut counts = vec![0u32; width * height];
         let mut classes = vec![0u8; width * height];
-        for (x, h, c) in self.kept() {
-            let column = ((x - x_min) / (x_max - x_min) * (width - 1) as f64).round();
-            let row = ((y_max - h) / (y_max - y_min) * (height - 1) as f64).round();
-            if !(0.0..width as f64).contains(&column) || !(0.0..height as f64).contains(&row) {
-                continue;
-            }
-            let index = row as usize * width + column as usize;
-            counts[index] += 1;
-            classes[index] = classes[index].max(class_of(c) as u8);
+        for (index, count) in self.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let (row, column) = (index / self.columns, index % self.columns);
+            let px = column * (width - 1) / (self.columns - 1).max(1);
+            let py = row * (height - 1) / (self.rows - 1).max(1);
+            let pixel = py * width + px;
+            counts[pixel] = counts[pixel].saturating_add(*count);
+            classes[pixel] = classes[pixel].max(self.classes[index]);
         }
         let busiest = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
         let mut pixels = vec![255u8; width * height * 3];
@@ -106,8 +167,9 @@ impl Chart for PhotonCloud {
             .ok_or_else(|| PlotError::Draw("photon raster has the wrong size".into()))?;
         chart.draw_series(std::iter::once(image)).map_err(draw_error)?;
 
-        let present: Vec<usize> =
-            (0..CLASSES.len()).filter(|class| classes.iter().any(|c| *c as usize == *class)).collect();
+        let present: Vec<usize> = (0..CLASSES.len())
+            .filter(|class| classes.iter().zip(&counts).any(|(c, n)| *n > 0 && *c as usize == *class))
+            .collect();
         for class in present {
             let (colour, name) = CLASSES[class];
             chart

@@ -31,6 +31,39 @@ pub struct Series {
     pub x: Vec<f64>,
     /// Y values; NaN breaks the line.
     pub y: Vec<f64>,
+    /// When set, x values are seconds since this instant and the axis is labelled with UTC times.
+    pub time_origin: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Keeps the shape of a long line at `columns` pixels: per column, the first, lowest, highest and last
+/// points in x order, so spikes survive and the SVG stays small whatever the length.
+fn thin(points: &[(f64, f64)], x_min: f64, x_max: f64, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= columns * 4 || x_max <= x_min {
+        return points.to_vec();
+    }
+    let mut out = Vec::with_capacity(columns * 4);
+    let column_of = |x: f64| (((x - x_min) / (x_max - x_min)) * columns as f64).floor() as i64;
+    let mut start = 0;
+    while start < points.len() {
+        let column = column_of(points[start].0);
+        let mut end = start + 1;
+        while end < points.len()
+            && column_of(points[end].0) == column
+            && points[end].1.is_finite() == points[start].1.is_finite()
+        {
+            end += 1;
+        }
+        let run = &points[start..end];
+        let low = run.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1));
+        let high = run.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1));
+        let mut picked: Vec<(f64, f64)> =
+            [Some(run[0]), low, high, run.last().copied()].into_iter().flatten().collect();
+        picked.sort_by(|a, b| a.0.total_cmp(&b.0));
+        picked.dedup();
+        out.extend(picked);
+        start = end;
+    }
+    out
 }
 
 impl Chart for Histogram {
@@ -79,7 +112,30 @@ impl Chart for Series {
             .y_label_area_size(64)
             .build_cartesian_2d(x_min..x_max, (y_min - pad)..(y_max + pad))
             .map_err(draw_error)?;
-        chart.configure_mesh().x_desc(&self.x_label).y_desc(&self.y_label).draw().map_err(draw_error)?;
+        // Labels show UTC clock times, with seconds fractions when the span is short.
+        let span = x_max - x_min;
+        let time_label = |x: &f64| match self.time_origin {
+            Some(origin) => {
+                let at = origin + chrono::Duration::microseconds((x * 1e6).round() as i64);
+                let format = if span < 10.0 {
+                    "%H:%M:%S%.3f"
+                } else if span < 86_400.0 {
+                    "%H:%M:%S"
+                } else {
+                    "%Y-%m-%d %H:%M"
+                };
+                at.format(format).to_string()
+            }
+            None => format!("{x}"),
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(&self.x_label).y_desc(&self.y_label);
+        if self.time_origin.is_some() {
+            mesh.x_label_formatter(&time_label).x_labels(6);
+        }
+        mesh.draw().map_err(draw_error)?;
+        let (columns, _) = chart.plotting_area().dim_in_pixel();
+        let points = thin(&points, x_min, x_max, columns.max(1) as usize);
         // NaN in y splits the line into runs, so gaps stay gaps.
         for run in points.split(|p| !p.1.is_finite()).filter(|run| !run.is_empty()) {
             chart
@@ -110,7 +166,30 @@ mod tests {
             y_label: "h (m)".into(),
             x: (0..1000).map(f64::from).collect(),
             y,
+            time_origin: None,
         };
         check_figure(&render(&series, (640, 400)).unwrap(), (640, 400), &["time (s)", "h (m)"]);
+    }
+
+    #[test]
+    fn long_series_are_thinned_to_the_pixels_and_keep_their_spikes() {
+        let n = 1_000_000;
+        let mut y: Vec<f64> = (0..n).map(|i| (i as f64 * 1e-4).sin()).collect();
+        y[777_777] = 50.0;
+        let origin = chrono::DateTime::parse_from_rfc3339("2020-04-27T19:36:22Z").unwrap().to_utc();
+        let series = Series {
+            title: "h_ph".into(),
+            x_label: "time (UTC)".into(),
+            y_label: "h_ph (m)".into(),
+            x: (0..n).map(|i| i as f64 * 1e-3).collect(),
+            y,
+            time_origin: Some(origin),
+        };
+        let figure = render(&series, (640, 400)).unwrap();
+        check_figure(&figure, (640, 400), &["time (UTC)", "19:36:"]);
+        assert!(figure.svg.len() < 300_000, "SVG of {} bytes", figure.svg.len());
+        let points: Vec<(f64, f64)> = series.x.iter().copied().zip(series.y.iter().copied()).collect();
+        let thinned = thin(&points, 0.0, 1000.0, 500);
+        assert!(thinned.len() <= 2000 && thinned.iter().any(|p| p.1 == 50.0));
     }
 }

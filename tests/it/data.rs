@@ -502,3 +502,53 @@ fn smap_l3_box_subset_keeps_the_window_of_cells_covering_the_box() {
     let window: Vec<f32> = read(&result[0].path, variable);
     assert_eq!(window[0], source[row0 * 964 + col0]);
 }
+
+/// `export` from a cell: CSV of a group and GeoJSON tracks, the written file bound to the name, and the
+/// CSV's values equal to the file's (fill values as empty cells).
+#[test]
+fn cells_export_csv_and_geojson_round_trip() {
+    use harmonyql::eval::session::{Session, Value};
+    use harmonyql::eval::sink::Report;
+    let dir = fresh("exports");
+    let real = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/real/ATL03_gt1l.h5");
+    let csv = dir.join("ocean.csv");
+    let geojson = dir.join("tracks.geojson");
+    let cell = format!(
+        "table = export \"{}\" group gt1l/signal_find_output/ocean to \"{}\"\nexport \"{}\" to \"{}\"",
+        real.display(),
+        csv.display(),
+        real.display(),
+        geojson.display()
+    );
+    let mut session = Session::default();
+    let mut reports = Vec::new();
+    assert!(session.run(&cell, &mut reports).ok, "{reports:?}");
+    assert!(reports.contains(&Report::Exported { path: csv.clone(), rows: 8659 }), "{reports:?}");
+    assert_eq!(session.value("table"), Some(&Value::Files(vec![csv.clone()])));
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| h.starts_with("bckgrd_mean")).unwrap();
+    let expected: Vec<f32> = read(&real, "gt1l/signal_find_output/ocean/bckgrd_mean");
+    let mut empty = 0;
+    for (line, value) in lines.zip(&expected) {
+        let cell = line.split(',').nth(column).unwrap();
+        if *value == f32::MAX {
+            assert_eq!(cell, "");
+            empty += 1;
+        } else {
+            assert_eq!(cell.parse::<f64>().unwrap(), f64::from(*value));
+        }
+    }
+    assert_eq!(empty, 648);
+
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&geojson).unwrap()).unwrap();
+    assert_eq!(json["features"][0]["geometry"]["type"], "LineString");
+    assert_eq!(json["features"][0]["properties"]["strength"], "weak");
+
+    let mut reports = Vec::new();
+    let bad = format!("export \"{}\" to \"out.parquet\"", real.display());
+    assert!(!session.run(&bad, &mut reports).ok);
+    assert!(format!("{reports:?}").contains("bad-export-format"), "{reports:?}");
+}

@@ -111,7 +111,7 @@ pub fn check(ast: &Ast, scope: &Scope) -> Checked {
 pub fn produced_kind(query: &Query) -> Option<ValueKind> {
     Some(match query {
         Query::Subset(_) | Query::Job(JobAction::Wait | JobAction::Status, _) => ValueKind::Job,
-        Query::Download(_) => ValueKind::Files,
+        Query::Download(_) | Query::Export(_) => ValueKind::Files,
         Query::Open(_) => ValueKind::Dataset,
         Query::Capabilities(_) => ValueKind::Capabilities,
         Query::Results(_) => ValueKind::Links,
@@ -206,6 +206,7 @@ impl Checker {
             Verb::Download => self.download(command),
             Verb::Open => self.open(command),
             Verb::Plot => self.plot(command),
+            Verb::Export => self.export(command),
             Verb::Help => Some(Query::Help(command.args.first().and_then(|t| t.node.text()).map(str::to_owned))),
             Verb::Print => self.print(command),
             Verb::Warn => self.print(command).map(|query| match query {

@@ -570,6 +570,55 @@ impl Checker {
         }))
     }
 
+    pub(super) fn export(&mut self, command: &Command) -> Option<Query> {
+        let example = "e.g. `export files group gt1l/heights to \"gt1l.csv\"`";
+        let Some(term) = command.args.first() else {
+            self.error(
+                Diagnostic::error(
+                    "expected-target",
+                    "`export` needs a file or a name",
+                    Span::at(command.verb.span.end),
+                )
+                .with_hint(example),
+            );
+            return None;
+        };
+        let target = self.target(term)?;
+        let Some(to_term) = find_clause(command, ClauseName::To) else {
+            self.error(
+                Diagnostic::error("expected-to", "`export` needs a file to write", Span::at(command.span.end))
+                    .with_hint(format!("add `to \"out.csv\"` or `to \"tracks.geojson\"`, {example}")),
+            );
+            return None;
+        };
+        let to = self.text(to_term, "a file name")?;
+        let lower = to.to_ascii_lowercase();
+        let format = if lower.ends_with(".csv") {
+            ExportFormat::Csv
+        } else if lower.ends_with(".geojson") || lower.ends_with(".json") {
+            ExportFormat::GeoJson
+        } else {
+            self.error(
+                Diagnostic::error("bad-export-format", format!("cannot tell what to write from `{to}`"), to_term.span)
+                    .with_label("the name must end in .csv or .geojson")
+                    .with_hint("CSV holds a group's datasets; GeoJSON holds ATL03 ground tracks"),
+            );
+            return None;
+        };
+        let group = self.clause_text(command, ClauseName::Group, "a group")?;
+        if format == ExportFormat::GeoJson
+            && let Some(term) = find_clause(command, ClauseName::Group)
+        {
+            self.error(
+                Diagnostic::error("group-in-geojson", "GeoJSON export writes ground tracks, not a group", term.span)
+                    .with_hint("drop `group`, or write CSV: `to \"out.csv\"`"),
+            );
+            return None;
+        }
+        let beam = self.clause_text(command, ClauseName::Beam, "a beam")?;
+        Some(Query::Export(ExportQuery { target, group, beam, to, format }))
+    }
+
     pub(super) fn print(&mut self, command: &Command) -> Option<Query> {
         let Some(term) = command.args.first() else {
             self.error(
