@@ -125,19 +125,26 @@ pub fn read_variable(file: &File, path: &str) -> Result<Variable> {
             let layers = shape.get(2).copied().unwrap_or(1);
             (Placement::Grid(grid), all.iter().step_by(layers).copied().take(layer_len).collect())
         }
-        [n, rest @ ..] => {
+        [_, ..] => {
+            // L2 swaths index each value (1-D indices); subsets of L3 grids keep a window whose cells carry
+            // their grid row and column (2-D indices). Either way the variable's leading dimensions are the
+            // indices' shape, and any further dimension is a layer.
             let group = path.rsplit_once('/').map_or("", |(g, _)| g);
-            let read_index = |name: &str| -> Result<Vec<usize>> {
+            let read_index = |name: &str| -> Result<(Vec<usize>, Vec<usize>)> {
                 let full = format!("{group}/{name}");
                 let ds = file.dataset(&full).map_err(|_| Error::Missing(full.clone()))?;
-                Ok(ds.read_raw::<u16>().map_err(|e| hdf(e, &full))?.into_iter().map(usize::from).collect())
+                let values = ds.read_raw::<u16>().map_err(|e| hdf(e, &full))?.into_iter().map(usize::from).collect();
+                Ok((values, ds.shape()))
             };
-            let rows = read_index("EASE_row_index")?;
-            let cols = read_index("EASE_column_index")?;
-            if rows.len() != *n {
-                return Err(Error::Invalid(format!("{path} has {n} values but the EASE indices have {}", rows.len())));
+            let (rows, index_shape) = read_index("EASE_row_index")?;
+            let (cols, _) = read_index("EASE_column_index")?;
+            let rank = index_shape.len();
+            if shape.len() < rank || shape[..rank] != index_shape[..] {
+                return Err(Error::Invalid(format!(
+                    "{path} has shape {shape:?} but the EASE indices have shape {index_shape:?}"
+                )));
             }
-            let layers: usize = rest.iter().product::<usize>().max(1);
+            let layers: usize = shape[rank..].iter().product::<usize>().max(1);
             (Placement::Swath { grid: M36, rows, cols }, all.iter().step_by(layers).copied().collect())
         }
         [] => {

@@ -71,7 +71,10 @@ fn file_kind(path: &Path) -> Result<FileKind, String> {
         .iter()
         .filter_map(|p| file.dataset(p).ok())
         .any(|d| matches!(d.shape().as_slice(), [r, c] if (*r, *c) == (M36.rows, M36.cols) || (*r, *c) == (M09.rows, M09.cols)))
-        || variable::numeric_paths(&file, 1).unwrap_or_default().iter().any(|p| p.ends_with("/EASE_row_index"));
+        // A subset keeps only a window of the grid, but keeps its row index (1-D in L2, 2-D in L3).
+        || [1, 2].into_iter().any(|rank| {
+            variable::numeric_paths(&file, rank).unwrap_or_default().iter().any(|p| p.ends_with("/EASE_row_index"))
+        });
     Ok(if is_smap { FileKind::Smap } else { FileKind::Hdf5 })
 }
 

@@ -501,6 +501,33 @@ fn smap_l3_box_subset_keeps_the_window_of_cells_covering_the_box() {
     let source: Vec<f32> = read(&input, variable);
     let window: Vec<f32> = read(&result[0].path, variable);
     assert_eq!(window[0], source[row0 * 964 + col0]);
+
+    // The window is read back in place on the grid (2-D EASE indices) and maps as a raster.
+    let placed = harmonyql::data::smap::read_variable(&file, variable).expect("read the window");
+    assert_eq!(placed.values.len(), shape[0] * shape[1]);
+    let harmonyql::data::smap::Placement::Swath { rows, cols, .. } = &placed.placement else {
+        panic!("a window is placed cell by cell: {:?}", placed.placement)
+    };
+    // Cells without data carry the index fill value; the others lie inside the window.
+    let placed_cells: Vec<(usize, usize)> =
+        rows.iter().zip(cols).map(|(r, c)| (*r, *c)).filter(|(r, _)| *r < M36.rows).collect();
+    assert!(!placed_cells.is_empty());
+    assert!(
+        placed_cells.iter().all(|(r, c)| (top..=bottom).contains(r) && (left..=right).contains(c)),
+        "{row0} {col0}"
+    );
+    let query = harmonyql::lang::query::PlotQuery {
+        kind: None,
+        target: harmonyql::lang::query::Target::Path(result[0].path.display().to_string()),
+        group: None,
+        beam: None,
+        by: None,
+        confidence: None,
+        surface: None,
+        variable: Some(variable.into()),
+    };
+    let figure = harmonyql::eval::files::plot_file(&result[0].path, &query).expect("plot the window");
+    assert!(figure.png.starts_with(b"\x89PNG"));
 }
 
 /// `export` from a cell: CSV of a group and GeoJSON tracks, the written file bound to the name, and the

@@ -32,7 +32,7 @@ fn keep(figure: &Figure, name: &str) {
 fn pixels(png: &[u8]) -> ((u32, u32), Vec<u8>) {
     let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().expect("a valid PNG");
-    let mut buffer = vec![0; reader.output_buffer_size().expect("a size")];
+    let mut buffer = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buffer).expect("a frame");
     buffer.truncate(info.buffer_size());
     assert_eq!(info.color_type, png::ColorType::Rgb, "plots are RGB");
