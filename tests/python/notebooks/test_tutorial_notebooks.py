@@ -68,13 +68,17 @@ def test_atl03_notebook_shows_table_progress_files_and_photon_plot(executed):
     assert "h_ph" in opened and "gt1l" in opened
     plot = outputs_of(nb, "plot photons")
     assert any("image/png" in o.get("data", {}) and "image/svg+xml" in o.get("data", {}) for o in plot)
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, "plot track job"))
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, "plot histogram"))
+    exported = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in outputs_of(nb, "export"))
+    assert "exported" in exported and "gt1l_heights.csv" in exported and "tracks.geojson" in exported
     s3 = "".join(o.get("data", {}).get("text/plain", "") for o in outputs_of(nb, "results job s3"))
     assert "s3://" in s3
 
 
 def test_smap_notebook_maps_each_geotiff(executed):
     nb = nbformat.read(executed / "smap_harmony.ipynb", as_version=4)
-    for statement in ["plot raster l2_files", "plot raster l3_files", "plot raster l4_files"]:
+    for statement in ["plot raster l2_files", "plot raster l3_files", "plot raster l4_files", "plot raster l3_hdf5"]:
         assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, statement)), statement
     opened = "".join(o.get("data", {}).get("text/plain", "") for o in outputs_of(nb, "open l3_files"))
     assert "EPSG:4326" in opened
