@@ -907,3 +907,112 @@ async fn a_batch_waits_once_for_all_and_downloads_every_job() {
     .unwrap();
     assert_eq!(jobs.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>(), [a.as_str(), b.as_str()]);
 }
+
+#[tokio::test]
+async fn an_interrupted_download_says_how_to_resume_and_the_same_statement_resumes_it() {
+    let job_id = "a7aee059-7531-4388-86e0-85af1de9c31a";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let json = |body: serde_json::Value| {
+        let body = body.to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: {}\nConnection: close\n",
+            body.len()
+        );
+        answer(&head, body.as_bytes())
+    };
+    let bulk = json(serde_json::json!({
+        "jobStatuses": [{"jobID": job_id, "status": "successful", "progress": 100}], "notFoundJobIDs": []
+    }));
+    let job = json(serde_json::json!({
+        "status": "successful", "message": "done", "progress": 100, "createdAt": "2020-01-01T00:00:00.000Z",
+        "updatedAt": "2020-01-01T00:00:00.000Z", "request": "x", "numInputGranules": 1, "jobID": job_id,
+        "links": [{"href": format!("{base}/data/granule.h5"), "rel": "data", "title": "granule.h5"}]
+    }));
+    let data = content();
+    let stalled = Answer { stall: true, ..answer("HTTP/1.1 200 OK\nContent-Length: 1000\n", &data[..400]) };
+    let rest = answer(
+        "HTTP/1.1 206 Partial Content\nContent-Length: 600\nContent-Range: bytes 400-999/1000\nConnection: close\n",
+        &data[400..],
+    );
+    // Each request is its own connection (Connection: close): bulk status, the job, its links, the file.
+    let heads = mock_on(listener, vec![bulk.clone(), job.clone(), job.clone(), stalled, bulk, job.clone(), job, rest]);
+    let target = tempfile::tempdir().unwrap();
+    let mut session = execute_session(&base);
+    let statement = format!("download {job_id} to \"{}\"", target.path().display());
+    let cancel = CancellationToken::new();
+    cancel_when_file_has(target.path().join(".granule.h5.hq-part"), 400, cancel.clone());
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(Duration::from_secs(20), session.run_async(&statement, &mut reports, &cancel))
+        .await
+        .unwrap();
+    assert!(!outcome.ok);
+    let message = error_message(&reports);
+    assert!(
+        message.contains(&format!("`{statement}`")) && message.contains(&format!("`cancel {job_id}`")),
+        "{message}"
+    );
+    assert_eq!(complete_files(target.path()), Vec::<String>::new());
+
+    let (ok, reports) = run_cell(&mut session, &statement).await;
+    assert!(ok, "{reports:?}");
+    assert_eq!(std::fs::read(target.path().join("granule.h5")).unwrap(), data);
+    assert_eq!(leftovers(target.path()), Vec::<String>::new());
+    let heads = heads.lock().unwrap();
+    assert!(heads.last().unwrap().to_ascii_lowercase().contains("range: bytes=400-"), "{heads:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_output_or_log_line_shows_a_password_or_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.txt");
+    std::fs::write(&users, "alice:wonderland-pw-9d2\n").unwrap();
+    let mut serve = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["serve", "--port", "0", "--auth", "edl", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--users")
+        .arg(&users)
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(serve.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(20), tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line))
+        .await
+        .unwrap()
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/users/token"))
+        .basic_auth("alice", Some("wonderland-pw-9d2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let work = tempfile::tempdir().unwrap();
+    let script = format!("j = subset {FIXTURE}\nwait j\ncurl status j\ndownload j to \"out\"");
+    let mut shown = String::new();
+    for env in [("EDL_USERNAME", "alice"), ("EDL_TOKEN", token.as_str())] {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"));
+        command.args(["run", "--env", &base, "--poll-interval", "0.2", "-e", &script]).current_dir(work.path());
+        command.env_remove("EDL_TOKEN").env("EDL_PASSWORD", "wonderland-pw-9d2").env(env.0, env.1);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output()).await.unwrap().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{text}");
+        assert!(text.contains("Authorization: *****"), "{text}");
+        shown.push_str(&text);
+    }
+    serve.start_kill().unwrap();
+    let log = tokio::time::timeout(Duration::from_secs(20), serve.wait_with_output()).await.unwrap().unwrap();
+    shown.push_str(&String::from_utf8_lossy(&log.stderr));
+    assert!(!shown.is_empty());
+    for secret in ["wonderland-pw-9d2", token.as_str()] {
+        assert!(!shown.contains(secret), "a secret was shown");
+    }
+}
