@@ -537,6 +537,20 @@ mod tests {
     }
 
     #[test]
+    fn names_in_a_batch_are_unique_and_stable() {
+        let cases: [(&[&str], &[&str]); 4] = [
+            (&["https://h/a/f.h5", "https://h/b/f.h5", "https://h/c/f.h5"], &["f.h5", "f_2.h5", "f_3.h5"]),
+            (&["https://h/a/f", "https://h/b/f"], &["f", "f_2"]),
+            (&["https://h/a/f_2.h5", "https://h/b/f.h5", "https://h/c/f.h5"], &["f_2.h5", "f.h5", "f_3.h5"]),
+            (&["https://h/a/.hidden", "https://h/b/.hidden"], &[".hidden", ".hidden_2"]),
+        ];
+        for (urls, expected) in cases {
+            let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+            assert_eq!(unique_names(&urls), expected, "{urls:?}");
+        }
+    }
+
+    #[test]
     fn content_range_gives_the_total() {
         let cases = [("bytes 100-199/1000", Some(1000)), ("bytes 0-0/*", None), ("garbage", None)];
         for (value, expected) in cases {
