@@ -82,8 +82,8 @@ pub async fn wait(
 }
 
 /// Submits several requests one after the other (harmony-py's `submit` in a loop: Harmony has no batch
-/// submission) and returns what each created, in order. Stops at the first failure, reporting how many
-/// were submitted, so nothing is sent twice by a retry of the whole batch.
+/// submission) and returns what each created, in order. Stops at the first failure; the jobs submitted
+/// before it exist on Harmony (list them with `jobs`) and must not be submitted again.
 pub async fn submit_batch(client: &Client, requests: &[crate::api::request::Request]) -> Result<Vec<Submission>> {
     let mut submissions = Vec::with_capacity(requests.len());
     for request in requests {
