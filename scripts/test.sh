@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 setup_debian_packages libhdf5-dev hdf5-tools pkg-config
 setup_venv
 
+# A child process spawned by a test inherits the test binary's open HDF5 files, and with them HDF5's file
+# locks, so an in-process server in the same binary could not open its granules ("unable to lock file").
+export HDF5_USE_FILE_LOCKING=FALSE
+
 # ---- Rust: formatting, lints, tests ---------------------------------------------------------
 log "cargo fmt --check"
 cargo fmt --all -- --check

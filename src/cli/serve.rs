@@ -28,6 +28,11 @@ pub struct ServeArgs {
     /// Jobs with at least this many granules pause after a one-granule preview (skipPreview overrides).
     #[arg(long, default_value_t = 300)]
     preview_threshold: usize,
+    /// Also stage every result into this S3-compatible server (e.g. `http://127.0.0.1:5000`, a moto server),
+    /// bucket `harmony-local-staging` (which must exist), so `s3://` links open with the `/cloud-access`
+    /// keys. Keys: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else local defaults.
+    #[arg(long, value_name = "URL")]
+    stage_s3: Option<String>,
 }
 
 /// How clients authenticate.
@@ -58,6 +63,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         },
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
+        stage_s3: args.stage_s3.as_deref().map(crate::server::staging::S3Staging::from_env),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

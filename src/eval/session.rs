@@ -10,19 +10,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::endpoint::StateChange;
 use crate::api::environment::Environment;
-use crate::api::job::Job;
+use crate::api::job::{Job, JobStatus};
 use crate::api::request::{Header, HeaderValue, Request};
 use crate::eval::help;
 use crate::eval::sink::{Report, Sink};
 use crate::harmony::auth::Credentials;
 use crate::harmony::client::{Client, Submission};
-use crate::harmony::download::{DownloadConfig, download_all};
-use crate::harmony::jobs::{WaitConfig, change_state, result_links, wait};
+use crate::harmony::download::{DownloadConfig, Source, download_all, download_from};
+use crate::harmony::jobs::{WaitConfig, change_state, result_links, wait, wait_for_batch};
+use crate::harmony::s3::S3Reader;
 use crate::lang::check::{Scope, check, produced_kind};
 use crate::lang::compile::{CompileError, CompileOptions, compile};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parse::parse;
-use crate::lang::query::{CheckedStatement, JobAction, JobRef, PlotKind, Query, Setting, SubsetQuery, Target};
+use crate::lang::query::{
+    CheckedStatement, JobAction, JobRef, LinkType, PlotKind, Query, Setting, SubsetQuery, Target,
+};
 
 /// How request statements are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -276,8 +279,23 @@ impl Session {
             }
             Query::Job(JobAction::Wait, JobRef::Id(id)) => {
                 let job = self.wait_for(&client, id, sink, cancel).await?;
+                let note = after_waiting(&job);
                 sink.report(Report::Job(Box::new(job)));
+                if let Some(note) = note {
+                    sink.report(Report::Warning(note));
+                }
                 Ok(Some(Value::Job(id.clone())))
+            }
+            Query::WaitJobs(jobs) => {
+                let ids = job_ids(jobs)?;
+                for job in self.wait_for_all(&client, &ids, sink, cancel).await? {
+                    let note = after_waiting(&job);
+                    sink.report(Report::Job(Box::new(job)));
+                    if let Some(note) = note {
+                        sink.report(Report::Warning(note));
+                    }
+                }
+                Ok(None)
             }
             Query::Job(action @ (JobAction::Pause | JobAction::Resume | JobAction::Cancel | JobAction::SkipPreview), JobRef::Id(id)) => {
                 let change = match action {
@@ -305,26 +323,54 @@ impl Session {
                 Ok(Some(Value::Links(hrefs)))
             }
             Query::Download(download) => {
-                let JobRef::Id(id) = &download.job else { return Err("unresolved job".into()) };
-                let job = self.wait_for(&client, id, sink, cancel).await?;
-                let links = result_links(&client, &job.job_id, "https", None, None).await.map_err(text)?;
-                let urls: Vec<String> = links.into_iter().map(|link| link.href).collect();
-                if urls.is_empty() {
-                    sink.report(Report::Warning(format!(
-                        "there is no file to download: job {id} is {} ({})",
-                        job.status.as_str(),
-                        job.message
-                    )));
-                }
+                let ids = job_ids(&download.jobs)?;
                 let directory = PathBuf::from(download.directory.as_deref().unwrap_or("."));
+                let resume = resume_hint(&ids, download);
+                let stopped = |error: crate::harmony::error::Error| match error {
+                    crate::harmony::error::Error::Cancelled { .. } => format!("stopped: {resume}"),
+                    other => other.to_string(),
+                };
+                let jobs = match &ids[..] {
+                    [id] => vec![self.wait_for(&client, id, sink, cancel).await?],
+                    _ => self.wait_for_all(&client, &ids, sink, cancel).await?,
+                };
+                let mut urls = Vec::new();
+                // How many of the URLs (and so of the downloaded paths, which keep URL order) are each job's.
+                let mut per_job = Vec::new();
+                for job in &jobs {
+                    let links =
+                        result_links(&client, &job.job_id, download.link_type.as_str(), None, None).await.map_err(text)?;
+                    if links.is_empty() {
+                        sink.report(Report::Warning(format!(
+                            "there is no file to download: job {} is {} ({})",
+                            job.job_id,
+                            job.status.as_str(),
+                            job.message
+                        )));
+                    } else if let Some(note) = after_waiting(job) {
+                        sink.report(Report::Warning(format!("{note}; downloading the {} file(s) it has", links.len())));
+                    }
+                    per_job.push((job.job_id.clone(), links.len()));
+                    urls.extend(links.into_iter().map(|link| link.href));
+                }
                 let config = DownloadConfig { overwrite: download.overwrite, ..self.download.clone() };
                 let mut on_progress = |progress: &crate::harmony::download::DownloadProgress| {
                     sink.report(Report::DownloadProgress(progress.clone()));
                 };
-                let paths =
-                    download_all(&client, &urls, &directory, &config, &mut on_progress, cancel).await.map_err(text)?;
+                let paths = if download.link_type == LinkType::S3 {
+                    let reader = S3Reader::new(client.cloud_credentials().await.map_err(text)?);
+                    download_from(Source::S3(&reader), &urls, &directory, &config, &mut on_progress, cancel).await
+                } else {
+                    download_all(&client, &urls, &directory, &config, &mut on_progress, cancel).await
+                }
+                .map_err(stopped)?;
                 sink.report(Report::Files(paths.clone()));
-                self.job_files.insert(id.clone(), paths.clone());
+                let mut rest = paths.as_slice();
+                for (id, count) in per_job {
+                    let (own, after) = rest.split_at(count.min(rest.len()));
+                    self.job_files.insert(id, own.to_vec());
+                    rest = after;
+                }
                 Ok(Some(Value::Files(paths)))
             }
             Query::Show(name) => match self.values.get(name) {
@@ -369,6 +415,23 @@ impl Session {
                 Ok(Some(Value::Json(value)))
             }
         }
+    }
+
+    async fn wait_for_all(
+        &self,
+        client: &Client,
+        job_ids: &[String],
+        sink: &mut (dyn Sink + Send),
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Job>, String> {
+        let mut on_progress = |brief: &crate::api::job::JobStatusBrief| {
+            sink.report(Report::JobProgress {
+                job_id: brief.job_id.clone(),
+                status: brief.status,
+                percent: brief.progress,
+            });
+        };
+        wait_for_batch(client, job_ids, &self.wait, &mut on_progress, cancel).await.map_err(|error| error.to_string())
     }
 
     async fn wait_for(
@@ -440,7 +503,12 @@ impl Session {
                         Err(error) => self.fail(cell, statement, error.to_string(), sink),
                     },
                     Ok(request) => {
-                        let headers = [Header { name: "User-Agent".into(), value: HeaderValue::Plain(user_agent()) }];
+                        let mut headers =
+                            vec![Header { name: "User-Agent".into(), value: HeaderValue::Plain(user_agent()) }];
+                        // The request as sent carries the credentials; the rendering shows that, never them.
+                        if matches!(self.credentials, Credentials::Token(_) | Credentials::Basic { .. }) {
+                            headers.push(Header { name: "Authorization".into(), value: HeaderValue::Masked });
+                        }
                         sink.report(Report::Curl(request.to_curl(&headers)));
                         true
                     }
@@ -595,7 +663,8 @@ impl Session {
             Query::Steps(steps) => steps.job = id(&steps.job)?,
             Query::Job(_, job) => *job = id(job)?,
             Query::Results(results) => results.job = id(&results.job)?,
-            Query::Download(download) => download.job = id(&download.job)?,
+            Query::Download(download) => download.jobs = download.jobs.iter().map(id).collect::<Result<_, _>>()?,
+            Query::WaitJobs(jobs) => *jobs = jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
             _ => {}
         }
@@ -626,8 +695,51 @@ fn is_remote(query: &Query) -> bool {
     is_request(query)
         || matches!(
             query,
-            Query::Job(JobAction::Wait, _) | Query::Download(_) | Query::Show(_) | Query::Login(_) | Query::Logout
+            Query::Job(JobAction::Wait, _)
+                | Query::WaitJobs(_)
+                | Query::Download(_)
+                | Query::Show(_)
+                | Query::Login(_)
+                | Query::Logout
         )
+}
+
+/// The IDs of resolved job references.
+fn job_ids(jobs: &[JobRef]) -> Result<Vec<String>, String> {
+    jobs.iter()
+        .map(|job| match job {
+            JobRef::Id(id) => Ok(id.clone()),
+            _ => Err("unresolved job".to_owned()),
+        })
+        .collect()
+}
+
+/// What a user should know about a job that stopped short of `successful`, and what to type next.
+fn after_waiting(job: &Job) -> Option<String> {
+    let id = &job.job_id;
+    match job.status {
+        JobStatus::Paused => Some(format!(
+            "job {id} is paused ({}): `resume {id}` processes the rest, `cancel {id}` stops it",
+            job.message
+        )),
+        JobStatus::Canceled => Some(format!("job {id} was canceled ({})", job.message)),
+        JobStatus::CompleteWithErrors => Some(format!("job {id} completed with errors ({})", job.message)),
+        _ => None,
+    }
+}
+
+/// How to go on after an interrupted download: the same statement resumes it; `cancel` stops the job.
+fn resume_hint(ids: &[String], download: &crate::lang::query::DownloadQuery) -> String {
+    let jobs = match ids {
+        [id] => id.clone(),
+        _ => format!("({})", ids.join(", ")),
+    };
+    let link = if download.link_type == LinkType::S3 { " s3" } else { "" };
+    let to = download.directory.as_deref().map(|dir| format!(" to {dir:?}")).unwrap_or_default();
+    let cancel = ids.iter().map(|id| format!("`cancel {id}`")).collect::<Vec<_>>().join(", ");
+    format!(
+        "downloading {jobs}; finished files are kept and partial ones stay as hidden `.NAME.hq-part` files: `download {jobs}{link}{to}` resumes them, {cancel} stops the job on Harmony"
+    )
 }
 
 fn statement_name(query: &Query) -> &'static str {
@@ -713,6 +825,23 @@ mod tests {
         let mut session = Session::default();
         let reports = run(&mut session, "subset ATL03");
         assert!(matches!(&reports[0], Report::NotAvailable { statement, .. } if statement == "subset"));
+    }
+
+    #[test]
+    fn curl_shows_that_credentials_go_but_never_what_they_are() {
+        use crate::harmony::auth::Secret;
+        let cases = [
+            (Credentials::Token(Secret::new("tok-3f9a")), true),
+            (Credentials::Basic { user: "alice".into(), password: Secret::new("pw-77c1") }, true),
+            (Credentials::Anonymous, false),
+        ];
+        for (credentials, sends) in cases {
+            let mut session = Session::new(Config { mode: Mode::ShowCurl, credentials, ..Config::default() });
+            let reports = run(&mut session, "capabilities ATL03\nurl capabilities ATL03");
+            let shown = format!("{reports:?}");
+            assert!(!shown.contains("tok-3f9a") && !shown.contains("pw-77c1"), "{shown}");
+            assert_eq!(shown.contains("Authorization: *****"), sends, "{shown}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Downloads: concurrent, streamed into a temp file in the target directory and renamed only when complete,
-//! resumed with `Range` after a dropped connection, checked against `Content-Length`, cancellable with no
-//! half file left behind. File names come from harmony-py's rule and are sanitised so none can escape the
-//! target directory.
+//! Downloads: concurrent, streamed into a partial file in the target directory and renamed only when
+//! complete, resumed with `Range` after a dropped connection or an interrupted run (the hidden
+//! `.NAME.hq-part` stays for the next attempt; nothing that looks complete is ever left half written),
+//! checked against `Content-Length`. File names come from harmony-py's rule, made unique within a batch
+//! and sanitised so none can escape the target directory. HTTP goes through `Client`; `s3://` through
+//! `harmony::s3`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -51,13 +53,6 @@ pub struct DownloadProgress {
     pub eta: Option<Duration>,
 }
 
-#[derive(Debug)]
-enum Event {
-    Total(u64),
-    Bytes(u64),
-    Restart(u64),
-}
-
 /// The local file name for a result URL: the last path segment; `{workItemId}_{name}` for Harmony staged
 /// outputs (`…harmony…/{uuid-v4}/{digits}/{name}`); `:` becomes `_`; then [`sanitize`]d.
 ///
@@ -102,6 +97,42 @@ pub fn sanitize(name: &str) -> String {
     cleaned[..end].to_owned()
 }
 
+/// The local names for a batch of URLs, in order: [`file_name_for`] each, and when two URLs give the same
+/// name (harmony-py would let the second overwrite the first), the later ones get `_2`, `_3`, … before the
+/// extension, so every file of the batch lands and the names do not depend on download order.
+///
+/// ```
+/// use harmonyql::harmony::download::unique_names;
+/// let urls = ["https://a/x/f.h5", "https://b/y/f.h5", "https://c/g.h5", "https://d/f.h5"].map(String::from);
+/// assert_eq!(unique_names(&urls), ["f.h5", "f_2.h5", "g.h5", "f_3.h5"]);
+/// ```
+pub fn unique_names(urls: &[String]) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    urls.iter()
+        .map(|url| {
+            let name = file_name_for(url);
+            let (stem, extension) = match name.rfind('.') {
+                Some(dot) if dot > 0 => (&name[..dot], &name[dot..]),
+                _ => (name.as_str(), ""),
+            };
+            let mut candidate = name.clone();
+            let mut n = 2;
+            // Bounded by the batch size: each step either finds a free name or passes a taken one.
+            while !taken.insert(candidate.clone()) {
+                candidate = sanitize(&format!("{stem}_{n}{extension}"));
+                n += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
+/// The partial file a download of `name` writes to: hidden, beside the target, never mistaken for a
+/// complete file, and the same on every run so an interrupted download resumes from it.
+pub fn part_path(directory: &Path, name: &str) -> PathBuf {
+    directory.join(format!(".{name}.hq-part"))
+}
+
 fn is_uuid_v4(text: &str) -> bool {
     uuid::Uuid::parse_str(text).is_ok_and(|id| id.get_version_num() == 4 && id.to_string() == text)
 }
@@ -110,11 +141,34 @@ fn is_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Where result files come from: Harmony over HTTP(S), or S3 directly with temporary credentials.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// `https://` / `http://` links, through the client (its per-hop credentials rule and retries).
+    Http(&'a Client),
+    /// `s3://` links, read with object_store (see [`crate::harmony::s3`]).
+    S3(&'a crate::harmony::s3::S3Reader),
+}
+
 /// Downloads every URL into `directory` (created if needed), `config.concurrency` at a time, calling
 /// `on_progress` as bytes arrive (at most every 100 ms) and after each file. Returns the local paths in
-/// the order of `urls`. On the first failure the others stop; on cancellation every temp file is removed.
+/// the order of `urls`; two URLs with the same file name get distinct names ([`unique_names`]). On the
+/// first failure the others stop. On cancellation the partial files stay (hidden `.NAME.hq-part`) and the
+/// same call later resumes them with `Range`.
 pub async fn download_all(
     client: &Client,
+    urls: &[String],
+    directory: &Path,
+    config: &DownloadConfig,
+    on_progress: &mut (dyn FnMut(&DownloadProgress) + Send),
+    cancel: &CancellationToken,
+) -> Result<Vec<PathBuf>> {
+    download_from(Source::Http(client), urls, directory, config, on_progress, cancel).await
+}
+
+/// [`download_all`] from any [`Source`].
+pub async fn download_from(
+    source: Source<'_>,
     urls: &[String],
     directory: &Path,
     config: &DownloadConfig,
@@ -126,14 +180,18 @@ pub async fn download_all(
     let mut progress = DownloadProgress { files_total: urls.len(), ..DownloadProgress::default() };
     let started = Instant::now();
     let mut last_report = Instant::now();
+    let names = unique_names(urls);
     // The futures are built up front (not by a closure inside the stream) so the whole download stays
     // `Send` for callers such as the kernel; `buffered` still runs only `concurrency` of them at a time.
     let fetches: Vec<_> = urls
         .iter()
-        .map(|url| {
+        .zip(&names)
+        .map(|(url, name)| {
             let sender = sender.clone();
             let stop = &stop;
-            Box::pin(async move { fetch_into(client, url, directory, config.overwrite, Some(&sender), stop).await })
+            Box::pin(
+                async move { fetch_into(source, url, directory, name, config.overwrite, Some(&sender), stop).await },
+            )
         })
         .collect();
     drop(sender);
@@ -144,6 +202,10 @@ pub async fn download_all(
         tokio::select! {
             next = downloads.next() => match next {
                 Some(Ok(path)) => {
+                    // Bytes of this file may still be queued: count them before saying it is done.
+                    while let Ok(event) = events.try_recv() {
+                        apply(&mut progress, event);
+                    }
                     paths.push(path);
                     progress.files_done += 1;
                     update_rate(&mut progress, started);
@@ -158,11 +220,7 @@ pub async fn download_all(
                 None => break,
             },
             Some(event) = events.recv() => {
-                match event {
-                    Event::Total(n) => progress.total_bytes += n,
-                    Event::Bytes(n) => progress.bytes += n,
-                    Event::Restart(n) => progress.bytes = progress.bytes.saturating_sub(n),
-                }
+                apply(&mut progress, event);
                 if last_report.elapsed() >= Duration::from_millis(100) {
                     last_report = Instant::now();
                     update_rate(&mut progress, started);
@@ -182,9 +240,17 @@ pub async fn download_all(
 fn stopped_downloading(directory: &Path) -> Error {
     Error::Cancelled {
         what: format!(
-            "downloading into {}; finished files are kept, no partial file is left: run the same `download` again to fetch the rest",
+            "downloading into {}; finished files are kept and partial ones stay as hidden `.NAME.hq-part` files: run the same `download` again to resume them",
             directory.display()
         ),
+    }
+}
+
+fn apply(progress: &mut DownloadProgress, event: Event) {
+    match event {
+        Event::Total(n) => progress.total_bytes += n,
+        Event::Bytes(n) => progress.bytes += n,
+        Event::Restart(n) => progress.bytes = progress.bytes.saturating_sub(n),
     }
 }
 
@@ -196,7 +262,8 @@ fn update_rate(progress: &mut DownloadProgress, started: Instant) {
 }
 
 /// Downloads one URL into `directory` and returns the local path. An existing file is kept unless
-/// `overwrite`. The bytes go to a temp file beside the target, renamed into place only when complete.
+/// `overwrite`. The bytes go to a partial file beside the target, renamed into place only when complete;
+/// a partial file left by an earlier, interrupted call is resumed with `Range`.
 pub async fn download_file(
     client: &Client,
     url: &str,
@@ -204,18 +271,19 @@ pub async fn download_file(
     overwrite: bool,
     cancel: &CancellationToken,
 ) -> Result<PathBuf> {
-    fetch_into(client, url, directory, overwrite, None, cancel).await
+    fetch_into(Source::Http(client), url, directory, &file_name_for(url), overwrite, None, cancel).await
 }
 
 async fn fetch_into(
-    client: &Client,
+    source: Source<'_>,
     url: &str,
     directory: &Path,
+    name: &str,
     overwrite: bool,
     events: Option<&mpsc::UnboundedSender<Event>>,
     cancel: &CancellationToken,
 ) -> Result<PathBuf> {
-    let target = directory.join(file_name_for(url));
+    let target = directory.join(name);
     if !overwrite && tokio::fs::try_exists(&target).await.unwrap_or(false) {
         return Ok(target);
     }
@@ -224,48 +292,109 @@ async fn fetch_into(
         move |source| Error::Io { path, source }
     };
     tokio::fs::create_dir_all(directory).await.map_err(io(directory))?;
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = directory.join(format!(".{name}.{}.hq-part", &uuid::Uuid::new_v4().simple().to_string()[..8]));
-    let result = fetch(client, url, &temp, events, cancel).await;
+    let part = part_path(directory, name);
+    let send = |event: Event| {
+        if let Some(events) = events {
+            let _ = events.send(event);
+        }
+    };
+    let mut sink = PartFile::open(&part, &send).await?;
+    let result = match source {
+        Source::Http(client) => fetch(client, url, &mut sink, &send, cancel).await,
+        Source::S3(reader) => reader.fetch(url, &mut sink, &send, cancel).await,
+    };
     match result {
-        Ok(()) => match tokio::fs::rename(&temp, &target).await {
-            Ok(()) => Ok(target),
-            Err(source) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                Err(Error::Io { path: target.display().to_string(), source })
-            }
-        },
-        Err(error) => {
-            let _ = tokio::fs::remove_file(&temp).await;
+        Ok(()) => {
+            sink.finish().await?;
+            tokio::fs::rename(&part, &target).await.map_err(io(&target))?;
+            Ok(target)
+        }
+        // Kept for the next attempt to resume: interrupted, or the connection kept breaking (unless empty).
+        Err(error @ (Error::Cancelled { .. } | Error::Incomplete { .. } | Error::Connection { .. }))
+            if sink.received > 0 =>
+        {
             Err(error)
         }
+        // The server refused the file (gone, expired, forbidden): nothing worth resuming.
+        Err(error) => {
+            drop(sink);
+            let _ = tokio::fs::remove_file(&part).await;
+            Err(error)
+        }
+    }
+}
+
+/// The partial file of one download: how many bytes it holds, appended to as bytes arrive.
+pub(crate) struct PartFile {
+    path: PathBuf,
+    file: tokio::fs::File,
+    /// Bytes in the file.
+    pub(crate) received: u64,
+}
+
+/// Progress events one fetch sends.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A file's size became known.
+    Total(u64),
+    /// Bytes arrived (or were found in a partial file).
+    Bytes(u64),
+    /// This many bytes were thrown away to start a file again.
+    Restart(u64),
+}
+
+impl PartFile {
+    /// Opens (or creates) the partial file, keeping what an earlier attempt wrote.
+    async fn open(path: &Path, send: &(dyn Fn(Event) + Sync)) -> Result<Self> {
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let file = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(io)?;
+        let received = file.metadata().await.map_err(io)?.len();
+        if received > 0 {
+            send(Event::Bytes(received));
+        }
+        Ok(PartFile { path: path.to_path_buf(), file, received })
+    }
+
+    fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
+        |source| Error::Io { path: self.path.display().to_string(), source }
+    }
+
+    /// Appends bytes.
+    pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.file.write_all(bytes).await.map_err(self.io())?;
+        self.received += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Throws away what the file holds (the server ignored the range, or the object changed).
+    pub(crate) async fn restart(&mut self) -> Result<()> {
+        self.file.set_len(0).await.map_err(self.io())?;
+        self.received = 0;
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<()> {
+        self.file.flush().await.map_err(self.io())?;
+        self.file.sync_all().await.map_err(self.io())
     }
 }
 
 async fn fetch(
     client: &Client,
     url: &str,
-    temp: &Path,
-    events: Option<&mpsc::UnboundedSender<Event>>,
+    part: &mut PartFile,
+    send: &(dyn Fn(Event) + Sync),
     cancel: &CancellationToken,
 ) -> Result<()> {
-    let send = |event| {
-        if let Some(events) = events {
-            let _ = events.send(event);
-        }
-    };
-    let io = |source| Error::Io { path: temp.display().to_string(), source };
     let shown = redact(url);
-    let mut file = tokio::fs::File::create(temp).await.map_err(io)?;
-    let mut received = 0u64;
     let mut expected: Option<u64> = None;
     let mut broken = 0u32;
     let retry = client.retry().clone();
     loop {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        if received > 0
-            && let Ok(range) = HeaderValue::from_str(&format!("bytes={received}-"))
+        if part.received > 0
+            && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
         {
             headers.insert(RANGE, range);
         }
@@ -284,19 +413,29 @@ async fn fetch(
         };
         let status = response.status();
         match status {
-            StatusCode::PARTIAL_CONTENT if received > 0 => {
+            StatusCode::PARTIAL_CONTENT if part.received > 0 => {
                 if expected.is_none() {
                     expected = content_range_total(response.headers());
+                    if let Some(total) = expected {
+                        send(Event::Total(total));
+                    }
                 }
             }
-            StatusCode::RANGE_NOT_SATISFIABLE if Some(received) == expected => break,
+            StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
+                // `Content-Range: bytes */N`: the partial file may already hold the whole object.
+                if content_range_total(response.headers()) == Some(part.received) {
+                    send(Event::Total(part.received));
+                    break;
+                }
+                send(Event::Restart(part.received));
+                part.restart().await?;
+                continue;
+            }
             status if status.is_success() => {
-                if received > 0 {
+                if part.received > 0 {
                     // The server ignored the range: start the file again.
-                    send(Event::Restart(received));
-                    file.set_len(0).await.map_err(io)?;
-                    file = tokio::fs::File::create(temp).await.map_err(io)?;
-                    received = 0;
+                    send(Event::Restart(part.received));
+                    part.restart().await?;
                 }
                 if expected.is_none() {
                     expected = response.content_length();
@@ -321,8 +460,7 @@ async fn fetch(
             };
             match chunk {
                 Some(Ok(bytes)) => {
-                    file.write_all(&bytes).await.map_err(io)?;
-                    received += bytes.len() as u64;
+                    part.write(&bytes).await?;
                     send(Event::Bytes(bytes.len() as u64));
                 }
                 Some(Err(_)) => {
@@ -332,24 +470,26 @@ async fn fetch(
                 None => break,
             }
         }
-        let short = expected.is_some_and(|total| received < total);
+        let short = expected.is_some_and(|total| part.received < total);
         if dropped || short {
             if broken >= retry.max_retries {
-                return Err(Error::Incomplete { url: shown, received, expected: expected.unwrap_or(received) });
+                return Err(Error::Incomplete {
+                    url: shown,
+                    received: part.received,
+                    expected: expected.unwrap_or(part.received),
+                });
             }
             tokio::time::sleep(retry.backoff(broken)).await;
             broken += 1;
             continue;
         }
         if let Some(total) = expected
-            && received != total
+            && part.received != total
         {
-            return Err(Error::Incomplete { url: shown, received, expected: total });
+            return Err(Error::Incomplete { url: shown, received: part.received, expected: total });
         }
         break;
     }
-    file.flush().await.map_err(io)?;
-    file.sync_all().await.map_err(io)?;
     Ok(())
 }
 
@@ -393,6 +533,20 @@ mod tests {
             let clean = sanitize(name);
             assert!(!clean.contains(['/', '\\', '\0', '\n']) && clean != "." && clean != "..", "{name:?} → {clean:?}");
             assert!(clean.len() <= 255 && !clean.is_empty(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn names_in_a_batch_are_unique_and_stable() {
+        let cases: [(&[&str], &[&str]); 4] = [
+            (&["https://h/a/f.h5", "https://h/b/f.h5", "https://h/c/f.h5"], &["f.h5", "f_2.h5", "f_3.h5"]),
+            (&["https://h/a/f", "https://h/b/f"], &["f", "f_2"]),
+            (&["https://h/a/f_2.h5", "https://h/b/f.h5", "https://h/c/f.h5"], &["f_2.h5", "f.h5", "f_3.h5"]),
+            (&["https://h/a/.hidden", "https://h/b/.hidden"], &[".hidden", ".hidden_2"]),
+        ];
+        for (urls, expected) in cases {
+            let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+            assert_eq!(unique_names(&urls), expected, "{urls:?}");
         }
     }
 

@@ -101,6 +101,15 @@ pub enum Error {
         /// Bytes announced.
         expected: u64,
     },
+    /// Reading an `s3://` object failed (object_store's error; credentials never appear in it).
+    #[error("could not read {url} from S3: {source}")]
+    S3 {
+        /// The `s3://` link.
+        url: String,
+        /// The cause.
+        #[source]
+        source: Box<object_store::Error>,
+    },
     /// A local file could not be read or written.
     #[error("{path}: {source}")]
     Io {

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::endpoint::{self, StateChange};
 use crate::api::job::{BulkStatus, Job, JobStatus, JobStatusBrief, Link};
-use crate::harmony::client::Client;
+use crate::harmony::client::{Client, Submission};
 use crate::harmony::error::{Error, Result};
 
 /// How `wait` polls.
@@ -78,6 +78,63 @@ pub async fn wait(
             _ = cancel.cancelled() => return Err(stopped_waiting(job_id)),
             _ = tokio::time::sleep(config.interval) => {}
         }
+    }
+}
+
+/// Submits several requests one after the other (harmony-py's `submit` in a loop: Harmony has no batch
+/// submission) and returns what each created, in order. Stops at the first failure; the jobs submitted
+/// before it exist on Harmony (list them with `jobs`) and must not be submitted again.
+pub async fn submit_batch(client: &Client, requests: &[crate::api::request::Request]) -> Result<Vec<Submission>> {
+    let mut submissions = Vec::with_capacity(requests.len());
+    for request in requests {
+        submissions.push(client.submit(request).await?);
+    }
+    Ok(submissions)
+}
+
+/// Waits until every job is final or paused (harmony-py's `wait_for_batch`), polling them together with
+/// bulk status (chunks of 2000) and calling `on_progress` for each job after every poll. Returns the job
+/// documents in the order of `job_ids`. Unlike [`wait`], a failed job is not an error here: the caller
+/// sees each job's status and decides.
+pub async fn wait_for_batch(
+    client: &Client,
+    job_ids: &[String],
+    config: &WaitConfig,
+    on_progress: &mut (dyn FnMut(&JobStatusBrief) + Send),
+    cancel: &CancellationToken,
+) -> Result<Vec<Job>> {
+    loop {
+        let poll = tokio::select! {
+            _ = cancel.cancelled() => return Err(stopped_waiting_for_batch(job_ids)),
+            poll = bulk_status(client, job_ids) => poll?,
+        };
+        for brief in &poll {
+            on_progress(brief);
+        }
+        let done = |id: &String| {
+            poll.iter()
+                .any(|brief| &brief.job_id == id && (brief.status.is_final() || brief.status == JobStatus::Paused))
+        };
+        if job_ids.iter().all(done) {
+            let mut jobs = Vec::with_capacity(job_ids.len());
+            for id in job_ids {
+                jobs.push(status(client, id).await?);
+            }
+            return Ok(jobs);
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(stopped_waiting_for_batch(job_ids)),
+            _ = tokio::time::sleep(config.interval) => {}
+        }
+    }
+}
+
+fn stopped_waiting_for_batch(job_ids: &[String]) -> Error {
+    let list = job_ids.join(", ");
+    Error::Cancelled {
+        what: format!(
+            "waiting for jobs {list}; they keep running on Harmony: `wait ({list})` to follow them again, `cancel ID` to stop one"
+        ),
     }
 }
 

@@ -9,3 +9,4 @@ pub mod download;
 pub mod error;
 pub mod jobs;
 pub mod retry;
+pub mod s3;

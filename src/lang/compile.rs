@@ -85,6 +85,7 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
         Query::Login(_) => return Err(CompileError::NotARequest("login")),
         Query::Logout => return Err(CompileError::NotARequest("logout")),
         Query::Download(_) => return Err(CompileError::NotARequest("download")),
+        Query::WaitJobs(_) => return Err(CompileError::NotARequest("wait")),
         Query::Open(_) => return Err(CompileError::NotARequest("open")),
         Query::Plot(_) => return Err(CompileError::NotARequest("plot")),
         Query::Export(_) => return Err(CompileError::NotARequest("export")),

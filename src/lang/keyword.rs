@@ -25,7 +25,7 @@ pub enum Verb {
     Labels,
     /// `steps [JOB] clauses…`: a job's steps and work items.
     Steps,
-    /// `wait [JOB]`.
+    /// `wait [JOB]`, `wait (JOB, …)`.
     Wait,
     /// `status [JOB]`.
     Status,
@@ -39,7 +39,7 @@ pub enum Verb {
     SkipPreview,
     /// `results [JOB] [https|http|s3] [page N] [limit N]`.
     Results,
-    /// `download [JOB] [to "dir"] [overwrite]`.
+    /// `download [JOB | (JOB, …)] [https|s3] [to "dir"] [overwrite]`.
     Download,
     /// `stac [JOB]`: the job's STAC catalog.
     Stac,
@@ -234,8 +234,8 @@ pub const VERBS: &[VerbInfo] = &[
     VerbInfo {
         verb: Verb::Wait,
         name: "wait",
-        usage: "wait [JOB]",
-        doc: "follow a job until it finishes or pauses, with a progress bar",
+        usage: "wait [JOB] | wait (JOB, JOB, …)",
+        doc: "follow a job (or several, polled together) until it finishes or pauses, with a progress bar",
         example: "wait job",
     },
     VerbInfo {
@@ -277,8 +277,8 @@ pub const VERBS: &[VerbInfo] = &[
     VerbInfo {
         verb: Verb::Download,
         name: "download",
-        usage: "download [JOB] [to \"DIR\"] [overwrite]",
-        doc: "download the job's results; the value is the list of local files",
+        usage: "download [JOB | (JOB, JOB, …)] [https|s3] [to \"DIR\"] [overwrite]",
+        doc: "download the results of a job or several (s3: directly from S3 with /cloud-access credentials, in us-west-2); the value is the list of local files",
         example: "download job to \"data\"",
     },
     VerbInfo {

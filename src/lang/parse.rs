@@ -644,7 +644,7 @@ fn unwrap_failure(error: nom::Err<Failure<'_>>) -> Failure<'_> {
 fn max_positional(verb: Verb) -> usize {
     match verb {
         Verb::Logout | Verb::Jobs | Verb::Labels | Verb::Clear => 0,
-        Verb::Set | Verb::Login | Verb::Results | Verb::Plot => 2,
+        Verb::Set | Verb::Login | Verb::Results | Verb::Download | Verb::Plot => 2,
         _ => 1,
     }
 }

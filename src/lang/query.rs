@@ -41,6 +41,8 @@ pub enum Query {
     Steps(StepsQuery),
     /// An action on one job.
     Job(JobAction, JobRef),
+    /// Wait for several jobs at once (`wait (a, b)`): one bulk status poll for all of them.
+    WaitJobs(Vec<JobRef>),
     /// A job's result links.
     Results(ResultsQuery),
     /// Download a job's results.
@@ -492,8 +494,10 @@ pub struct ResultsQuery {
 /// `download …`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadQuery {
-    /// The job.
-    pub job: JobRef,
+    /// The job, or the jobs of a batch (`download (a, b)`), in the order given.
+    pub jobs: Vec<JobRef>,
+    /// `https` (through Harmony) or `s3` (directly, with `/cloud-access` credentials).
+    pub link_type: LinkType,
     /// Target directory; the current one if absent.
     pub directory: Option<String>,
     /// Download even if the file exists.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod params;
 pub mod routes;
 pub mod sample;
+pub mod staging;
 pub mod store;
 pub mod transform;
 pub mod view;
@@ -52,6 +53,8 @@ pub struct ServeConfig {
     pub users: Option<PathBuf>,
     /// Jobs with at least this many granules auto-pause after a preview.
     pub preview_threshold: usize,
+    /// Also stage every output into this S3-compatible server (`--stage-s3`).
+    pub stage_s3: Option<staging::S3Staging>,
 }
 
 impl Default for ServeConfig {
@@ -63,6 +66,7 @@ impl Default for ServeConfig {
             auth: AuthMode::None,
             users: None,
             preview_threshold: 300,
+            stage_s3: None,
         }
     }
 }
@@ -93,6 +97,15 @@ pub enum ServeError {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// The S3 staging endpoint is not usable.
+    #[error("cannot stage results to {endpoint}: {source}")]
+    Staging {
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        #[source]
+        source: object_store::Error,
     },
     /// The users file is missing or malformed.
     #[error(transparent)]
@@ -154,9 +167,16 @@ impl Server {
         let store = Store::open(&config.data_dir.join("harmony.redb"))?;
         let engine_config =
             EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
+        let processor: Arc<dyn Processor> = match &config.stage_s3 {
+            Some(staging) => Arc::new(
+                staging::StagingProcessor::new(processor, staging)
+                    .map_err(|source| ServeError::Staging { endpoint: staging.endpoint.clone(), source })?,
+            ),
+            None => processor,
+        };
         let engine = Engine::start(store, engine_config, processor)?;
         let catalog = Arc::new(Catalog::default());
-        let state = routes::AppState { engine: engine.clone(), catalog };
+        let state = routes::AppState { engine: engine.clone(), catalog, staging: config.stage_s3.clone() };
         let mut router = routes::router(state);
         if config.auth == AuthMode::Edl {
             let auth = auth::Edl::load(&config.data_dir, config.users.as_deref())?;

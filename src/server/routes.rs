@@ -46,6 +46,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The collections.
     pub catalog: Arc<Catalog>,
+    /// The S3-compatible server results are also staged into (`--stage-s3`), whose keys `/cloud-access` gives.
+    pub staging: Option<crate::server::staging::S3Staging>,
 }
 
 type Result<T, E = ServerError> = std::result::Result<T, E>;
@@ -803,8 +805,9 @@ async fn stac_item(
     Ok(Json(item).into_response())
 }
 
-/// Temporary credentials shaped like AWS STS's. The local server has no S3: they open nothing, and say so.
-fn credentials() -> serde_json::Value {
+/// Temporary credentials shaped like AWS STS's: the staging server's keys with `--stage-s3`; without it the
+/// local server has no S3, so they open nothing, and say so.
+fn credentials(staging: Option<&crate::server::staging::S3Staging>) -> serde_json::Value {
     let hex = |n: usize| -> String {
         let mut text = String::new();
         while text.len() < n {
@@ -813,6 +816,14 @@ fn credentials() -> serde_json::Value {
         text.truncate(n);
         text
     };
+    if let Some(staging) = staging {
+        return serde_json::json!({
+            "AccessKeyId": staging.access_key_id,
+            "SecretAccessKey": staging.secret_access_key,
+            "SessionToken": format!("hq-local-staging-{}", hex(64)),
+            "Expiration": view::iso(Utc::now() + Duration::hours(8)),
+        });
+    }
     serde_json::json!({
         "AccessKeyId": format!("ASIAHQLOCAL{}", hex(9).to_uppercase()),
         "SecretAccessKey": hex(40),
@@ -821,12 +832,12 @@ fn credentials() -> serde_json::Value {
     })
 }
 
-async fn cloud_access() -> Json<serde_json::Value> {
-    Json(credentials())
+async fn cloud_access(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(credentials(state.staging.as_ref()))
 }
 
-async fn cloud_access_sh() -> Response {
-    let creds = credentials();
+async fn cloud_access_sh(State(state): State<AppState>) -> Response {
+    let creds = credentials(state.staging.as_ref());
     let text = |key: &str| creds[key].as_str().unwrap_or_default().to_string();
     let expiration = chrono::DateTime::parse_from_rfc3339(&text("Expiration"))
         .map(|t| t.with_timezone(&Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string())

@@ -230,7 +230,7 @@ async fn a_dropped_download_resumes_with_range_and_lands_whole() {
 }
 
 #[tokio::test]
-async fn a_download_that_never_completes_leaves_no_file() {
+async fn a_download_that_never_completes_leaves_only_a_part_file() {
     let (base, _) =
         mock(vec![answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content()[..10])]).await;
     let client = client(&base, Credentials::Anonymous);
@@ -239,7 +239,19 @@ async fn a_download_that_never_completes_leaves_no_file() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Incomplete { expected: 1000, .. }), "{error}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_eq!(complete_files(dir.path()), Vec::<String>::new());
+    assert_eq!(leftovers(dir.path()), [".f.h5.hq-part"]);
+}
+
+/// Files in `dir` that look complete (not partial downloads).
+fn complete_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.contains("hq-part"))
+        .collect();
+    names.sort();
+    names
 }
 
 #[tokio::test]
@@ -264,7 +276,120 @@ async fn cancelling_a_download_leaves_no_half_file() {
     let error = result.unwrap_err();
     assert!(matches!(error, Error::Cancelled { .. }), "{error}");
     assert!(error.to_string().contains("download"), "{error}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert_eq!(complete_files(dir.path()), Vec::<String>::new());
+}
+
+/// Cancels `cancel` once `path` holds `size` bytes (bounded: 10 s).
+fn cancel_when_file_has(path: PathBuf, size: u64, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        for _ in 0..1000 {
+            if std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) >= size {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        cancel.cancel();
+    });
+}
+
+#[tokio::test]
+async fn an_interrupted_download_keeps_its_part_and_the_next_one_resumes_it() {
+    let data = content();
+    // 206 for the resumed request; the second case's server ignores ranges and sends the whole file again.
+    let resumed =
+        "HTTP/1.1 206 Partial Content\nContent-Length: 600\nContent-Range: bytes 400-999/1000\nConnection: close\n";
+    for (second, ranged) in [
+        (answer(resumed, &data[400..]), true),
+        (answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &data), false),
+    ] {
+        let stalled = Answer { stall: true, ..answer("HTTP/1.1 200 OK\nContent-Length: 1000\n", &data[..400]) };
+        let (base, heads) = mock(vec![stalled, second]).await;
+        let client = client(&base, Credentials::Anonymous);
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        cancel_when_file_has(dir.path().join(".granule.h5.hq-part"), 400, cancel.clone());
+        let urls = vec![format!("{base}/granule.h5")];
+        let config = DownloadConfig { concurrency: 1, overwrite: false };
+        let first = tokio::time::timeout(
+            Duration::from_secs(20),
+            download_all(&client, &urls, dir.path(), &config, &mut |_| {}, &cancel),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(first, Err(Error::Cancelled { .. })), "{first:?}");
+        assert_eq!(complete_files(dir.path()), Vec::<String>::new(), "nothing looks complete");
+        assert_eq!(std::fs::read(dir.path().join(".granule.h5.hq-part")).unwrap(), &data[..400]);
+
+        let mut last = None;
+        let paths = tokio::time::timeout(
+            Duration::from_secs(20),
+            download_all(
+                &client,
+                &urls,
+                dir.path(),
+                &config,
+                &mut |p| last = Some(p.clone()),
+                &CancellationToken::new(),
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(std::fs::read(&paths[0]).unwrap(), data);
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+        let last = last.unwrap();
+        assert_eq!((last.bytes, last.total_bytes, last.files_done), (1000, 1000, 1), "ranged: {ranged}");
+        let heads = heads.lock().unwrap();
+        assert!(heads[1].to_ascii_lowercase().contains("range: bytes=400-"), "{}", heads[1]);
+    }
+}
+
+#[tokio::test]
+async fn two_results_with_one_name_both_land_under_distinct_names() {
+    let a: Vec<u8> = vec![b'a'; 300];
+    let b: Vec<u8> = vec![b'b'; 500];
+    let (base, _) = mock(vec![
+        answer("HTTP/1.1 200 OK\nContent-Length: 300\nConnection: close\n", &a),
+        answer("HTTP/1.1 200 OK\nContent-Length: 500\nConnection: close\n", &b),
+    ])
+    .await;
+    let client = client(&base, Credentials::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let urls = vec![format!("{base}/one/out.h5"), format!("{base}/two/out.h5")];
+    let config = DownloadConfig { concurrency: 1, overwrite: false };
+    let paths =
+        download_all(&client, &urls, dir.path(), &config, &mut |_| {}, &CancellationToken::new()).await.unwrap();
+    assert_eq!(paths, [dir.path().join("out.h5"), dir.path().join("out_2.h5")]);
+    assert_eq!(std::fs::read(&paths[0]).unwrap(), a);
+    assert_eq!(std::fs::read(&paths[1]).unwrap(), b);
+}
+
+#[tokio::test]
+async fn hostile_result_names_never_leave_the_directory() {
+    let (base, _) = mock(vec![answer("HTTP/1.1 200 OK\nContent-Length: 1000\nConnection: close\n", &content())]).await;
+    let client = client(&base, Credentials::Anonymous);
+    let outer = tempfile::tempdir().unwrap();
+    let dir = outer.path().join("in");
+    let hostile = [
+        "../../x".to_owned(),
+        "..%2F..%2Fx".to_owned(),
+        "%2Fetc%2Fpasswd".to_owned(),
+        "a%00b.h5".to_owned(),
+        "..\\..\\evil.h5".to_owned(),
+        "%5C..%5Cwin.h5".to_owned(),
+        "%2e%2e".to_owned(),
+    ];
+    let urls: Vec<String> = hostile.iter().map(|name| format!("{base}/r/{name}")).collect();
+    let paths = download_all(&client, &urls, &dir, &DownloadConfig::default(), &mut |_| {}, &CancellationToken::new())
+        .await
+        .unwrap();
+    for path in &paths {
+        assert_eq!(path.parent(), Some(dir.as_path()), "{}", path.display());
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(!name.contains(['/', '\\', '\0']) && name != ".." && name != ".", "{name:?}");
+    }
+    let outside: Vec<_> = std::fs::read_dir(outer.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(outside, ["in"], "nothing written beside the target directory");
 }
 
 #[tokio::test]
@@ -591,4 +716,248 @@ async fn a_shape_file_submission_signs_in_first_and_a_failed_job_is_an_error() {
     assert!(!outcome.ok && outcome.failed_operation);
     let Some(Report::Diagnostics { diagnostics, .. }) = reports.last() else { panic!("{reports:?}") };
     assert!(diagnostics[0].message.contains("failed: No matching granules"), "{}", diagnostics[0].message);
+}
+
+/// Fails the work item of the granule whose name contains `failing`; writes three files for the others.
+struct FailOne {
+    failing: &'static str,
+}
+
+impl Processor for FailOne {
+    fn process(
+        &self,
+        granule: &SampleGranule,
+        operation: &Operation,
+        out_dir: &Path,
+    ) -> Result<Vec<Output>, TransformError> {
+        if granule.name.contains(self.failing) {
+            return Err(TransformError::Io(format!("no data in {}", granule.name)));
+        }
+        ThreeFiles.process(granule, operation, out_dir)
+    }
+}
+
+fn execute_session(base: &str) -> harmonyql::eval::session::Session {
+    use harmonyql::eval::session::{Config, Mode, Session};
+    Session::new(Config {
+        env: Environment::Url(base.to_owned()),
+        mode: Mode::Execute,
+        credentials: Credentials::Anonymous,
+        poll_interval: Duration::from_millis(50),
+        ..Config::default()
+    })
+}
+
+/// Runs a cell (bounded: 60 s) and returns whether it went well and what it reported.
+async fn run_cell(
+    session: &mut harmonyql::eval::session::Session,
+    cell: &str,
+) -> (bool, Vec<harmonyql::eval::sink::Report>) {
+    let mut reports = Vec::new();
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(60), session.run_async(cell, &mut reports, &CancellationToken::new()))
+            .await
+            .unwrap();
+    (outcome.ok, reports)
+}
+
+fn warnings(reports: &[harmonyql::eval::sink::Report]) -> Vec<String> {
+    use harmonyql::eval::sink::Report;
+    reports.iter().filter_map(|r| if let Report::Warning(text) = r { Some(text.clone()) } else { None }).collect()
+}
+
+fn error_message(reports: &[harmonyql::eval::sink::Report]) -> String {
+    use harmonyql::eval::sink::Report;
+    match reports.last() {
+        Some(Report::Diagnostics { diagnostics, .. }) => diagnostics[0].message.clone(),
+        other => panic!("no error: {other:?}"),
+    }
+}
+
+fn job_id_of(session: &harmonyql::eval::session::Session, name: &str) -> String {
+    match session.value(name) {
+        Some(harmonyql::eval::session::Value::Job(id)) => id.clone(),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_canceled_job_says_so_and_a_bad_state_change_is_a_409() {
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(Slow))).await;
+    let mut session = execute_session(&base);
+    let (ok, reports) = run_cell(&mut session, &format!("j = subset {FIXTURE}\ncancel j\nwait j")).await;
+    assert!(ok, "{reports:?}");
+    let id = job_id_of(&session, "j");
+    assert!(warnings(&reports).iter().any(|w| w.contains(&format!("job {id} was canceled"))), "{reports:?}");
+    let (ok, reports) = run_cell(&mut session, "resume j").await;
+    assert!(!ok);
+    let message = error_message(&reports);
+    assert!(message.contains("409") && message.contains("canceled"), "{message}");
+}
+
+#[tokio::test]
+async fn a_job_paused_after_its_preview_says_how_to_resume_and_its_preview_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        ServeConfig { port: 0, data_dir: dir.path().to_path_buf(), preview_threshold: 2, ..ServeConfig::default() };
+    let server = Server::bind_with_processor(config, Arc::new(ThreeFiles)).await.unwrap();
+    let base = format!("http://{}", server.addr());
+    tokio::spawn(async move {
+        let _ = server.run(std::future::pending()).await;
+    });
+    let target = tempfile::tempdir().unwrap();
+    let mut session = execute_session(&base);
+    let (ok, reports) = run_cell(&mut session, "j = subset ATL03\nwait j").await;
+    assert!(ok, "{reports:?}");
+    let id = job_id_of(&session, "j");
+    let notes = warnings(&reports);
+    assert!(notes.iter().any(|w| w.contains("is paused") && w.contains(&format!("`resume {id}`"))), "{notes:?}");
+
+    let (ok, reports) = run_cell(&mut session, &format!("f = download j to \"{}\"", target.path().display())).await;
+    assert!(ok, "{reports:?}");
+    assert_eq!(complete_files(target.path()).len(), 3, "the preview's files");
+
+    let (ok, reports) = run_cell(&mut session, "resume j\nwait j").await;
+    assert!(ok, "{reports:?}");
+    use harmonyql::eval::sink::Report;
+    assert!(matches!(reports.last(), Some(Report::Job(job)) if job.status.as_str() == "successful"), "{reports:?}");
+}
+
+#[tokio::test]
+async fn complete_with_errors_downloads_what_succeeded_and_says_what_failed() {
+    let failing = "ATL03_20200427193622";
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(FailOne { failing }))).await;
+    let target = tempfile::tempdir().unwrap();
+    let mut session = execute_session(&base);
+    let cell = format!("j = subset ATL03\nf = download j to \"{}\"", target.path().display());
+    let (ok, reports) = run_cell(&mut session, &cell).await;
+    assert!(ok, "{reports:?}");
+    let notes = warnings(&reports);
+    assert!(notes.iter().any(|w| w.contains("completed with errors")), "{notes:?}");
+    let files = complete_files(target.path());
+    let granules = harmonyql::server::sample::granules("ATL03").len();
+    assert_eq!(files.len(), 3 * (granules - 1), "{files:?}");
+    assert!(files.iter().all(|name| !name.contains(failing)), "{files:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_job_is_a_404_and_expired_results_leave_nothing() {
+    let (base, dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let mut session = execute_session(&base);
+    let (ok, reports) = run_cell(&mut session, "wait 00000000-0000-4000-8000-000000000000").await;
+    assert!(!ok);
+    let message = error_message(&reports);
+    assert!(message.contains("00000000-0000-4000-8000-000000000000"), "{message}");
+
+    let (ok, reports) = run_cell(&mut session, &format!("j = subset {FIXTURE}\nwait j")).await;
+    assert!(ok, "{reports:?}");
+    // The staged outputs expire (Harmony deletes them after 30 days): the links now answer 404.
+    std::fs::remove_dir_all(dir.path().join("results")).unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let (ok, reports) = run_cell(&mut session, &format!("download j to \"{}\"", target.path().display())).await;
+    assert!(!ok);
+    let message = error_message(&reports);
+    assert!(message.contains("404"), "{message}");
+    assert_eq!(std::fs::read_dir(target.path()).map(|d| d.count()).unwrap_or(0), 0, "no file, not even a part");
+}
+
+#[tokio::test]
+async fn a_batch_waits_once_for_all_and_downloads_every_job() {
+    use harmonyql::eval::sink::Report;
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let target = tempfile::tempdir().unwrap();
+    let mut session = execute_session(&base);
+    let cell = format!(
+        "a = subset {FIXTURE}\nb = subset {FIXTURE}\nwait (a, b)\nf = download (a, b) to \"{}\"",
+        target.path().display()
+    );
+    let (ok, reports) = run_cell(&mut session, &cell).await;
+    assert!(ok, "{reports:?}");
+    let (a, b) = (job_id_of(&session, "a"), job_id_of(&session, "b"));
+    let finished: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| if let Report::Job(job) = r { Some(job.job_id.as_str()) } else { None })
+        .skip(2)
+        .collect();
+    assert_eq!(finished, [a.as_str(), b.as_str()], "the batch's jobs, in order, after waiting");
+    let Some(harmonyql::eval::session::Value::Files(files)) = session.value("f") else { panic!() };
+    assert_eq!(files.len(), 6, "{files:?}");
+    let mut names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_owned()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 6, "same-named outputs of two jobs do not overwrite each other");
+
+    let links: Vec<String> = {
+        let client = client(&base, Credentials::Anonymous);
+        let mut all = Vec::new();
+        for id in [&a, &b] {
+            all.extend(result_links(&client, id, "https", None, None).await.unwrap().into_iter().map(|l| l.href));
+        }
+        all
+    };
+    assert_eq!(links.len(), 6);
+    let jobs = harmonyql::harmony::jobs::wait_for_batch(
+        &client(&base, Credentials::Anonymous),
+        &[a.clone(), b.clone()],
+        &WaitConfig { interval: Duration::from_millis(50) },
+        &mut |_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(jobs.iter().map(|j| j.job_id.as_str()).collect::<Vec<_>>(), [a.as_str(), b.as_str()]);
+}
+
+#[tokio::test]
+async fn an_interrupted_download_says_how_to_resume_and_the_same_statement_resumes_it() {
+    let job_id = "a7aee059-7531-4388-86e0-85af1de9c31a";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let json = |body: serde_json::Value| {
+        let body = body.to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: {}\nConnection: close\n",
+            body.len()
+        );
+        answer(&head, body.as_bytes())
+    };
+    let bulk = json(serde_json::json!({
+        "jobStatuses": [{"jobID": job_id, "status": "successful", "progress": 100}], "notFoundJobIDs": []
+    }));
+    let job = json(serde_json::json!({
+        "status": "successful", "message": "done", "progress": 100, "createdAt": "2020-01-01T00:00:00.000Z",
+        "updatedAt": "2020-01-01T00:00:00.000Z", "request": "x", "numInputGranules": 1, "jobID": job_id,
+        "links": [{"href": format!("{base}/data/granule.h5"), "rel": "data", "title": "granule.h5"}]
+    }));
+    let data = content();
+    let stalled = Answer { stall: true, ..answer("HTTP/1.1 200 OK\nContent-Length: 1000\n", &data[..400]) };
+    let rest = answer(
+        "HTTP/1.1 206 Partial Content\nContent-Length: 600\nContent-Range: bytes 400-999/1000\nConnection: close\n",
+        &data[400..],
+    );
+    // Each request is its own connection (Connection: close): bulk status, the job, its links, the file.
+    let heads = mock_on(listener, vec![bulk.clone(), job.clone(), job.clone(), stalled, bulk, job.clone(), job, rest]);
+    let target = tempfile::tempdir().unwrap();
+    let mut session = execute_session(&base);
+    let statement = format!("download {job_id} to \"{}\"", target.path().display());
+    let cancel = CancellationToken::new();
+    cancel_when_file_has(target.path().join(".granule.h5.hq-part"), 400, cancel.clone());
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(Duration::from_secs(20), session.run_async(&statement, &mut reports, &cancel))
+        .await
+        .unwrap();
+    assert!(!outcome.ok);
+    let message = error_message(&reports);
+    assert!(
+        message.contains(&format!("`{statement}`")) && message.contains(&format!("`cancel {job_id}`")),
+        "{message}"
+    );
+    assert_eq!(complete_files(target.path()), Vec::<String>::new());
+
+    let (ok, reports) = run_cell(&mut session, &statement).await;
+    assert!(ok, "{reports:?}");
+    assert_eq!(std::fs::read(target.path().join("granule.h5")).unwrap(), data);
+    assert_eq!(leftovers(target.path()), Vec::<String>::new());
+    let heads = heads.lock().unwrap();
+    assert!(heads.last().unwrap().to_ascii_lowercase().contains("range: bytes=400-"), "{heads:?}");
 }

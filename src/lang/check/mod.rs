@@ -195,7 +195,7 @@ impl Checker {
             Verb::Jobs => self.jobs(command),
             Verb::Labels => self.labels(command),
             Verb::Steps => self.steps(command),
-            Verb::Wait => self.job_action(command, JobAction::Wait),
+            Verb::Wait => self.wait(command),
             Verb::Status => self.job_action(command, JobAction::Status),
             Verb::Pause => self.job_action(command, JobAction::Pause),
             Verb::Resume => self.job_action(command, JobAction::Resume),

@@ -1,6 +1,6 @@
 //! Checking each kind of statement: positional arguments, clauses, names and jobs.
 
-use crate::lang::ast::{Clause, ClauseValue, Command, TermKind};
+use crate::lang::ast::{Clause, ClauseValue, Command, Term, TermKind};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::keyword::{ClauseName, Verb, nearest};
 use crate::lang::query::*;
@@ -493,9 +493,62 @@ impl Checker {
         (self.error_count() == errors_before).then_some(Query::Results(query))
     }
 
+    /// `wait [JOB]`, or `wait (JOB, JOB, …)` for a batch.
+    pub(super) fn wait(&mut self, command: &Command) -> Option<Query> {
+        match command.args.first().map(|term| &term.node) {
+            Some(TermKind::Group(_)) => Some(Query::WaitJobs(self.job_list(&command.args[0])?)),
+            _ => self.job_action(command, JobAction::Wait),
+        }
+    }
+
+    /// A job or a parenthesised list of jobs; a list needs at least one.
+    fn job_list(&mut self, term: &Term) -> Option<Vec<JobRef>> {
+        let TermKind::Group(args) = &term.node else { return Some(vec![self.job_ref(term)?]) };
+        let errors_before = self.error_count();
+        let mut jobs = Vec::new();
+        for arg in args {
+            if let Some(term) = self.single(arg, "a job")
+                && let Some(job) = self.job_ref(term)
+            {
+                jobs.push(job);
+            }
+        }
+        if jobs.is_empty() && self.error_count() == errors_before {
+            self.error(
+                Diagnostic::error("expected-job", "the list of jobs is empty", term.span)
+                    .with_hint("name the jobs, e.g. `(job1, job2)`"),
+            );
+        }
+        (self.error_count() == errors_before).then_some(jobs)
+    }
+
     pub(super) fn download(&mut self, command: &Command) -> Option<Query> {
-        let job = self.optional_job(command)?;
-        let mut query = DownloadQuery { job, directory: None, overwrite: false };
+        let mut link_type = LinkType::default();
+        let mut jobs = None;
+        for term in &command.args {
+            let as_link = term.node.text().and_then(|t| match t.to_ascii_lowercase().as_str() {
+                "https" => Some(LinkType::Https),
+                "http" => Some(LinkType::Http),
+                "s3" => Some(LinkType::S3),
+                _ => None,
+            });
+            match as_link {
+                Some(kind) => link_type = kind,
+                None if jobs.is_none() => jobs = Some(self.job_list(term)?),
+                None => {
+                    self.error(
+                        Diagnostic::error("bad-link-type", "download takes https (the default), http or s3", term.span)
+                            .with_hint("several jobs go in parentheses: `download (job1, job2) to \"data\"`"),
+                    );
+                    return None;
+                }
+            }
+        }
+        let jobs = match jobs {
+            Some(jobs) => jobs,
+            None => vec![self.last_job(command.verb.span)?],
+        };
+        let mut query = DownloadQuery { jobs, link_type, directory: None, overwrite: false };
         for clause in &command.clauses {
             match (&clause.value, clause.name.node) {
                 (ClauseValue::Value(term), ClauseName::To) => query.directory = Some(self.text(term, "a directory")?),

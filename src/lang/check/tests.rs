@@ -137,6 +137,32 @@ fn jobs_are_named_or_the_last_one() {
 }
 
 #[test]
+fn batches_of_jobs_wait_and_download_together() {
+    let result = checked("a = subset A\nb = subset B\nwait (a, b)\ndownload (a, b) s3 to \"d\"\ndownload a");
+    assert!(!result.has_errors(), "{:?}", result.diagnostics);
+    let both = vec![JobRef::Name("a".into()), JobRef::Name("b".into())];
+    assert_eq!(result.statements[2].query, Query::WaitJobs(both.clone()));
+    assert_eq!(
+        result.statements[3].query,
+        Query::Download(DownloadQuery {
+            jobs: both,
+            link_type: LinkType::S3,
+            directory: Some("d".into()),
+            overwrite: false
+        })
+    );
+    let Query::Download(single) = &result.statements[4].query else { panic!() };
+    assert_eq!((&single.jobs[..], single.link_type), (&[JobRef::Name("a".into())][..], LinkType::Https));
+    for (cell, code) in [
+        ("a = subset A\nwait (a, c)", "unknown-job"),
+        ("a = subset A\nwait ()", "expected-job"),
+        ("a = subset A\ndownload a ftp", "bad-link-type"),
+    ] {
+        assert_eq!(first_error(cell).code, code, "{cell}");
+    }
+}
+
+#[test]
 fn steps_resolve_files_needs_work_items() {
     assert_eq!(
         first_error("steps 21469294-d6f7-42cc-89f2-c81990a5d7f4 resolve files").code,

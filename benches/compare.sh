@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Benchmarks HarmonyQL against harmony-py, h5py, xarray and matplotlib in one run and prints ratios
+# (benches/compare.py says what is measured). Release builds; the venv from scripts/setup.sh.
+#   benches/compare.sh [--scale 20] [--granules 3] [--rounds 5000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
+setup_debian_packages libhdf5-dev pkg-config
+setup_venv
+log "building release binaries"
+cargo build --release --locked --quiet --bin hq
+bench=$(cargo bench --locked --no-run --bench hq 2>&1 | grep -o 'target/release/deps/hq-[0-9a-f]*' | tail -n 1)
+[ -x "$bench" ] || { echo "cannot find the bench executable" >&2; exit 1; }
+log "measuring"
+.venv/bin/python benches/compare.py --hq target/release/hq --bench "$bench" "$@"
