@@ -512,7 +512,11 @@ impl Session {
     /// The files and request areas a plot draws: a job's downloaded files (a track map of a job that has
     /// none yet draws just its area), or the files bound to a name with the area of the job that
     /// produced them.
-    fn plot_inputs(&self, target: &Target, is_track: bool) -> Result<(Vec<PathBuf>, Vec<Vec<(f64, f64)>>), String> {
+    fn plot_inputs(
+        &self,
+        target: &Target,
+        is_track: bool,
+    ) -> Result<(Vec<PathBuf>, Vec<crate::eval::files::Ring>), String> {
         let areas_of = |id: &str| self.job_request(id).map(crate::eval::files::request_areas).unwrap_or_default();
         if let Target::Name(name) = target {
             match self.values.get(name) {

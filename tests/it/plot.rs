@@ -132,6 +132,7 @@ fn raster_map() -> RasterMap {
         rows,
         values,
         extent: [-110.0, 30.0, -90.0, 40.0],
+        overlay: vec![vec![(-105.0, 31.0), (-100.0, 39.0), (-95.0, 31.0)]],
     }
 }
 
@@ -258,11 +259,11 @@ fn files_plot_in_every_kind_with_units_and_titles() {
             PlotQuery { by: Some("distance".into()), confidence: Some(3), beam: Some("gt2l".into()), ..query(None) },
             vec!["along-track distance (km)", "gt2l", "high (4)"],
         ),
-        ("smap_raster", smap.clone(), query(None), vec!["soil_moisture", "EASE-Grid 2.0", "cm"]),
+        ("smap_raster", smap.clone(), query(None), vec!["soil_moisture", "x (km, EASE-Grid 2.0 M36", "cm", "#3C3C3C"]),
         ("atl03_histogram_default", atl03.clone(), query(Some(PlotKind::Histogram)), vec!["heights/h_ph"]),
     ];
     for (name, path, query, texts) in cases {
-        let figure = plot_files(&[path.clone()], &query, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let figure = plot_files(std::slice::from_ref(&path), &query, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         keep(&figure, name);
         check_valid(&figure, (960, 540));
         for text in texts {
