@@ -23,7 +23,7 @@ ATLAS_EPOCH = np.datetime64("2018-01-01T00:00:00", "us")
 @pytest.fixture(scope="session")
 def hq() -> pathlib.Path:
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    path = target / "debug" / "hq"
+    path = pathlib.Path(os.environ.get("HQ_BIN", target / "debug" / "hq"))
     if not path.is_file():
         pytest.fail(f"{path} is missing: run `cargo build` first", pytrace=False)
     return path
