@@ -371,12 +371,16 @@ fn big_photon_plot_child() {
     let path = PathBuf::from(dir).join("big.h5");
     write_big_granule(&path, BIG_PHOTONS);
     let before = peak_rss_mb();
-    let figure = plot_files(&[path], &PlotQuery { by: Some("distance".into()), ..query(None) }, &[]).unwrap();
+    let figure =
+        plot_files(std::slice::from_ref(&path), &PlotQuery { by: Some("distance".into()), ..query(None) }, &[])
+            .unwrap();
     check_valid(&figure, (960, 540));
+    let summary = harmonyql::data::summary::open(&path).unwrap();
+    assert!(summary.to_string().contains("gt1l (?): 10000000 photons"), "{summary}");
     println!("HQ_PEAK_RSS_MB before={before:.1} after={:.1}", peak_rss_mb());
 }
 
-/// Ten million photons (every array of them would take 330 MB) plot in well under that, because the
+/// Ten million photons (every array of them would take 330 MB) plot and open in well under that, because the
 /// photons are read in chunks and binned as they come.
 #[test]
 fn ten_million_photons_plot_in_bounded_memory() {
