@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2, s};
 
 use crate::data::h5::{attr, text};
 use crate::data::time::delta_time_to_utc;
-use crate::data::variable::{CHUNK_ROWS, is_missing, read_rows};
+use crate::data::variable::{CHUNK_ROWS, for_each_chunk, is_missing, read_rows};
 use crate::data::{Error, Result};
 
 fn hdf(error: hdf5::Error, context: &str) -> Error {
@@ -241,26 +241,34 @@ pub fn beams(file: &File) -> Result<Vec<BeamSummary>> {
         .into_iter()
         .map(|beam| {
             let group = file.group(&beam).map_err(|e| hdf(e, &beam))?;
-            let times = read_1d::<f64>(file, &format!("{beam}/heights/delta_time"), None)
-                .map(|a| a.to_vec())
-                .unwrap_or_default();
-            let lats =
-                read_1d::<f64>(file, &format!("{beam}/heights/lat_ph"), None).map(|a| a.to_vec()).unwrap_or_default();
-            let lons =
-                read_1d::<f64>(file, &format!("{beam}/heights/lon_ph"), None).map(|a| a.to_vec()).unwrap_or_default();
+            // Ranges stream through the photons in chunks, so files of any size open in bounded memory.
+            let extent = |name: &str| -> Result<(usize, Option<(f64, f64)>)> {
+                let Ok(dataset) = file.dataset(&format!("{beam}/heights/{name}")) else { return Ok((0, None)) };
+                let mut range: Option<(f64, f64)> = None;
+                for_each_chunk(&dataset, CHUNK_ROWS, |_, values| {
+                    if let Some(chunk) = range_of(values) {
+                        range = Some(range.map_or(chunk, |(lo, hi)| (lo.min(chunk.0), hi.max(chunk.1))));
+                    }
+                    Ok(())
+                })?;
+                Ok((dataset.shape().first().copied().unwrap_or(0), range))
+            };
+            // A beam whose photons cannot be read is summarised without them rather than failing `open`.
+            let (n_photons, time_range) = extent("delta_time").unwrap_or((0, None));
+            let (_, lat_range) = extent("lat_ph").unwrap_or((0, None));
+            let (_, lon_range) = extent("lon_ph").unwrap_or((0, None));
             let n_segments = file
                 .dataset(&format!("{beam}/geolocation/delta_time"))
                 .map(|d| d.shape().first().copied().unwrap_or(0))
                 .unwrap_or(0);
-            let time_range = range_of(&times);
             Ok(BeamSummary {
                 strength: text(&group, "atlas_beam_type"),
-                n_photons: times.len(),
+                n_photons,
                 n_segments,
                 start: time_range.map(|(t, _)| delta_time_to_utc(t)),
                 end: time_range.map(|(_, t)| delta_time_to_utc(t)),
-                lat_range: range_of(&lats),
-                lon_range: range_of(&lons),
+                lat_range,
+                lon_range,
                 beam,
             })
         })

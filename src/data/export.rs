@@ -243,7 +243,7 @@ mod tests {
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
         assert_eq!(&header[..2], ["delta_time (seconds since 2018-01-01)", "time_utc"], "{header:?}");
-        assert!(header.contains(&"h_ph (meters)") && header.contains(&"signal_conf_ph[2] (counts)"), "{header:?}");
+        assert!(header.contains(&"h_ph (meters)") && header.contains(&"signal_conf_ph[2] (1)"), "{header:?}");
         assert_eq!(written.rows, 2909);
         assert_eq!(lines.clone().count(), 2909);
         let first: Vec<&str> = lines.next().unwrap().split(',').collect();

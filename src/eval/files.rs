@@ -14,7 +14,8 @@ use crate::data::time::delta_time_to_utc;
 use crate::data::{geotiff, h5, variable};
 use crate::lang::query::{ExportFormat, ExportQuery, OpenQuery, PlotKind, PlotQuery, Spatial, SubsetQuery};
 use crate::plot::{
-    DEFAULT_SIZE, Figure, Histogram, PhotonDensity, RasterMap, Series, Track, TrackMap, quantile_range, render,
+    DEFAULT_SIZE, Figure, Histogram, PhotonDensity, RasterMap, Series, Track, TrackMap, coastlines_in, quantile_range,
+    render,
 };
 
 /// The summary of one file, limited to `group` when given.
@@ -41,6 +42,9 @@ fn find_group<'a>(node: &'a GroupNode, path: &str) -> Option<&'a GroupNode> {
     let (first, rest) = path.split_once('/').unwrap_or((path, ""));
     node.groups.iter().find(|g| g.name == first).and_then(|g| find_group(g, rest))
 }
+
+/// A closed ring or a line of `(lon, lat)` points: one piece of a request's area.
+pub type Ring = Vec<(f64, f64)>;
 
 /// What a file is, as far as choosing a plot goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +122,7 @@ pub fn plot_file(path: &Path, query: &PlotQuery) -> Result<Figure, String> {
 
 /// Draws the plot asked for from `paths` (a track map draws every file; other kinds the first), with
 /// `areas` (closed `(lon, lat)` rings of the request that produced the files) on track maps.
-pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Vec<(f64, f64)>]) -> Result<Figure, String> {
+pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Ring]) -> Result<Figure, String> {
     if query.kind == Some(PlotKind::Track) {
         return track(paths, areas);
     }
@@ -263,23 +267,32 @@ fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, Str
     let (c0, c1) = (c0.saturating_sub(2), (c1 + 2).min(grid.cols - 1));
     let (rows, columns) = (r1 - r0 + 1, c1 - c0 + 1);
     let values = (r0..=r1).flat_map(|r| cells[r * grid.cols + c0..=r * grid.cols + c1].iter().copied()).collect();
+    // Kilometres read better than eight-digit metres on the axes.
     let (west, north) = (ease_grid::X0 + c0 as f64 * grid.cell, ease_grid::Y0 - r0 as f64 * grid.cell);
     let (east, south) = (west + columns as f64 * grid.cell, north - rows as f64 * grid.cell);
+    let extent = [west / 1e3, south / 1e3, east / 1e3, north / 1e3];
     let map = RasterMap {
         title: format!("{name} — {var}"),
         units: read.units.clone().unwrap_or_default(),
-        x_label: format!("x (m, EASE-Grid 2.0 {}, EPSG:6933)", grid.name),
-        y_label: "y (m, EPSG:6933)".to_owned(),
+        x_label: format!("x (km, EASE-Grid 2.0 {}, EPSG:6933)", grid.name),
+        y_label: "y (km, EPSG:6933)".to_owned(),
         columns,
         rows,
         values,
-        extent: [west, south, east, north],
+        extent,
+        overlay: coastlines_in(extent, ease_km),
     };
     render(&map, DEFAULT_SIZE).map_err(|error| format!("{name} {var}: {error}"))
 }
 
+/// EASE-Grid 2.0 (EPSG:6933) coordinates in kilometres.
+fn ease_km(lon: f64, lat: f64) -> (f64, f64) {
+    let (x, y) = ease_grid::forward(lon, lat);
+    (x / 1e3, y / 1e3)
+}
+
 /// Ground tracks of every ATL03 beam in `paths` with the request's areas, over coastlines.
-fn track(paths: &[PathBuf], areas: &[Vec<(f64, f64)>]) -> Result<Figure, String> {
+fn track(paths: &[PathBuf], areas: &[Ring]) -> Result<Figure, String> {
     let mut tracks = Vec::new();
     for path in paths {
         if file_kind(path)? != FileKind::Atl03 {
@@ -379,7 +392,7 @@ const TRACK_POINTS: usize = 2000;
 
 /// The area a subset request asked for, as closed `(lon, lat)` rings: its bounding box (split at the
 /// antimeridian), its WKT polygons, lines or points, or the polygons of a GeoJSON shape file.
-pub fn request_areas(subset: &SubsetQuery) -> Vec<Vec<(f64, f64)>> {
+pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
     let mut rings = Vec::new();
     match &subset.spatial {
         Some(Spatial::BBox(bbox)) => {
@@ -406,7 +419,7 @@ pub fn request_areas(subset: &SubsetQuery) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// Every innermost parenthesised coordinate list of a WKT text, as a ring or line of `(x, y)`.
-fn wkt_rings(text: &str) -> Vec<Vec<(f64, f64)>> {
+fn wkt_rings(text: &str) -> Vec<Ring> {
     let mut rings = Vec::new();
     let mut start = None;
     for (index, character) in text.char_indices() {
@@ -433,7 +446,7 @@ fn wkt_rings(text: &str) -> Vec<Vec<(f64, f64)>> {
 }
 
 /// Rings of every array of `[x, y]` positions under a GeoJSON value (features, geometries, polygons).
-fn geojson_rings(value: &serde_json::Value, rings: &mut Vec<Vec<(f64, f64)>>) {
+fn geojson_rings(value: &serde_json::Value, rings: &mut Vec<Ring>) {
     match value {
         serde_json::Value::Array(items) => {
             let positions: Option<Vec<(f64, f64)>> = items
@@ -479,7 +492,7 @@ fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String>
                 return;
             }
             x_range = Some(x_range.map_or((x, x), |(lo, hi)| (lo.min(x), hi.max(x))));
-            if seen % stride == 0 {
+            if seen.is_multiple_of(stride) {
                 all.push(h);
                 if c >= 2 {
                     signal.push(h);
@@ -658,10 +671,15 @@ fn raster(path: &Path, name: &str) -> Result<Figure, String> {
     let [x0, dx, _, y0, _, dy] = raster.transform;
     let (west, north) = (x0, y0);
     let (east, south) = (x0 + dx * raster.width as f64, y0 + dy * raster.height as f64);
-    let (x_label, y_label) = if raster.epsg == 4326 {
-        ("longitude (°)".to_owned(), "latitude (°)".to_owned())
-    } else {
-        (format!("x (m, EPSG:{})", raster.epsg), format!("y (m, EPSG:{})", raster.epsg))
+    let extent = [west, south.min(north), east, north.max(south)];
+    let (x_label, y_label, overlay) = match raster.epsg {
+        4326 => ("longitude (°)".to_owned(), "latitude (°)".to_owned(), coastlines_in(extent, |lon, lat| (lon, lat))),
+        6933 => (
+            "x (m, EASE-Grid 2.0, EPSG:6933)".to_owned(),
+            "y (m, EPSG:6933)".to_owned(),
+            coastlines_in(extent, ease_grid::forward),
+        ),
+        epsg => (format!("x (m, EPSG:{epsg})"), format!("y (m, EPSG:{epsg})"), Vec::new()),
     };
     let map = RasterMap {
         title: name.to_owned(),
@@ -671,7 +689,8 @@ fn raster(path: &Path, name: &str) -> Result<Figure, String> {
         columns: raster.width,
         rows: raster.height,
         values,
-        extent: [west, south.min(north), east, north.max(south)],
+        extent,
+        overlay,
     };
     render(&map, DEFAULT_SIZE).map_err(|error| error.to_string())
 }

@@ -592,7 +592,11 @@ impl Session {
     /// The files and request areas a plot draws: a job's downloaded files (a track map of a job that has
     /// none yet draws just its area), or the files bound to a name with the area of the job that
     /// produced them.
-    fn plot_inputs(&self, target: &Target, is_track: bool) -> Result<(Vec<PathBuf>, Vec<Vec<(f64, f64)>>), String> {
+    fn plot_inputs(
+        &self,
+        target: &Target,
+        is_track: bool,
+    ) -> Result<(Vec<PathBuf>, Vec<crate::eval::files::Ring>), String> {
         let areas_of = |id: &str| self.job_request(id).map(crate::eval::files::request_areas).unwrap_or_default();
         if let Target::Name(name) = target {
             match self.values.get(name) {
@@ -785,6 +789,59 @@ mod tests {
         let mut reports = Vec::new();
         session.run(cell, &mut reports);
         reports
+    }
+
+    /// A session that submitted job `j1` with a bbox and downloaded the real fixture for it, as
+    /// `execute_remote` records them.
+    fn session_with_a_downloaded_job() -> (Session, PathBuf) {
+        let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/real/ATL03_gt1l.h5");
+        let mut session = Session::default();
+        let checked = check(&parse("subset ATL03 bbox(95, 87.29, 96, 87.3)").ast, &Scope::default());
+        let Some(Query::Subset(subset)) = checked.statements.first().map(|s| s.query.clone()) else {
+            panic!("the subset checks")
+        };
+        session.job_requests.insert("j1".into(), *subset);
+        session.job_files.insert("j1".into(), vec![fixture.clone()]);
+        session.values.insert("job".into(), Value::Job("j1".into()));
+        session.values.insert("files".into(), Value::Files(vec![fixture.clone()]));
+        for (name, kind) in
+            [("job", crate::lang::check::ValueKind::Job), ("files", crate::lang::check::ValueKind::Files)]
+        {
+            session.scope.bindings.insert(name.into(), kind);
+        }
+        (session, fixture)
+    }
+
+    #[test]
+    fn track_maps_of_a_job_or_its_files_outline_the_request() {
+        let (session, fixture) = session_with_a_downloaded_job();
+        let box_ring = vec![(95.0, 87.29), (96.0, 87.29), (96.0, 87.3), (95.0, 87.3), (95.0, 87.29)];
+        for name in ["job", "files"] {
+            let (files, areas) = session.plot_inputs(&Target::Name(name.into()), true).unwrap();
+            assert_eq!(files, vec![fixture.clone()], "{name}");
+            assert_eq!(areas, vec![box_ring.clone()], "{name}");
+        }
+        let (files, areas) = session.plot_inputs(&Target::Path(fixture.display().to_string()), true).unwrap();
+        assert_eq!((files.len(), areas.len()), (1, 0));
+    }
+
+    #[test]
+    fn plot_track_and_export_run_on_a_job_name() {
+        let (mut session, _) = session_with_a_downloaded_job();
+        let reports = run(&mut session, "plot track job");
+        assert!(
+            matches!(reports.last(), Some(Report::Figure { figure, .. }) if figure.svg.contains("request area")),
+            "{reports:?}"
+        );
+        let reports = run(&mut session, "plot job");
+        assert!(matches!(reports.last(), Some(Report::Figure { .. })), "{reports:?}");
+        let undownloaded = session_with_a_downloaded_job().0;
+        let mut bare = undownloaded;
+        bare.job_files.clear();
+        let reports = run(&mut bare, "plot photons job");
+        assert!(format!("{reports:?}").contains("download it first"), "{reports:?}");
+        let reports = run(&mut bare, "plot track job");
+        assert!(matches!(reports.last(), Some(Report::Figure { .. })), "the request area alone: {reports:?}");
     }
 
     #[test]

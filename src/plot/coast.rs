@@ -15,7 +15,27 @@ pub type Line = Vec<(f64, f64)>;
 pub fn coastlines() -> &'static [Line] {
     static LINES: OnceLock<Vec<Line>> = OnceLock::new();
     // The asset is compiled in and checked by a test; a corrupt build would show maps without coasts.
-    LINES.get_or_init(|| decode(ENCODED).unwrap_or_default())
+    LINES.get_or_init(|| {
+        decode(ENCODED).unwrap_or_default().iter().flat_map(|line| split_at_antimeridian(line)).collect()
+    })
+}
+
+/// Splits a line where it jumps across the antimeridian (from +180° to -180°), which would otherwise
+/// draw a stroke across the whole map.
+fn split_at_antimeridian(line: &[(f64, f64)]) -> Vec<Line> {
+    let mut parts = vec![Vec::new()];
+    for &point in line {
+        if let Some(last) = parts.last().and_then(|part: &Line| part.last())
+            && (point.0 - last.0).abs() > 180.0
+        {
+            parts.push(Vec::new());
+        }
+        if let Some(part) = parts.last_mut() {
+            part.push(point);
+        }
+    }
+    parts.retain(|part| part.len() > 1);
+    parts
 }
 
 fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
@@ -109,7 +129,7 @@ fn clip_segment(
             }
         }
     }
-    (t0 <= t1).then(|| ((a.0 + t0 * dx, a.1 + t0 * dy), (a.0 + t1 * dx, a.1 + t1 * dy)))
+    (t0 <= t1).then_some(((a.0 + t0 * dx, a.1 + t0 * dy), (a.0 + t1 * dx, a.1 + t1 * dy)))
 }
 
 #[cfg(test)]
@@ -118,9 +138,12 @@ mod tests {
 
     #[test]
     fn the_built_in_coastlines_decode_and_cover_the_globe() {
-        let lines = coastlines();
+        let lines = decode(ENCODED).unwrap();
         assert_eq!(lines.len(), 1425);
         assert_eq!(lines.iter().map(Vec::len).sum::<usize>(), 60_635);
+        assert!(coastlines().len() >= 1425);
+        let jumps = coastlines().iter().flat_map(|l| l.windows(2)).filter(|w| (w[1].0 - w[0].0).abs() > 180.0);
+        assert_eq!(jumps.count(), 0, "no line crosses the map at the antimeridian");
         let all = lines.iter().flatten();
         let (mut lon, mut lat) = ((f64::MAX, f64::MIN), (f64::MAX, f64::MIN));
         for &(x, y) in all {

@@ -17,7 +17,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use photons::{PhotonCloud, PhotonDensity};
-pub use raster::RasterMap;
+pub use raster::{RasterMap, coastlines_in};
 pub use series::{Histogram, Series};
 pub use track::{Track, TrackMap};
 

@@ -25,6 +25,20 @@ pub struct RasterMap {
     pub values: Vec<f64>,
     /// `[west, south, east, north]` of the grid's outer edges in the axes' units.
     pub extent: [f64; 4],
+    /// Lines drawn over the map in the axes' units, such as coastlines (see [`coastlines_in`]).
+    pub overlay: Vec<Vec<(f64, f64)>>,
+}
+
+/// The built-in coastlines in a map's coordinates: `project` takes (lon, lat) degrees to the map's x and
+/// y; lines are clipped to `extent`.
+pub fn coastlines_in(extent: [f64; 4], project: impl Fn(f64, f64) -> (f64, f64)) -> Vec<Vec<(f64, f64)>> {
+    crate::plot::coast::coastlines()
+        .iter()
+        .flat_map(|line| {
+            let projected: Vec<(f64, f64)> = line.iter().map(|&(lon, lat)| project(lon, lat)).collect();
+            crate::plot::coast::clip(&projected, extent)
+        })
+        .collect()
 }
 
 impl Chart for RasterMap {
@@ -68,6 +82,11 @@ impl Chart for RasterMap {
         let image = BitMapElement::with_owned_buffer((west, north), (pw as u32, ph as u32), pixels)
             .ok_or_else(|| PlotError::Draw("raster image has the wrong size".into()))?;
         chart.draw_series(std::iter::once(image)).map_err(draw_error)?;
+        for line in &self.overlay {
+            chart
+                .draw_series(std::iter::once(PathElement::new(line.clone(), RGBColor(60, 60, 60).stroke_width(1))))
+                .map_err(draw_error)?;
+        }
 
         let mut bar = ChartBuilder::on(&bar_area)
             .margin_top(44)
@@ -116,9 +135,10 @@ mod tests {
             rows,
             values,
             extent: [-93.0, 30.0, -77.0, 45.0],
+            overlay: coastlines_in([-93.0, 30.0, -77.0, 45.0], |lon, lat| (lon, lat)),
         };
         let figure = render(&map, (900, 500)).unwrap();
-        check_figure(&figure, (900, 500), &["SPL3SMP soil_moisture", "cm³/cm³", "longitude (°)"]);
+        check_figure(&figure, (900, 500), &["SPL3SMP soil_moisture", "cm³/cm³", "longitude (°)", "#3C3C3C"]);
     }
 
     #[test]

@@ -35,6 +35,25 @@ pub struct Series {
     pub time_origin: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Inserts a break (NaN) wherever x jumps by more than 20 times its median step, so data missing along
+/// x (a subset with two separate passes, a gap in a track) shows as a gap, not as a straight line.
+fn break_gaps(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let mut steps: Vec<f64> = points.windows(2).map(|w| (w[1].0 - w[0].0).abs()).filter(|d| *d > 0.0).collect();
+    if steps.len() < 3 {
+        return points;
+    }
+    let middle = steps.len() / 2;
+    let median = *steps.select_nth_unstable_by(middle, f64::total_cmp).1;
+    let mut out = Vec::with_capacity(points.len() + 8);
+    for (index, point) in points.iter().enumerate() {
+        if index > 0 && (point.0 - points[index - 1].0).abs() > median * 20.0 {
+            out.push(((point.0 + points[index - 1].0) / 2.0, f64::NAN));
+        }
+        out.push(*point);
+    }
+    out
+}
+
 /// Keeps the shape of a long line at `columns` pixels: per column, the first, lowest, highest and last
 /// points in x order, so spikes survive and the SVG stays small whatever the length.
 fn thin(points: &[(f64, f64)], x_min: f64, x_max: f64, columns: usize) -> Vec<(f64, f64)> {
@@ -100,6 +119,7 @@ impl Chart for Series {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         let points: Vec<(f64, f64)> =
             self.x.iter().zip(&self.y).map(|(x, y)| (*x, *y)).filter(|(x, _)| x.is_finite()).collect();
+        let points = break_gaps(points);
         let (x_min, x_max) = quantile_range(points.iter().map(|p| p.0), 0.0, 1.0)
             .ok_or_else(|| PlotError::Empty("no finite x".into()))?;
         let (y_min, y_max) = quantile_range(points.iter().map(|p| p.1), 0.0, 1.0)
@@ -129,7 +149,10 @@ impl Chart for Series {
             None => format!("{x}"),
         };
         let mut mesh = chart.configure_mesh();
-        mesh.x_desc(&self.x_label).y_desc(&self.y_label);
+        mesh.x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(BLACK.mix(0.08));
         if self.time_origin.is_some() {
             mesh.x_label_formatter(&time_label).x_labels(6);
         }
@@ -169,6 +192,15 @@ mod tests {
             time_origin: None,
         };
         check_figure(&render(&series, (640, 400)).unwrap(), (640, 400), &["time (s)", "h (m)"]);
+    }
+
+    #[test]
+    fn gaps_along_x_break_the_line() {
+        let points = vec![(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 2.0), (100.0, 5.0), (101.0, 4.0)];
+        let broken = break_gaps(points);
+        assert_eq!(broken.len(), 7);
+        assert!(broken[4].1.is_nan() && broken[4].0 == 51.5);
+        assert_eq!(break_gaps(vec![(0.0, 1.0), (1.0, 2.0)]).len(), 2);
     }
 
     #[test]

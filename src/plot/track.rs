@@ -115,8 +115,7 @@ impl Chart for TrackMap {
         }
         for (index, track) in self.tracks.iter().enumerate() {
             let colour = colour_of(index, &track.name);
-            let style = if track.strong { colour.stroke_width(3) } else { colour.mix(0.75).stroke_width(1) };
-            let legend_style = style;
+            let legend_style = if track.strong { colour.stroke_width(3) } else { colour.mix(0.75).stroke_width(1) };
             // Antimeridian crossings would draw a line across the whole map: break the track there.
             let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
             for &(x, y) in track.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
@@ -130,15 +129,24 @@ impl Chart for TrackMap {
                 }
             }
             let parts: Vec<Vec<(f64, f64)>> = runs.iter().flat_map(|run| clip(run, extent)).collect();
-            let mut first = true;
-            for part in parts {
-                let drawn = chart.draw_series(std::iter::once(PathElement::new(part, style))).map_err(draw_error)?;
-                if first {
-                    drawn
-                        .label(&track.name)
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], legend_style));
-                    first = false;
+            // plotters draws wide strokes segment by segment, which leaves notches at every joint of a
+            // dense track; a wide line is drawn instead as 1-pixel lines shifted by a pixel each way.
+            let offsets: &[(i32, i32)] =
+                if track.strong { &[(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)] } else { &[(0, 0)] };
+            let thin = if track.strong { colour.stroke_width(1) } else { colour.mix(0.75).stroke_width(1) };
+            for part in &parts {
+                let pixels: Vec<(i32, i32)> = part.iter().map(|point| chart.backend_coord(point)).collect();
+                for (dx, dy) in offsets {
+                    let shifted: Vec<(i32, i32)> = pixels.iter().map(|(x, y)| (x + dx, y + dy)).collect();
+                    root.draw(&PathElement::new(shifted, thin)).map_err(draw_error)?;
                 }
+            }
+            if !parts.is_empty() && !self.tracks[..index].iter().any(|earlier| earlier.name == track.name) {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
+                    .map_err(draw_error)?
+                    .label(&track.name)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], legend_style));
             }
         }
         chart

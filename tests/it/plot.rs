@@ -132,6 +132,7 @@ fn raster_map() -> RasterMap {
         rows,
         values,
         extent: [-110.0, 30.0, -90.0, 40.0],
+        overlay: vec![vec![(-105.0, 31.0), (-100.0, 39.0), (-95.0, 31.0)]],
     }
 }
 
@@ -248,7 +249,7 @@ fn files_plot_in_every_kind_with_units_and_titles() {
         ),
         (
             "series_index",
-            fixture(),
+            atl03.clone(),
             PlotQuery { variable: Some("ds_surf_type".into()), ..query(Some(PlotKind::Series)) },
             vec!["index"],
         ),
@@ -258,11 +259,11 @@ fn files_plot_in_every_kind_with_units_and_titles() {
             PlotQuery { by: Some("distance".into()), confidence: Some(3), beam: Some("gt2l".into()), ..query(None) },
             vec!["along-track distance (km)", "gt2l", "high (4)"],
         ),
-        ("smap_raster", smap.clone(), query(None), vec!["soil_moisture", "EASE-Grid 2.0", "cm"]),
+        ("smap_raster", smap.clone(), query(None), vec!["soil_moisture", "x (km, EASE-Grid 2.0 M36", "cm", "#3C3C3C"]),
         ("atl03_histogram_default", atl03.clone(), query(Some(PlotKind::Histogram)), vec!["heights/h_ph"]),
     ];
     for (name, path, query, texts) in cases {
-        let figure = plot_files(&[path.clone()], &query, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let figure = plot_files(std::slice::from_ref(&path), &query, &[]).unwrap_or_else(|e| panic!("{name}: {e}"));
         keep(&figure, name);
         check_valid(&figure, (960, 540));
         for text in texts {
@@ -342,7 +343,7 @@ fn write_big_granule(path: &Path, n: usize) {
         }
         let h: Vec<f32> = rows
             .iter()
-            .map(|&i| if i % 4 == 0 { (i % 3000) as f32 } else { 1600.0 + (i as f32 * 1e-5).sin() * 50.0 })
+            .map(|&i| if i % 4 == 0 { (i % 3000) as f32 } else { 1600.0 + ((i / 1000) % 50) as f32 })
             .collect();
         h_ph.write_slice(&h, start..end).unwrap();
         let conf: Vec<i8> = rows.iter().flat_map(|&i| [if i % 4 == 0 { 0 } else { 4 }, -1, -1, -1, -1]).collect();
@@ -370,12 +371,16 @@ fn big_photon_plot_child() {
     let path = PathBuf::from(dir).join("big.h5");
     write_big_granule(&path, BIG_PHOTONS);
     let before = peak_rss_mb();
-    let figure = plot_files(&[path], &PlotQuery { by: Some("distance".into()), ..query(None) }, &[]).unwrap();
+    let figure =
+        plot_files(std::slice::from_ref(&path), &PlotQuery { by: Some("distance".into()), ..query(None) }, &[])
+            .unwrap();
     check_valid(&figure, (960, 540));
+    let summary = harmonyql::data::summary::open(&path).unwrap();
+    assert!(summary.to_string().contains("gt1l (?): 10000000 photons"), "{summary}");
     println!("HQ_PEAK_RSS_MB before={before:.1} after={:.1}", peak_rss_mb());
 }
 
-/// Ten million photons (every array of them would take 330 MB) plot in well under that, because the
+/// Ten million photons (every array of them would take 330 MB) plot and open in well under that, because the
 /// photons are read in chunks and binned as they come.
 #[test]
 fn ten_million_photons_plot_in_bounded_memory() {
