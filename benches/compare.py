@@ -188,6 +188,7 @@ def main():
         try:
             _, _, job = measured([python, "-c", PY_SUBMIT, server.url, str(args.granules)])
             job = job.strip().splitlines()[-1]
+            (work / "py").mkdir()  # harmony-py needs the directory to exist; hq makes it
             seconds_py, rss_py, out = measured([python, "-c", PY_DOWNLOAD, server.url, job, str(work / "py")])
             seconds_hq, rss_hq, _ = measured(
                 [args.hq, "run", "--env", f"local:{server.port}", "-e", f'download {job} to "{work / "hq"}" overwrite']
