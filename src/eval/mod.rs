@@ -3,7 +3,9 @@
 //! The evaluator never prints: it reports to a [`sink::Sink`]. It is the only module that combines
 //! `lang` with the I/O modules.
 
+pub mod catalog;
 pub mod files;
 pub mod help;
+pub mod login;
 pub mod session;
 pub mod sink;
