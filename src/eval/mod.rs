@@ -8,5 +8,6 @@ pub mod catalog;
 pub mod files;
 pub mod help;
 pub mod login;
+pub mod paths;
 pub mod session;
 pub mod sink;

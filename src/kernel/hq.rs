@@ -157,11 +157,16 @@ impl Interpreter for HqInterpreter {
 
     fn complete(&self, code: &str, cursor: usize) -> Completions {
         let (span, candidates) = assist::complete(code, cursor, &self.session.known());
-        Completions {
-            items: candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect(),
-            start: span.start,
-            end: span.end,
+        let mut items: Vec<Completion> =
+            candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect();
+        let context = assist::context_at(code, cursor);
+        if context.expect == assist::Expect::Path
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            let paths = crate::eval::paths::complete_paths(&context.prefix, &cwd);
+            items.extend(paths.into_iter().map(|text| Completion { text, kind: Some("path".to_owned()) }));
         }
+        Completions { items, start: span.start, end: span.end }
     }
 
     fn inspect(&self, code: &str, cursor: usize, _detail_level: u8) -> Option<MimeBundle> {

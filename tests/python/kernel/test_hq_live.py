@@ -175,6 +175,8 @@ def test_interrupt_stops_a_real_wait_within_a_second_and_the_job_goes_on(hq_kern
         run(kc, f"env {slow.url}")
         reply, _ = run(kc, "job = subset ATL03")
         assert reply["content"]["status"] == "ok", reply["content"]
+        # `wait` polls at once, then every 3 s: at scale 40 the job is still running at the first poll, so
+        # an interrupt 1 s later lands in a real wait, between polls.
         msg_id = kc.execute("wait job")
         time.sleep(1.0)
         started = time.monotonic()
