@@ -157,8 +157,8 @@ impl Session {
         &self.scope
     }
 
-    /// What completion may offer beyond keywords: bound names (collections and variables join
-    /// when the session talks to a Harmony).
+    /// What completion may offer beyond keywords: bound names, the environment's collections and the
+    /// variables of collections whose capabilities are cached (see [`Session::prepare_assist`]).
     pub fn known(&self) -> crate::lang::assist::Known {
         crate::lang::assist::Known {
             bindings: self.scope.bindings.iter().map(|(name, kind)| (name.clone(), *kind)).collect(),
