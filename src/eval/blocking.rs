@@ -52,7 +52,8 @@ impl BlockingSession {
         })
     }
 
-    /// Runs one cell to its end (waits and downloads included) and returns what it reported.
+    /// Runs one cell to its end (waits and downloads included) and returns what it reported. Call it from
+    /// plain (non-async) code: inside an async runtime use [`Session::run_async`] instead.
     pub fn run(&mut self, cell: &str) -> CellOutput {
         let mut reports: Vec<Report> = Vec::new();
         let session = &mut self.session;
