@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::terminal::Terminal;
 use crate::cli::{EnvArgs, Failure};
+use crate::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
 use crate::eval::session::{Config, Mode, Session};
 use crate::harmony::auth::{Credentials, Secret};
 use crate::harmony::download::DownloadConfig;
@@ -68,6 +69,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         .build()
         .map_err(|error| Failure::Operation(format!("cannot start the runtime: {error}")))?;
     let mut session = Session::new(config);
+    session.set_prompter(std::sync::Arc::new(TerminalPrompter));
     let mut terminal = Terminal::new(&origin);
     terminal.json = args.json;
     let cancel = CancellationToken::new();
@@ -91,5 +93,42 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         Err(Failure::Reported)
     } else {
         Err(Failure::Input)
+    }
+}
+
+/// `login`'s questions on the terminal: the prompt on stderr, secrets read without echo (rpassword).
+/// Refuses when stdin is not a terminal, so a script piped into `hq run` never hangs or echoes.
+#[derive(Debug)]
+struct TerminalPrompter;
+
+impl Prompter for TerminalPrompter {
+    fn ask<'a>(&'a self, prompt: &'a str, hidden: bool) -> PromptFuture<'a> {
+        let prompt = prompt.to_owned();
+        Box::pin(async move {
+            use std::io::IsTerminal as _;
+            if !std::io::stdin().is_terminal() {
+                return Err(PromptError::Unavailable(format!("standard input is not a terminal: {OTHER_WAYS}")));
+            }
+            // Reading the terminal blocks; keep it off the runtime's workers.
+            let read = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                if hidden {
+                    rpassword::prompt_password(&prompt)
+                } else {
+                    use std::io::Write as _;
+                    eprint!("{prompt}");
+                    std::io::stderr().flush()?;
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+                }
+            });
+            match read.await {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(error)) => {
+                    Err(PromptError::Unavailable(format!("cannot read the terminal ({error}): {OTHER_WAYS}")))
+                }
+                Err(_) => Err(PromptError::Interrupted),
+            }
+        })
     }
 }

@@ -3,7 +3,11 @@
 //! The evaluator never prints: it reports to a [`sink::Sink`]. It is the only module that combines
 //! `lang` with the I/O modules.
 
+pub mod blocking;
+pub mod catalog;
 pub mod files;
 pub mod help;
+pub mod login;
+pub mod paths;
 pub mod session;
 pub mod sink;

@@ -108,6 +108,8 @@ pub struct Session {
     job_requests: HashMap<String, SubsetQuery>,
     /// The files each job's download wrote, by job ID (`plot track JOB` draws them).
     job_files: HashMap<String, Vec<PathBuf>>,
+    prompter: Option<std::sync::Arc<dyn crate::eval::login::Prompter>>,
+    catalog: crate::eval::catalog::CatalogCache,
 }
 
 impl Default for Session {
@@ -137,7 +139,21 @@ impl Session {
             last_job: None,
             job_requests: HashMap::new(),
             job_files: HashMap::new(),
+            prompter: None,
+            catalog: Default::default(),
         }
+    }
+
+    /// Lets `login` ask for user names, passwords and tokens through the front end (the kernel's stdin
+    /// channel, the terminal); without one, `login` offers only `env` and `netrc`.
+    pub fn set_prompter(&mut self, prompter: std::sync::Arc<dyn crate::eval::login::Prompter>) {
+        self.prompter = Some(prompter);
+    }
+
+    /// Adopts new credentials; the next request builds a client with them.
+    fn set_credentials(&mut self, credentials: Credentials) {
+        self.credentials = credentials;
+        self.client = None;
     }
 
     /// The environment in use.
@@ -150,13 +166,36 @@ impl Session {
         &self.scope
     }
 
-    /// What completion may offer beyond keywords: bound names (collections and variables join
-    /// when the session talks to a Harmony).
+    /// What completion may offer beyond keywords: bound names, the environment's collections and the
+    /// variables of collections whose capabilities are cached (see [`Session::prepare_assist`]).
     pub fn known(&self) -> crate::lang::assist::Known {
         crate::lang::assist::Known {
             bindings: self.scope.bindings.iter().map(|(name, kind)| (name.clone(), *kind)).collect(),
-            ..Default::default()
+            collections: self.catalog.collections(&self.env),
+            variables: self.catalog.all_variables(&self.env),
         }
+    }
+
+    /// Fetches what completion or inspection at `cursor` needs from the environment: the collection
+    /// listing after `subset`/`capabilities`, a collection's capabilities inside `vars(` or under the
+    /// cursor. Each fetch is bounded (under a second) and cached; failures fall back silently.
+    pub async fn prepare_assist(&mut self, code: &str, cursor: usize) {
+        use crate::lang::assist::{Expect, context_at};
+        let Ok(client) = self.client() else { return };
+        match context_at(code, cursor).expect {
+            Expect::Collection => self.catalog.fetch_listing(&client).await,
+            Expect::Variable(Some(collection)) => self.catalog.fetch_capabilities(&client, &collection).await,
+            _ => {}
+        }
+        if let Some(collection) = collection_at(code, cursor) {
+            self.catalog.fetch_capabilities(&client, &collection).await;
+        }
+    }
+
+    /// A summary of the collection under `cursor` (Markdown), if its capabilities are cached.
+    pub fn collection_help(&self, code: &str, cursor: usize) -> Option<String> {
+        let collection = collection_at(code, cursor)?;
+        self.catalog.capabilities(&self.env, &collection).map(crate::eval::catalog::summary)
     }
 
     /// Runs a cell, reporting everything to `sink`.
@@ -253,12 +292,35 @@ impl Session {
         sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
     ) -> Result<Option<Value>, String> {
+        match query {
+            Query::Login(method) => {
+                let prompter = self.prompter.clone();
+                let logged_in = crate::eval::login::login(method, &self.env, prompter.as_deref(), cancel)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                self.set_credentials(logged_in.credentials);
+                sink.report(Report::Text(logged_in.message));
+                if let Some(warning) = logged_in.warning {
+                    sink.report(Report::Warning(warning));
+                }
+                return Ok(None);
+            }
+            Query::Logout => {
+                self.set_credentials(Credentials::Anonymous);
+                sink.report(Report::Text(crate::eval::login::LOGGED_OUT.to_owned()));
+                return Ok(None);
+            }
+            _ => {}
+        }
         let query = self.resolve(query)?;
         let client = self.client()?;
         let text = |error: crate::harmony::error::Error| error.to_string();
         match &query {
-            Query::Subset(_) => {
+            Query::Subset(subset) => {
                 let request = self.request(&query)?;
+                if let Some(collection) = &subset.collection {
+                    self.catalog.saw(&collection.0);
+                }
                 match client.submit(&request).await.map_err(text)? {
                     Submission::Job(job) => {
                         let id = job.job_id.clone();
@@ -297,7 +359,10 @@ impl Session {
                 }
                 Ok(None)
             }
-            Query::Job(action @ (JobAction::Pause | JobAction::Resume | JobAction::Cancel | JobAction::SkipPreview), JobRef::Id(id)) => {
+            Query::Job(
+                action @ (JobAction::Pause | JobAction::Resume | JobAction::Cancel | JobAction::SkipPreview),
+                JobRef::Id(id),
+            ) => {
                 let change = match action {
                     JobAction::Pause => StateChange::Pause,
                     JobAction::Resume => StateChange::Resume,
@@ -338,8 +403,9 @@ impl Session {
                 // How many of the URLs (and so of the downloaded paths, which keep URL order) are each job's.
                 let mut per_job = Vec::new();
                 for job in &jobs {
-                    let links =
-                        result_links(&client, &job.job_id, download.link_type.as_str(), None, None).await.map_err(text)?;
+                    let links = result_links(&client, &job.job_id, download.link_type.as_str(), None, None)
+                        .await
+                        .map_err(text)?;
                     if links.is_empty() {
                         sink.report(Report::Warning(format!(
                             "there is no file to download: job {} is {} ({})",
@@ -393,9 +459,7 @@ impl Session {
                 }
                 None => Err(format!("{name} has no value in this session")),
             },
-            Query::Login(_) | Query::Logout => Err(
-                "`login` is not run by this version yet: set EDL_USERNAME and EDL_PASSWORD, EDL_TOKEN, or a .netrc entry".into(),
-            ),
+            Query::Login(_) | Query::Logout => Err("login and logout are handled above".into()),
             other => {
                 let request = self.request(other)?;
                 let Some(value) = client.json_or_nothing(&request).await.map_err(text)? else {
@@ -411,6 +475,12 @@ impl Session {
                     sink.report(Report::Text(done));
                     return Ok(None);
                 };
+                if let Query::Capabilities(capabilities) = other {
+                    self.catalog.saw(&capabilities.collection.0);
+                    if capabilities.version.is_none() {
+                        self.catalog.keep_capabilities(&self.env, &capabilities.collection.0, value.clone());
+                    }
+                }
                 sink.report(Report::Json { kind: statement_name(other).to_owned(), value: value.clone() });
                 Ok(Some(Value::Json(value)))
             }
@@ -680,6 +750,18 @@ impl Session {
         sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
         false
     }
+}
+
+/// The collection name under `cursor`, when it stands where a collection goes (after `subset`, `capabilities`).
+fn collection_at(code: &str, cursor: usize) -> Option<String> {
+    let is_word = |c: char| crate::lang::lex::is_word_char(c) && c != ':';
+    let cursor = (0..=cursor.min(code.len())).rev().find(|i| code.is_char_boundary(*i))?;
+    let start = code[..cursor].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(cursor, |(i, _)| i);
+    let end = code[cursor..].char_indices().find(|(_, c)| !is_word(*c)).map_or(code.len(), |(i, _)| cursor + i);
+    let word = &code[start..end];
+    let expects_collection =
+        crate::lang::assist::context_at(code, start).expect == crate::lang::assist::Expect::Collection;
+    (!word.is_empty() && expects_collection).then(|| word.to_owned())
 }
 
 fn is_request(query: &Query) -> bool {

@@ -7,11 +7,12 @@
 use tokio_util::sync::CancellationToken;
 
 use crate::api::environment::Environment;
+use crate::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
 use crate::eval::session::{Config, Session};
 use crate::eval::sink::{Report, Sink};
 use crate::kernel::interpreter::{
-    Completeness, Completion, Completions, DisplayId, ExecuteContext, ExecuteError, ExecuteOutcome, Interpreter,
-    KernelInfo, Output,
+    Completeness, Completion, Completions, DisplayId, ExecuteContext, ExecuteError, ExecuteOutcome, InputError,
+    Interpreter, KernelInfo, Output,
 };
 use crate::lang::assist;
 use crate::lang::diagnostic::Diagnostic;
@@ -21,12 +22,59 @@ use crate::output::{MimeBundle, escape_html};
 /// across cells.
 pub struct HqInterpreter {
     session: Session,
+    /// Questions `login` asks while a cell runs; answered over the stdin channel by `execute`.
+    asks: tokio::sync::mpsc::UnboundedReceiver<Ask>,
 }
 
 impl HqInterpreter {
     /// A kernel session; notebooks start on the local Harmony (`hq serve`), which needs no account.
     pub fn new(env: Environment) -> Self {
-        HqInterpreter { session: Session::new(Config { env, ..Config::default() }) }
+        let mut session = Session::new(Config { env, ..Config::default() });
+        let (sender, asks) = tokio::sync::mpsc::unbounded_channel();
+        session.set_prompter(std::sync::Arc::new(StdinPrompter(sender)));
+        HqInterpreter { session, asks }
+    }
+}
+
+/// One question from the evaluator for the front end, and where the answer goes.
+struct Ask {
+    prompt: String,
+    hidden: bool,
+    answer: tokio::sync::oneshot::Sender<Result<String, PromptError>>,
+}
+
+/// The evaluator's [`Prompter`] in the kernel: passes each question to the running cell, which asks it
+/// with an `input_request` on the stdin channel (`password: true` for secrets, which the front end
+/// neither echoes nor puts in history).
+#[derive(Debug)]
+struct StdinPrompter(tokio::sync::mpsc::UnboundedSender<Ask>);
+
+impl std::fmt::Debug for Ask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ask").field("prompt", &self.prompt).field("hidden", &self.hidden).finish_non_exhaustive()
+    }
+}
+
+impl Prompter for StdinPrompter {
+    fn ask<'a>(&'a self, prompt: &'a str, hidden: bool) -> PromptFuture<'a> {
+        Box::pin(async move {
+            let (answer, answered) = tokio::sync::oneshot::channel();
+            let ask = Ask { prompt: prompt.to_owned(), hidden, answer };
+            let gone = || PromptError::Unavailable("the cell ended before the question could be asked".to_owned());
+            self.0.send(ask).map_err(|_| gone())?;
+            answered.await.unwrap_or_else(|_| Err(gone()))
+        })
+    }
+}
+
+/// The evaluator's view of why the front end returned no answer.
+fn prompt_error(error: InputError) -> PromptError {
+    match error {
+        InputError::NotAllowed => PromptError::Unavailable(format!(
+            "this front end does not allow input (allow_stdin is false, as in nbconvert and papermill): {OTHER_WAYS}"
+        )),
+        InputError::Interrupted => PromptError::Interrupted,
+        InputError::NoAnswer => PromptError::Unavailable(format!("the front end did not answer: {OTHER_WAYS}")),
     }
 }
 
@@ -55,6 +103,7 @@ impl Interpreter for HqInterpreter {
         // when the cell ends, so the last value can become `Out[n]`.
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         let session = &mut self.session;
+        let asks = &mut self.asks;
         let run = {
             let cancel = cancel.clone();
             async move {
@@ -66,32 +115,66 @@ impl Interpreter for HqInterpreter {
         let mut reports = Vec::new();
         let mut live = LiveProgress::default();
         let forward = async {
-            while let Some(report) = receiver.recv().await {
-                match report {
-                    Report::JobProgress { .. } | Report::DownloadProgress(_) => live.show(&report, output),
-                    other => reports.push(other),
+            loop {
+                tokio::select! {
+                    report = receiver.recv() => match report {
+                        Some(report @ (Report::JobProgress { .. } | Report::DownloadProgress(_))) => {
+                            live.show(&report, output)
+                        }
+                        Some(other) => reports.push(other),
+                        None => break,
+                    },
+                    Some(ask) = asks.recv() => {
+                        let answer = output.input(&ask.prompt, ask.hidden).await.map_err(prompt_error);
+                        // The question's asker may have been interrupted meanwhile; nobody is left to tell.
+                        let _ = ask.answer.send(answer);
+                    }
                 }
             }
         };
         tokio::join!(run, forward);
         if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Diagnostics { .. })) {
-            let _ = show(reports, output);
-            return ExecuteOutcome::Interrupted;
+            // The evaluator's message says what stopped and how to go on (`wait ID` follows the job again).
+            return match show(reports, output) {
+                ExecuteOutcome::Error(error) => ExecuteOutcome::Error(ExecuteError {
+                    ename: "Interrupted".to_owned(),
+                    evalue: format!("interrupted: {}", error.evalue),
+                    traceback: error.traceback,
+                }),
+                _ => ExecuteOutcome::Interrupted,
+            };
         }
         show(reports, output)
     }
 
+    fn prepare_assist<'a>(
+        &'a mut self,
+        code: &'a str,
+        cursor: usize,
+    ) -> impl std::future::Future<Output = ()> + Send + 'a {
+        self.session.prepare_assist(code, cursor)
+    }
+
     fn complete(&self, code: &str, cursor: usize) -> Completions {
         let (span, candidates) = assist::complete(code, cursor, &self.session.known());
-        Completions {
-            items: candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect(),
-            start: span.start,
-            end: span.end,
+        let mut items: Vec<Completion> =
+            candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect();
+        let context = assist::context_at(code, cursor);
+        if context.expect == assist::Expect::Path
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            let paths = crate::eval::paths::complete_paths(&context.prefix, &cwd);
+            items.extend(paths.into_iter().map(|text| Completion { text, kind: Some("path".to_owned()) }));
         }
+        Completions { items, start: span.start, end: span.end }
     }
 
     fn inspect(&self, code: &str, cursor: usize, _detail_level: u8) -> Option<MimeBundle> {
-        let (_, markdown) = assist::inspect(code, cursor)?;
+        // A collection's capabilities (fetched by `prepare_assist`) say more than the keyword table.
+        let markdown = match self.session.collection_help(code, cursor) {
+            Some(markdown) => markdown,
+            None => assist::inspect(code, cursor)?.1,
+        };
         let plain = markdown.replace("**", "").replace('`', "");
         Some(MimeBundle::text(plain).with_markdown(markdown))
     }
@@ -360,6 +443,27 @@ mod tests {
         let (outcome, _) = run(&mut interpreter, "help subset").await;
         let ExecuteOutcome::Ok { page: Some(page), .. } = outcome else { panic!() };
         assert!(page.text_plain().contains("subset COLLECTION"));
+    }
+
+    #[tokio::test]
+    async fn login_asks_for_the_password_hidden_over_stdin_and_never_shows_it() {
+        // Port 9 (discard) on loopback: nothing answers, so the check cannot run and says so.
+        let mut interpreter = HqInterpreter::new(Environment::Local { port: 9 });
+        let mut output = Output::recording(["hunter2-secret".to_owned()]);
+        let outcome = interpreter.execute("login user alice", &mut output, CancellationToken::new(), &context()).await;
+        assert!(matches!(outcome, ExecuteOutcome::Ok { .. }), "{outcome:?}");
+        assert_eq!(output.recorded_prompts(), [("Password for alice at localhost: ".to_owned(), true)]);
+        let shown = format!("{:?}", output.recorded());
+        assert!(shown.contains("as user alice") && shown.contains("could not be checked"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn login_without_stdin_says_how_else_to_log_in() {
+        let mut interpreter = HqInterpreter::new(Environment::Local { port: 9 });
+        let (outcome, _) = run(&mut interpreter, "login token").await;
+        let ExecuteOutcome::Error(error) = outcome else { panic!("{outcome:?}") };
+        assert!(error.evalue.contains("login env") && error.evalue.contains("login netrc"), "{}", error.evalue);
     }
 
     #[test]

@@ -39,6 +39,14 @@ pub trait Interpreter: Send + 'static {
         context: &'a ExecuteContext,
     ) -> impl Future<Output = ExecuteOutcome> + Send + 'a;
 
+    /// Fetches what [`Interpreter::complete`] or [`Interpreter::inspect`] at `cursor` needs from outside
+    /// (a catalog, a schema) and keeps it for them; called just before either. The core bounds it to
+    /// about a second and then answers with what is known. Default: nothing to fetch.
+    fn prepare_assist<'a>(&'a mut self, code: &'a str, cursor: usize) -> impl Future<Output = ()> + Send + 'a {
+        let _ = (code, cursor);
+        async {}
+    }
+
     /// Completions at `cursor` (a byte offset into `code`, on a char boundary).
     fn complete(&self, code: &str, cursor: usize) -> Completions;
 

@@ -519,8 +519,14 @@ impl<I: Interpreter> ShellWorker<I> {
             JupyterMessageContent::ExecuteRequest(_) if abort => wire::execute_reply_aborted(request, self.count),
             JupyterMessageContent::ExecuteRequest(execute) => self.execute(request, execute).await,
             JupyterMessageContent::KernelInfoRequest(_) => wire::kernel_info_reply(request, &self.info),
-            JupyterMessageContent::CompleteRequest(complete) => self.complete(request, complete),
-            JupyterMessageContent::InspectRequest(inspect) => self.inspect(request, inspect),
+            JupyterMessageContent::CompleteRequest(complete) => {
+                self.prepare_assist(&complete.code, complete.cursor_pos).await;
+                self.complete(request, complete)
+            }
+            JupyterMessageContent::InspectRequest(inspect) => {
+                self.prepare_assist(&inspect.code, inspect.cursor_pos).await;
+                self.inspect(request, inspect)
+            }
             JupyterMessageContent::IsCompleteRequest(is_complete) => self.is_complete(request, is_complete),
             JupyterMessageContent::CommInfoRequest(_) => wire::comm_info_reply(request),
             JupyterMessageContent::CommOpen(CommOpen { comm_id, target_name, .. }) => {
@@ -635,6 +641,19 @@ impl<I: Interpreter> ShellWorker<I> {
         }
     }
 
+    /// Lets the interpreter fetch what completion needs, for at most [`ASSIST_BOUND`]; a panic there is a
+    /// logged bug, and completion goes on with what is known.
+    async fn prepare_assist(&mut self, code: &str, cursor_pos: usize) {
+        use futures_util::FutureExt as _;
+        let cursor = wire::codepoint_to_byte(code, cursor_pos);
+        let prepare = AssertUnwindSafe(self.interpreter.prepare_assist(code, cursor)).catch_unwind();
+        match tokio::time::timeout(ASSIST_BOUND, prepare).await {
+            Ok(Ok(())) => {}
+            Ok(Err(panic)) => tracing::error!("{}", bug("prepare_assist", &*panic).evalue),
+            Err(_) => tracing::debug!("completion went on without the environment's answer"),
+        }
+    }
+
     fn complete(&self, request: &JupyterMessage, complete: &CompleteRequest) -> JupyterMessage {
         let cursor = wire::codepoint_to_byte(&complete.code, complete.cursor_pos);
         let completions = guard("complete", || self.interpreter.complete(&complete.code, cursor)).unwrap_or_default();
@@ -720,6 +739,9 @@ async fn run_cell<I: Interpreter>(
 }
 
 /// Runs a synchronous interpreter call, turning a panic into `None` (logged as our bug).
+/// The longest completion and inspection wait for the interpreter to fetch from its environment.
+const ASSIST_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn guard<T>(what: &str, call: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(AssertUnwindSafe(call))
         .map_err(|panic| tracing::error!("{}", bug(what, &*panic).evalue))

@@ -202,6 +202,11 @@ fn expect_in(statement: &str) -> Expect {
     if let Some(clause) = open_clause {
         return match clause.as_str() {
             "vars" => Expect::Variable(rest.first().cloned()),
+            // Inside an open string: a path if a path may stand where the string started.
+            "\"" => match statement.rfind(['"', '\'']).map(|quote| expect_in(&statement[..quote])) {
+                Some(Expect::Path) => Expect::Path,
+                _ => Expect::Nothing,
+            },
             "label" | "add" | "remove" => Expect::Nothing,
             _ => Expect::Nothing,
         };
@@ -431,6 +436,22 @@ mod tests {
         assert_eq!(texts("plot photons f|", &known), ["files"]);
         assert_eq!(texts("url subset ATL03 lim|", &known), ["limit"]);
         assert_eq!(texts("subset ATL03 bbox(-105|", &known), Vec::<String>::new());
+    }
+
+    #[test]
+    fn paths_are_expected_where_a_file_may_stand_bare_or_in_an_open_string() {
+        let cases = [
+            ("open out/fi", Expect::Path, "out/fi"),
+            ("open \"out/fi", Expect::Path, "out/fi"),
+            ("download job to \"da", Expect::Path, "da"),
+            ("plot photons \"f", Expect::Path, "f"),
+            ("print \"ab", Expect::Nothing, "ab"),
+            ("subset ATL03 label \"x", Expect::Nothing, "x"),
+        ];
+        for (cell, expect, prefix) in cases {
+            let context = context_at(cell, cell.len());
+            assert_eq!((context.expect, context.prefix.as_str()), (expect, prefix), "{cell}");
+        }
     }
 
     #[test]

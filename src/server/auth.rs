@@ -207,6 +207,7 @@ fn is_public(path: &str) -> bool {
     path == "/"
         || path == "/health"
         || path == "/versions"
+        || path == "/hq/collections"
         || path.starts_with("/stac/")
         || path.starts_with("/docs")
         || path.starts_with("/oauth")

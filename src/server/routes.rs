@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(landing))
         .route("/health", get(health))
         .route("/versions", get(versions))
+        .route("/hq/collections", get(hq_collections))
         .route("/capabilities", get(capabilities))
         .route(coverages, get(submit_coverages).post(submit_coverages))
         .route(&format!("{coverages}/"), get(submit_coverages).post(submit_coverages))
@@ -182,6 +183,25 @@ async fn landing(headers: HeaderMap) -> Json<serde_json::Value> {
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "up", "message": "Harmony is healthy", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// `GET /hq/collections`: the sample collections, for completion in the kernel. Local-only: Harmony has no
+/// such listing (CMR is the real catalog), so nothing but `hq serve` answers it.
+async fn hq_collections(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let collections: Vec<serde_json::Value> = state
+        .catalog
+        .collections()
+        .iter()
+        .map(|collection| {
+            serde_json::json!({
+                "shortName": collection.short_name,
+                "version": collection.version,
+                "title": collection.title,
+                "conceptIds": collection.concept_ids,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "collections": collections }))
 }
 
 async fn versions(State(state): State<AppState>) -> Json<serde_json::Value> {

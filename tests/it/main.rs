@@ -5,6 +5,8 @@ mod client;
 mod data;
 mod kernel;
 mod lang;
+mod library;
+mod login;
 mod plot;
 mod regression;
 mod server;

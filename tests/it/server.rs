@@ -177,6 +177,10 @@ async fn service_endpoints_answer_json() {
         names.contains(&"sds/trajectory-subsetter") && names.contains(&"sds/HOSS-regridder-reformatter"),
         "{names:?}"
     );
+    let (status, listing) = server.json("/hq/collections").await;
+    assert_eq!(status, StatusCode::OK);
+    let atl03 = listing["collections"].as_array().unwrap().iter().find(|c| c["shortName"] == "ATL03").unwrap();
+    assert_eq!(atl03["conceptIds"][0], "C2596864127-NSIDC_CPRD");
     let (status, landing) = server.json("/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(landing["links"].as_array().unwrap().len() >= 3);
