@@ -12,3 +12,9 @@ lab:             ## JupyterLab with the HarmonyQL kernel and a local Harmony
 
 browser-test:    ## the ATL03 notebook in JupyterLab in headless Chromium; screenshot in out/
 	bash tests/browser/run.sh
+
+evcxr-notebook:  ## opt-in: the Rust library notebook in evcxr_jupyter (compiles Rust; slow the first time)
+	bash scripts/evcxr-notebook.sh
+
+bench:           ## HarmonyQL against harmony-py, h5py, xarray and matplotlib, with ratios
+	bash benches/compare.sh

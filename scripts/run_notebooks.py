@@ -26,13 +26,13 @@ CELL_TIMEOUT_S = 600
 STARTUP_TIMEOUT_S = 60
 
 
-def execute_notebook(path: Path, workdir: Path) -> nbformat.NotebookNode:
+def execute_notebook(path: Path, workdir: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     """Runs every cell of `path` in a fresh kernel whose working directory is `workdir`; keeps error outputs."""
     nb = nbformat.read(path, as_version=4)
     workdir.mkdir(parents=True, exist_ok=True)
     client = NotebookClient(
         nb,
-        timeout=CELL_TIMEOUT_S,
+        timeout=timeout,
         startup_timeout=STARTUP_TIMEOUT_S,
         allow_errors=True,
         resources={"metadata": {"path": str(workdir)}},
@@ -81,6 +81,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("out"), help="where executed notebooks and HTML go")
     parser.add_argument("--workdir", type=Path, default=None, help="the kernels' working directory (downloads)")
+    parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds a cell may take")
     args = parser.parse_args()
     workdir = (args.workdir or args.out / "work").resolve()
     failed = False
@@ -88,7 +89,7 @@ def main() -> int:
         started = time.monotonic()
         print(f"executing {path} …", flush=True)
         try:
-            nb = execute_notebook(path, workdir)
+            nb = execute_notebook(path, workdir, args.timeout)
         except (CellExecutionError, DeadKernelError, TimeoutError, RuntimeError) as error:
             print(f"  {path}: the kernel failed: {error}", file=sys.stderr)
             failed = True
