@@ -3,13 +3,12 @@ the client's end-to-end tests, and runs `hq run -e` against them. Every process 
 every wait is bounded.
 """
 
+import importlib.util
 import os
 import pathlib
-import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -67,36 +66,11 @@ def moto_url():
     stop(process)
 
 
-class HqServer:
-    """`hq serve --port 0` on a temporary data directory; `url` once it listens."""
-
-    def __init__(self, data_dir: pathlib.Path, extra_args=(), env=None, log=None):
-        if not HQ.is_file():
-            pytest.fail(f"{HQ} is missing: run `cargo build` first", pytrace=False)
-        self.process = subprocess.Popen(
-            [str(HQ), "serve", "--port", "0", "--data-dir", str(data_dir), *extra_args],
-            stdout=subprocess.PIPE,
-            # A busy log goes to a file: a full pipe nobody reads would stall the server.
-            stderr=log if log is not None else subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        found = {}
-
-        def read():
-            for line in self.process.stdout:
-                match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-                if match:
-                    found["url"] = match.group(1)
-                    return
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_S)
-        if "url" not in found:
-            stop(self.process)
-            pytest.fail("hq serve did not start", pytrace=False)
-        self.url = found["url"]
+# The one `hq serve` launcher of the Python tests, from the server tests' conftest.
+_spec = importlib.util.spec_from_file_location("server_conftest", ROOT / "tests" / "python" / "server" / "conftest.py")
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
+HqServer = _server.HqServer
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import os
 import pathlib
 import re
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -18,17 +19,20 @@ START_TIMEOUT_S = 20
 
 
 class HqServer:
-    """A running `hq serve` process and its URL."""
+    """A running `hq serve` process and its URL. Its log goes to `log` (a file) or a temporary file: a pipe
+    nobody reads would stall a busy server."""
 
-    def __init__(self, data_dir: pathlib.Path, extra_args=()):
+    def __init__(self, data_dir: pathlib.Path, extra_args=(), env=None, log=None):
         if not HQ.is_file():
             pytest.fail(f"{HQ} is missing: run `cargo build` first", pytrace=False)
         self.data_dir = data_dir
+        self.log = log if log is not None else tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [str(HQ), "serve", "--port", "0", "--data-dir", str(data_dir), *extra_args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
+            env={**os.environ, **(env or {})},
         )
         self.url = self._read_url()
 
@@ -47,7 +51,8 @@ class HqServer:
         reader.join(START_TIMEOUT_S)
         if "url" not in found:
             self.stop()
-            pytest.fail(f"hq serve did not start: {self.process.stderr.read()[:2000]}", pytrace=False)
+            self.log.seek(0)
+            pytest.fail(f"hq serve did not start: {self.log.read()[:2000]}", pytrace=False)
         return found["url"]
 
     def stop(self):
