@@ -462,12 +462,7 @@ impl Checker {
         let mut link_type = LinkType::default();
         let mut job = None;
         for term in &command.args {
-            let as_link = term.node.text().and_then(|t| match t.to_ascii_lowercase().as_str() {
-                "https" => Some(LinkType::Https),
-                "http" => Some(LinkType::Http),
-                "s3" => Some(LinkType::S3),
-                _ => None,
-            });
+            let as_link = term.node.text().and_then(link_type_named);
             match as_link {
                 Some(kind) => link_type = kind,
                 None if job.is_none() => job = Some(self.job_ref(term)?),
@@ -526,12 +521,7 @@ impl Checker {
         let mut link_type = LinkType::default();
         let mut jobs = None;
         for term in &command.args {
-            let as_link = term.node.text().and_then(|t| match t.to_ascii_lowercase().as_str() {
-                "https" => Some(LinkType::Https),
-                "http" => Some(LinkType::Http),
-                "s3" => Some(LinkType::S3),
-                _ => None,
-            });
+            let as_link = term.node.text().and_then(link_type_named);
             match as_link {
                 Some(kind) => link_type = kind,
                 None if jobs.is_none() => jobs = Some(self.job_list(term)?),
@@ -727,5 +717,15 @@ impl Checker {
         }
         let query = Box::new(self.command(inner)?);
         Some(if command.verb.node == Verb::Url { Query::Url(query) } else { Query::Curl(query) })
+    }
+}
+
+/// `https`, `http` or `s3` (any case) as the link type `results` and `download` take.
+fn link_type_named(word: &str) -> Option<LinkType> {
+    match word.to_ascii_lowercase().as_str() {
+        "https" => Some(LinkType::Https),
+        "http" => Some(LinkType::Http),
+        "s3" => Some(LinkType::S3),
+        _ => None,
     }
 }
