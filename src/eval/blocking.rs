@@ -40,7 +40,11 @@ pub struct CellOutput {
 impl BlockingSession {
     /// A session with these settings.
     pub fn new(config: Config) -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        // One thread: in evcxr every cell is a separate library with its own copy of tokio's thread-locals,
+        // so worker threads started by the cell that made the runtime would not see the runtime that a later
+        // cell's copy of hyper looks for, and its connection task would die. Everything on the calling
+        // thread keeps one copy in charge; downloads stay concurrent (async), only not parallel.
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         Ok(BlockingSession { session: Session::new(config), runtime })
     }
 
