@@ -51,6 +51,9 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append((number, f"{output.get('ename')}: {output.get('evalue')}"))
+            # evcxr reports a panicking cell on stderr, not as an error output.
+            elif output.get("output_type") == "stream" and "panicked at" in output.get("text", ""):
+                found.append((number, "panic: " + output["text"].strip().splitlines()[-1][:300]))
     return found
 
 

@@ -1,5 +1,5 @@
-//! A blocking face of [`Session`] for programs and Rust notebooks (evcxr_jupyter): one runtime kept for
-//! the session's life, cells run to the end, their reports returned as a value that renders itself.
+//! A blocking face of [`Session`] for programs and Rust notebooks (evcxr_jupyter): each cell runs on a runtime
+//! of its own to the end, and its reports come back as a value that renders itself.
 //!
 //! Owns no evaluation of its own: everything goes through `Session::run_async`. Must not print; the
 //! evcxr rendering of [`CellOutput`] lives in `output::evcxr`.
@@ -12,8 +12,8 @@ use crate::api::environment::Environment;
 use crate::eval::session::{Config, Session};
 use crate::eval::sink::Report;
 
-/// A [`Session`] with its own tokio runtime, so a plain `fn main` or an evcxr cell can run statements
-/// without `async`. The runtime lives as long as the session, so the client's pooled connections do too.
+/// A [`Session`] that runs cells to the end on a tokio runtime of their own, so a plain `fn main` or an
+/// evcxr cell can run statements without `async`.
 ///
 /// ```no_run
 /// use harmonyql::eval::blocking::BlockingSession;
@@ -25,7 +25,6 @@ use crate::eval::sink::Report;
 #[derive(Debug)]
 pub struct BlockingSession {
     session: Session,
-    runtime: tokio::runtime::Runtime,
 }
 
 /// What one cell reported, in order, and whether it all ran.
@@ -40,12 +39,7 @@ pub struct CellOutput {
 impl BlockingSession {
     /// A session with these settings.
     pub fn new(config: Config) -> std::io::Result<Self> {
-        // One thread: in evcxr every cell is a separate library with its own copy of tokio's thread-locals,
-        // so worker threads started by the cell that made the runtime would not see the runtime that a later
-        // cell's copy of hyper looks for, and its connection task would die. Everything on the calling
-        // thread keeps one copy in charge; downloads stay concurrent (async), only not parallel.
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(BlockingSession { session: Session::new(config), runtime })
+        Ok(BlockingSession { session: Session::new(config) })
     }
 
     /// A session talking to the Harmony at `url` (`http://127.0.0.1:3000` for `hq serve`).
@@ -60,8 +54,19 @@ impl BlockingSession {
     /// plain (non-async) code: inside an async runtime use [`Session::run_async`] instead.
     pub fn run(&mut self, cell: &str) -> CellOutput {
         let mut reports: Vec<Report> = Vec::new();
-        let session = &mut self.session;
-        let outcome = self.runtime.block_on(session.run_async(cell, &mut reports, &CancellationToken::new()));
+        // A runtime and an HTTP client of this call's own: in evcxr every cell is a separate library with its
+        // own copy of tokio, and a runtime or client made by an earlier cell's copy is invisible to this
+        // one's (hyper panics with "no reactor running" and the cell hangs). One thread keeps everything
+        // under the copy that runs the cell; downloads stay concurrent (async), only not parallel.
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let message = format!("cannot start the async runtime: {error}");
+                return CellOutput { reports: vec![Report::Warning(message)], ok: false };
+            }
+        };
+        self.session.forget_connections();
+        let outcome = runtime.block_on(self.session.run_async(cell, &mut reports, &CancellationToken::new()));
         CellOutput { reports, ok: outcome.ok }
     }
 

@@ -151,6 +151,13 @@ impl Session {
     }
 
     /// Adopts new credentials; the next request builds a client with them.
+    /// Drops the HTTP client (its pooled connections and cookies); the next request builds a new one.
+    /// `BlockingSession` calls it before every cell: in evcxr each cell is a separate library with its own
+    /// copy of tokio, and a client built by one cell's copy cannot run under another cell's runtime.
+    pub fn forget_connections(&mut self) {
+        self.client = None;
+    }
+
     fn set_credentials(&mut self, credentials: Credentials) {
         self.credentials = credentials;
         self.client = None;
