@@ -22,6 +22,9 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 log "cargo test"
+# One feature set for tests and builds, so the `cargo build` calls below and in the notebook and browser tests
+# reuse what `cargo test` compiled.
+python3 scripts/check_features.py
 cargo test --locked
 
 # ---- fuzzing the parser for a bounded time --------------------------------------------------
@@ -37,10 +40,14 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   # build compiles in a fraction of the release build's time and still finds panics.
   RUSTC_BOOTSTRAP=1 cargo fuzz run parse --dev --sanitizer none fuzz/corpus/parse fuzz/seeds \
     -- -max_total_time="$fuzz_seconds" -max_len=512 -print_final_stats=1 2>&1 | tail -n 12
+  if [ "${HQ_CLEAN_FUZZ_BUILD:-0}" = 1 ]; then
+    # CI's disk is small and the instrumented build is never used again there.
+    rm -rf fuzz/target
+  fi
 fi
 
 # ---- Python: real harmony-py as the oracle --------------------------------------------------
-log "building hq for the Python tests"
+log "building hq for the Python tests (already built by cargo test)"
 cargo build --locked
 log "pytest"
 HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/python -q -p no:cacheprovider
