@@ -75,18 +75,70 @@ pub fn render(chart: &impl Chart, size: (u32, u32)) -> Result<Figure, PlotError>
         chart.draw(&root)?;
         root.present().map_err(draw_error)?;
     }
+    let svg = with_transparent_images(&svg)?;
     Ok(Figure { svg, png: encode_png(&pixels, width, height)?, width, height })
 }
 
+/// The colour charts paint where there is no data. plotters draws only opaque RGB, so the PNG and the
+/// SVG's embedded images turn exactly this colour transparent; no chart draws it for anything else.
+pub(crate) const NO_DATA: RGBColor = RGBColor(255, 254, 255);
+
+/// RGBA PNG of RGB `pixels`, with [`NO_DATA`] pixels fully transparent.
 fn encode_png(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError> {
+    let rgba: Vec<u8> = pixels
+        .chunks_exact(3)
+        .flat_map(|rgb| match rgb {
+            [255, 254, 255] => [255, 255, 255, 0],
+            &[r, g, b] => [r, g, b, 255],
+            _ => unreachable!("chunks of three"),
+        })
+        .collect();
     let mut png = Vec::new();
     let mut encoder = png::Encoder::new(&mut png, width, height);
-    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().map_err(|e| PlotError::Png(e.to_string()))?;
-    writer.write_image_data(pixels).map_err(|e| PlotError::Png(e.to_string()))?;
-    writer.finish().map_err(|e| PlotError::Png(e.to_string()))?;
+    let mut writer = encoder.write_header().map_err(png_error)?;
+    writer.write_image_data(&rgba).map_err(png_error)?;
+    writer.finish().map_err(png_error)?;
     Ok(png)
+}
+
+fn png_error(error: impl std::fmt::Display) -> PlotError {
+    PlotError::Png(error.to_string())
+}
+
+/// plotters embeds bitmaps in SVG as opaque RGB PNGs under the non-standard `data:png` type; this re-encodes
+/// each as an `image/png` with [`NO_DATA`] transparent, as in the PNG.
+fn with_transparent_images(svg: &str) -> Result<String, PlotError> {
+    use base64::Engine as _;
+    const EMBEDDED: &str = "href=\"data:png;base64,";
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(at) = rest.find(EMBEDDED) {
+        let data = &rest[at + EMBEDDED.len()..];
+        let end = data.find('"').ok_or_else(|| PlotError::Png("an unterminated embedded image".into()))?;
+        let bytes = base64.decode(&data[..end]).map_err(png_error)?;
+        let (pixels, width, height) = decode_rgb(&bytes)?;
+        out.push_str(&rest[..at]);
+        out.push_str("href=\"data:image/png;base64,");
+        out.push_str(&base64.encode(encode_png(&pixels, width, height)?));
+        out.push('"');
+        rest = &data[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn decode_rgb(png: &[u8]) -> Result<(Vec<u8>, u32, u32), PlotError> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().map_err(png_error)?;
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).map_err(png_error)?;
+    if info.color_type != png::ColorType::Rgb || info.bit_depth != png::BitDepth::Eight {
+        return Err(PlotError::Png(format!("an embedded {:?} image, not 8-bit RGB", info.color_type)));
+    }
+    pixels.truncate(info.buffer_size());
+    Ok((pixels, info.width, info.height))
 }
 
 pub(crate) fn draw_error(error: impl std::fmt::Display) -> PlotError {

@@ -1,10 +1,10 @@
 //! Raster maps for SMAP grids and GeoTIFFs: values coloured with viridis over a robust range, nodata
-//! left blank, and a colour bar with units.
+//! transparent, and a colour bar with units.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{Chart, PlotError, draw_error, quantile_range, viridis};
+use crate::plot::{Chart, NO_DATA, PlotError, draw_error, quantile_range, viridis};
 
 /// A grid of values to map; `values` is row-major with row 0 at the north (top) edge.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,16 +67,14 @@ impl Chart for RasterMap {
 
         let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let (pw, ph) = (pw.max(1) as usize, ph.max(1) as usize);
-        let mut pixels = vec![255u8; pw * ph * 3];
+        let mut pixels = vec![0u8; pw * ph * 3];
         for py in 0..ph {
             let row = (py * self.rows / ph).min(self.rows - 1);
             for px in 0..pw {
                 let column = (px * self.columns / pw).min(self.columns - 1);
                 let value = self.values[row * self.columns + column];
-                if value.is_finite() {
-                    let RGBColor(r, g, b) = viridis((value - low) / (high - low));
-                    pixels[(py * pw + px) * 3..(py * pw + px) * 3 + 3].copy_from_slice(&[r, g, b]);
-                }
+                let RGBColor(r, g, b) = if value.is_finite() { viridis((value - low) / (high - low)) } else { NO_DATA };
+                pixels[(py * pw + px) * 3..(py * pw + px) * 3 + 3].copy_from_slice(&[r, g, b]);
             }
         }
         let image = BitMapElement::with_owned_buffer((west, north), (pw as u32, ph as u32), pixels)
@@ -139,6 +137,41 @@ mod tests {
         };
         let figure = render(&map, (900, 500)).unwrap();
         check_figure(&figure, (900, 500), &["SPL3SMP soil_moisture", "cm³/cm³", "longitude (°)", "#3C3C3C"]);
+    }
+
+    /// RGBA pixels of a PNG and its width.
+    fn rgba(png: &[u8]) -> (Vec<u8>, usize) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgba);
+        (pixels, info.width as usize)
+    }
+
+    fn alpha_at((pixels, width): &(Vec<u8>, usize), x: usize, y: usize) -> u8 {
+        pixels[(y * width + x) * 4 + 3]
+    }
+
+    #[test]
+    fn nodata_is_transparent_in_the_png_and_in_the_svg_image() {
+        // West half no data, east half data.
+        let values = (0..40 * 20).map(|i| if i % 40 < 20 { f64::NAN } else { (i % 40) as f64 }).collect();
+        let map = RasterMap { columns: 40, rows: 20, values, extent: [0.0, 0.0, 40.0, 20.0], ..RasterMap::default() };
+        let figure = render(&map, (600, 400)).unwrap();
+        let png = rgba(&figure.png);
+        let transparent = png.0.chunks_exact(4).filter(|p| p[3] == 0).count();
+        assert!(transparent > 600 * 400 / 8, "the west half of the map is transparent: {transparent} pixels");
+        assert_eq!(alpha_at(&png, 2, 2), 255, "the figure's margin stays white");
+
+        use base64::Engine as _;
+        assert!(!figure.svg.contains("data:png;"), "a standard image/png data URL");
+        let start = figure.svg.find("data:image/png;base64,").expect("an embedded image") + 22;
+        let end = start + figure.svg[start..].find('"').unwrap();
+        let embedded = base64::engine::general_purpose::STANDARD.decode(&figure.svg[start..end]).unwrap();
+        let image = rgba(&embedded);
+        let height = image.0.len() / 4 / image.1;
+        assert_eq!(alpha_at(&image, 1, height / 2), 0, "west edge: no data");
+        assert_eq!(alpha_at(&image, image.1 - 2, height / 2), 255, "east edge: data");
     }
 
     #[test]

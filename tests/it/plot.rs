@@ -28,15 +28,19 @@ fn keep(figure: &Figure, name: &str) {
     std::fs::write(plots_dir().join(format!("{name}.svg")), &figure.svg).unwrap();
 }
 
-/// Decodes a PNG to RGB pixels with its size.
+/// Decodes a PNG to RGBA pixels with its size (older golden images are RGB: opaque).
 fn pixels(png: &[u8]) -> ((u32, u32), Vec<u8>) {
     let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().expect("a valid PNG");
     let mut buffer = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut buffer).expect("a frame");
     buffer.truncate(info.buffer_size());
-    assert_eq!(info.color_type, png::ColorType::Rgb, "plots are RGB");
-    ((info.width, info.height), buffer)
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => buffer,
+        png::ColorType::Rgb => buffer.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        other => panic!("plots are RGB or RGBA, not {other:?}"),
+    };
+    ((info.width, info.height), rgba)
 }
 
 /// A valid PNG and SVG of `size`.
@@ -301,6 +305,29 @@ fn a_track_map_draws_every_beam_and_the_request_area() {
     }
     let only_area = plot_files(&[], &query(Some(PlotKind::Track)), &areas).unwrap();
     assert!(only_area.svg.contains("request area"));
+}
+
+/// KML and zipped-shapefile requests are outlined too, from the same parser `hq serve` subsets with.
+#[test]
+fn track_maps_outline_kml_and_shapefile_areas() {
+    let shapes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/shapes");
+    // (file, a point of the country's outline to expect inside the rings' extent)
+    for (file, (lon, lat)) in [("SriLanka_simple.kml", (80.7, 7.9)), ("Semey.zip", (80.2, 50.4))] {
+        let cell = format!("subset ATL03 shape(\"{}\")", shapes.join(file).display());
+        let checked = harmonyql::lang::check::check(&harmonyql::lang::parse::parse(&cell).ast, &Default::default());
+        let Some(harmonyql::lang::query::Query::Subset(subset)) = checked.statements.first().map(|s| s.query.clone())
+        else {
+            panic!("{cell} checks: {:?}", checked.diagnostics)
+        };
+        let areas = request_areas(&subset);
+        assert!(!areas.is_empty() && areas.iter().all(|ring| ring.len() >= 4), "{file}: {areas:?}");
+        let points = areas.iter().flatten();
+        let (west, east) = points.clone().fold((f64::MAX, f64::MIN), |(w, e), p| (w.min(p.0), e.max(p.0)));
+        let (south, north) = points.fold((f64::MAX, f64::MIN), |(s, n), p| (s.min(p.1), n.max(p.1)));
+        assert!(west < lon && lon < east && south < lat && lat < north, "{file}: [{west}, {south}, {east}, {north}]");
+        let figure = plot_files(&[], &query(Some(PlotKind::Track)), &areas).unwrap();
+        assert!(figure.svg.contains("request area"), "{file}");
+    }
 }
 
 /// From a cell: the one-word form, a histogram and a series, each a figure report.
