@@ -35,3 +35,4 @@ pub mod lang;
 pub mod output;
 pub mod plot;
 pub mod server;
+pub mod shape;

@@ -1,10 +1,30 @@
 //! Shape files as Harmony accepts them (GeoJSON, KML, zipped ESRI shapefile) turned into polygons of
-//! `[lon, lat]` rings: what Harmony core does before handing a shape to a service. Parsing only; the
-//! bytes come from the caller.
+//! `[lon, lat]` rings: what Harmony core does before handing a shape to a service. `hq serve` subsets
+//! with them and the evaluator outlines them on track maps. Parsing only; the bytes come from the caller.
 
 use std::io::{Cursor, Read};
 
-use crate::server::transform::{Polygon, TransformError};
+/// A polygon as rings of `[lon, lat]` points; the first ring is the outer boundary, the others are holes.
+pub type Polygon = Vec<Vec<[f64; 2]>>;
+
+/// Why a shape file gave no polygons.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShapeError {
+    /// Neither the MIME type nor the first bytes name a supported format.
+    #[error("shape files of type {0} are not supported; use GeoJSON, KML or a zipped ESRI shapefile")]
+    Unsupported(String),
+    /// The file is of a supported kind but broken.
+    #[error("the {kind} shape file could not be read: {detail}")]
+    Invalid {
+        /// `GeoJSON`, `KML` or `zipped shapefile`.
+        kind: &'static str,
+        /// What the parser said.
+        detail: String,
+    },
+    /// The file parsed but has no polygon (only points or lines, say).
+    #[error("the shape file holds no polygon")]
+    NoPolygon,
+}
 
 /// What kind of shape file, from its MIME type or, failing that, its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,29 +64,32 @@ pub fn kind(bytes: &[u8], mime: &str) -> Option<ShapeKind> {
     }
 }
 
-fn invalid(what: &str, detail: impl std::fmt::Display) -> TransformError {
-    TransformError::Unsupported(format!("the {what} shape file could not be read: {detail}"))
+fn invalid(kind: &'static str, detail: impl std::fmt::Display) -> ShapeError {
+    ShapeError::Invalid { kind, detail: detail.to_string() }
 }
 
-/// Parses a shape file's bytes into polygons.
-pub fn parse(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, TransformError> {
+/// Parses a shape file's bytes of the given MIME type into polygons; when the MIME type is unknown the
+/// bytes decide.
+///
+/// ```
+/// let polygons = harmonyql::shape::parse(br#"{"type":"Polygon","coordinates":[[[1,2],[3,2],[3,4],[1,2]]]}"#, "")?;
+/// assert_eq!(polygons[0][0][1], [3.0, 2.0]);
+/// # Ok::<(), harmonyql::shape::ShapeError>(())
+/// ```
+pub fn parse(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, ShapeError> {
     let polygons = match kind(bytes, mime) {
         Some(ShapeKind::GeoJson) => geojson_polygons(bytes)?,
         Some(ShapeKind::Kml) => kml_polygons(bytes)?,
         Some(ShapeKind::ZippedShapefile) => shapefile_polygons(bytes)?,
-        None => {
-            return Err(TransformError::Unsupported(format!(
-                "shape files of type {mime} are not supported; use GeoJSON, KML or a zipped ESRI shapefile"
-            )));
-        }
+        None => return Err(ShapeError::Unsupported(mime.to_owned())),
     };
     if polygons.is_empty() {
-        return Err(TransformError::Unsupported("the shape file holds no polygon".into()));
+        return Err(ShapeError::NoPolygon);
     }
     Ok(polygons)
 }
 
-fn geojson_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, TransformError> {
+fn geojson_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| invalid("GeoJSON", e))?;
     let document: geojson::GeoJson = text.parse().map_err(|e| invalid("GeoJSON", e))?;
     let mut polygons = Vec::new();
@@ -106,7 +129,7 @@ fn collect_geometry(geometry: &geojson::Geometry, out: &mut Vec<Polygon>) {
     }
 }
 
-fn kml_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, TransformError> {
+fn kml_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
     use quick_xml::events::Event;
     let text = std::str::from_utf8(bytes).map_err(|e| invalid("KML", e))?;
     let mut reader = quick_xml::Reader::from_str(text);
@@ -157,7 +180,7 @@ fn kml_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, TransformError> {
 }
 
 /// KML coordinates: whitespace-separated `lon,lat[,alt]` tuples.
-fn parse_kml_coordinates(text: &str) -> Result<Vec<[f64; 2]>, TransformError> {
+fn parse_kml_coordinates(text: &str) -> Result<Vec<[f64; 2]>, ShapeError> {
     text.split_whitespace()
         .map(|tuple| {
             let mut parts = tuple.split(',').map(str::parse::<f64>);
@@ -169,7 +192,7 @@ fn parse_kml_coordinates(text: &str) -> Result<Vec<[f64; 2]>, TransformError> {
         .collect()
 }
 
-fn shapefile_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, TransformError> {
+fn shapefile_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| invalid("zipped shapefile", e))?;
     // macOS zips carry `__MACOSX/._name.shp` resource forks; the real .shp is the other one.
     let shp_name = archive
@@ -248,10 +271,11 @@ mod tests {
         check(br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"MultiPolygon","coordinates":[[[[1,2],[3,2],[3,4],[1,2]]],[[[5,6],[7,6],[7,8],[5,6]]]]}}]}"#, "", 2, [1.0, 2.0]);
         let kml = b"<kml><Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>1,2,0 3,2,0 3,4,0 1,2,0</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></kml>";
         check(kml, "application/vnd.google-earth.kml+xml", 1, [1.0, 2.0]);
-        assert!(matches!(parse(b"hello", "text/plain"), Err(TransformError::Unsupported(_))));
-        assert!(matches!(
+        assert!(matches!(parse(b"hello", "text/plain"), Err(ShapeError::Unsupported(_))));
+        assert_eq!(
             parse(br#"{"type":"Point","coordinates":[1,2]}"#, "application/geo+json"),
-            Err(TransformError::Unsupported(_))
-        ));
+            Err(ShapeError::NoPolygon)
+        );
+        assert!(matches!(parse(b"{", ""), Err(ShapeError::Invalid { kind: "GeoJSON", .. })));
     }
 }

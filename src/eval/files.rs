@@ -391,7 +391,7 @@ pub fn export_files(paths: &[PathBuf], query: &ExportQuery) -> Result<(Exported,
 const TRACK_POINTS: usize = 2000;
 
 /// The area a subset request asked for, as closed `(lon, lat)` rings: its bounding box (split at the
-/// antimeridian), its WKT polygons, lines or points, or the polygons of a GeoJSON shape file.
+/// antimeridian), its WKT polygons, lines or points, or the polygons of its GeoJSON, KML or shapefile shape file.
 pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
     let mut rings = Vec::new();
     match &subset.spatial {
@@ -408,12 +408,13 @@ pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
         Some(Spatial::Wkt(wkt)) => rings.extend(wkt_rings(&wkt.text)),
         None => {}
     }
+    // The request was checked when it was sent; a shape file changed or gone since only loses its outline.
     if let Some(shape) = &subset.shape
-        && shape.mime == "application/geo+json"
-        && let Ok(text) = std::fs::read_to_string(&shape.path)
-        && let Ok(json) = serde_json::from_str::<serde_json::Value>(&text)
+        && let Ok(bytes) = std::fs::read(&shape.path)
+        && let Ok(polygons) = crate::shape::parse(&bytes, &shape.mime)
     {
-        geojson_rings(&json, &mut rings);
+        let as_ring = |ring: Vec<[f64; 2]>| ring.into_iter().map(|[lon, lat]| (lon, lat)).collect();
+        rings.extend(polygons.into_iter().flatten().map(as_ring));
     }
     rings
 }
@@ -446,26 +447,6 @@ fn wkt_rings(text: &str) -> Vec<Ring> {
 }
 
 /// Rings of every array of `[x, y]` positions under a GeoJSON value (features, geometries, polygons).
-fn geojson_rings(value: &serde_json::Value, rings: &mut Vec<Ring>) {
-    match value {
-        serde_json::Value::Array(items) => {
-            let positions: Option<Vec<(f64, f64)>> = items
-                .iter()
-                .map(|item| {
-                    let pair = item.as_array()?;
-                    Some((pair.first()?.as_f64()?, pair.get(1)?.as_f64()?))
-                })
-                .collect();
-            match positions {
-                Some(ring) if !ring.is_empty() => rings.push(ring),
-                _ => items.iter().for_each(|item| geojson_rings(item, rings)),
-            }
-        }
-        serde_json::Value::Object(object) => object.values().for_each(|item| geojson_rings(item, rings)),
-        _ => {}
-    }
-}
-
 fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String> {
     let file = open_hdf5(path)?;
     let beam = match &query.beam {

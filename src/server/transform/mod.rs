@@ -12,7 +12,6 @@ pub mod geotiff;
 pub mod naming;
 pub mod reproject;
 pub mod selection;
-pub mod shape;
 pub mod trajectory;
 pub mod variable;
 
@@ -22,8 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::server::sample::SampleGranule;
 
-/// A polygon as rings of `[lon, lat]` points; the first ring is the outer boundary, the others are holes.
-pub type Polygon = Vec<Vec<[f64; 2]>>;
+pub use crate::shape::Polygon;
 
 /// What a job asks of each granule (serialisable, so jobs can store it).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -86,7 +84,7 @@ pub const MIME_HDF5: &str = "application/x-hdf5";
 ///
 /// GeoJSON, KML and zipped ESRI shapefiles are read; when the MIME type is unknown the bytes decide.
 pub fn parse_shape(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, TransformError> {
-    shape::parse(bytes, mime)
+    crate::shape::parse(bytes, mime).map_err(|error| TransformError::Unsupported(error.to_string()))
 }
 
 fn io(error: crate::data::Error) -> TransformError {
