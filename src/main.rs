@@ -1,5 +1,7 @@
 //! `hq`: parse the arguments, run the command, turn the outcome into an exit code. Nothing else.
 
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    harmonyql::cli::main()
+    cli::main()
 }

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         eprintln!("error: usage: mock_kernel --connection-file FILE");
         return ExitCode::from(2);
     };
-    match harmonyql::cli::kernel::serve_connection_file(&connection_file, mock::MockInterpreter::default()) {
+    match harmonyql::kernel::serve_connection_file(&connection_file, mock::MockInterpreter::default()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");

@@ -3,8 +3,8 @@
 use std::io::{IsTerminal, Read};
 
 use crate::cli::Failure;
-use crate::lang::check::{Scope, check};
-use crate::lang::parse::parse;
+use harmonyql::lang::check::{Scope, check};
+use harmonyql::lang::parse::parse;
 
 /// Arguments of `hq check`.
 #[derive(Debug, clap::Args)]

@@ -1,14 +1,14 @@
 //! `hq kernel`: run the Jupyter kernel on a connection file, or install, remove and locate its
-//! kernelspec. A thin caller of `crate::kernel`; must not contain protocol or language logic.
+//! kernelspec. A thin caller of `harmonyql::kernel`; must not contain protocol or language logic.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::api::environment::Environment;
-use crate::kernel::hq::HqInterpreter;
-use crate::kernel::install::{self, InstallOptions, Location};
-use crate::kernel::{self, Interpreter};
+use harmonyql::api::environment::Environment;
+use harmonyql::kernel;
+use harmonyql::kernel::hq::HqInterpreter;
+use harmonyql::kernel::install::{self, InstallOptions, Location};
 
 /// `hq kernel`: Jupyter starts it as `hq kernel --connection-file FILE`.
 #[derive(Debug, Args)]
@@ -86,12 +86,9 @@ pub enum Error {
     /// The path of the running `hq` is unknown, so kernel.json cannot point at it.
     #[error("cannot find the path of this hq executable: {0}")]
     CurrentExe(#[source] std::io::Error),
-    /// The async runtime could not start.
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(#[source] std::io::Error),
     /// `HARMONY_ROOT_URL` names no environment.
     #[error("HARMONY_ROOT_URL: {0}")]
-    Environment(#[from] crate::api::environment::UnknownEnvironment),
+    Environment(#[from] harmonyql::api::environment::UnknownEnvironment),
     /// `hq kernel` without a connection file or subcommand.
     #[error("hq kernel needs --connection-file FILE (Jupyter passes it) or a subcommand: install, uninstall, status")]
     NothingToDo,
@@ -126,7 +123,7 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
             Ok(())
         }
         (None, Some(connection_file)) => {
-            serve_connection_file(&connection_file, HqInterpreter::new(kernel_environment()?))
+            Ok(kernel::serve_connection_file(&connection_file, HqInterpreter::new(kernel_environment()?))?)
         }
         (None, None) => Err(Error::NothingToDo),
     }
@@ -137,17 +134,6 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
 fn kernel_environment() -> Result<Environment, Error> {
     match std::env::var("HARMONY_ROOT_URL") {
         Ok(root) if !root.trim().is_empty() => Ok(root.parse()?),
-        _ => Ok(Environment::Local { port: crate::api::environment::LOCAL_PORT }),
+        _ => Ok(Environment::Local { port: harmonyql::api::environment::LOCAL_PORT }),
     }
-}
-
-/// Serves `interpreter` on a Jupyter connection file until shutdown, on a fresh tokio runtime,
-/// logging to stderr (Jupyter shows a kernel's stderr in the server log). Filter with `HQ_LOG`.
-pub fn serve_connection_file<I: Interpreter>(connection_file: &std::path::Path, interpreter: I) -> Result<(), Error> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HQ_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(Error::Runtime)?;
-    runtime.block_on(kernel::run(connection_file, interpreter))?;
-    Ok(())
 }

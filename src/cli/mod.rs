@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::api::environment::Environment;
+use harmonyql::api::environment::Environment;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -78,14 +78,14 @@ impl EnvArgs {
             (None, Ok(root)) if !root.trim().is_empty() => root,
             _ => return Ok(Environment::default()),
         };
-        text.parse().map_err(|error: crate::api::environment::UnknownEnvironment| Failure::Usage(error.to_string()))
+        text.parse().map_err(|error: harmonyql::api::environment::UnknownEnvironment| Failure::Usage(error.to_string()))
     }
 
     fn default_label(&self) -> Option<String> {
         if self.no_label {
             return None;
         }
-        Some(self.label.clone().unwrap_or_else(|| crate::lang::compile::DEFAULT_LABEL.to_owned()))
+        Some(self.label.clone().unwrap_or_else(|| harmonyql::lang::compile::DEFAULT_LABEL.to_owned()))
     }
 }
 
@@ -110,8 +110,8 @@ enum Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Url(args) => render::run(args, crate::eval::session::Mode::ShowUrl),
-        Command::Curl(args) => render::run(args, crate::eval::session::Mode::ShowCurl),
+        Command::Url(args) => render::run(args, harmonyql::eval::session::Mode::ShowUrl),
+        Command::Curl(args) => render::run(args, harmonyql::eval::session::Mode::ShowCurl),
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Kernel(args) => kernel::run(args).map_err(|error| Failure::Operation(error.to_string())),

@@ -2,7 +2,7 @@
 
 use crate::cli::terminal::Terminal;
 use crate::cli::{EnvArgs, Failure};
-use crate::eval::session::{Config, Mode, Session};
+use harmonyql::eval::session::{Config, Mode, Session};
 
 /// Arguments of `hq url` and `hq curl`.
 #[derive(Debug, clap::Args)]

@@ -7,10 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::terminal::Terminal;
 use crate::cli::{EnvArgs, Failure};
-use crate::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
-use crate::eval::session::{Config, Mode, Session};
-use crate::harmony::auth::{Credentials, Secret};
-use crate::harmony::download::DownloadConfig;
+use harmonyql::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
+use harmonyql::eval::session::{Config, Mode, Session};
+use harmonyql::harmony::auth::{Credentials, Secret};
+use harmonyql::harmony::download::DownloadConfig;
 
 /// Arguments of `hq run`.
 #[derive(Debug, clap::Args)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use crate::server::{AuthMode, ServeConfig, Server};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
 
 /// Options of `hq serve`.
 #[derive(Debug, Args)]
@@ -63,7 +63,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         },
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
-        stage_s3: args.stage_s3.as_deref().map(crate::server::staging::S3Staging::from_env),
+        stage_s3: args.stage_s3.as_deref().map(harmonyql_server::staging::S3Staging::from_env),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::eval::sink::{Report, Sink};
+use harmonyql::eval::sink::{Report, Sink};
 
 /// Prints reports for a person at a terminal (or a pipe).
 pub struct Terminal {
@@ -100,9 +100,9 @@ impl Sink for Terminal {
                     .iter()
                     .map(|(extension, bytes)| {
                         let path = std::path::PathBuf::from(format!("{stem}.{extension}"));
-                        crate::data::write_atomically(&path, |temporary| {
+                        harmonyql::data::write_atomically(&path, |temporary| {
                             std::fs::write(temporary, bytes)
-                                .map_err(|source| crate::data::Error::Io { path: temporary.to_path_buf(), source })
+                                .map_err(|source| harmonyql::data::Error::Io { path: temporary.to_path_buf(), source })
                         })
                         .map(|()| path.display().to_string())
                     })

@@ -13,10 +13,10 @@ use harmonyql::harmony::download::{DownloadConfig, download_all, download_file};
 use harmonyql::harmony::error::Error;
 use harmonyql::harmony::jobs::{WaitConfig, result_links, wait};
 use harmonyql::harmony::retry::RetryConfig;
-use harmonyql::server::engine::Processor;
-use harmonyql::server::sample::SampleGranule;
-use harmonyql::server::transform::{Operation, Output, TransformError};
-use harmonyql::server::{AuthMode, ServeConfig, Server};
+use harmonyql_server::engine::Processor;
+use harmonyql_server::sample::SampleGranule;
+use harmonyql_server::transform::{Operation, Output, TransformError};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
@@ -835,7 +835,7 @@ async fn complete_with_errors_downloads_what_succeeded_and_says_what_failed() {
     let notes = warnings(&reports);
     assert!(notes.iter().any(|w| w.contains("completed with errors")), "{notes:?}");
     let files = complete_files(target.path());
-    let granules = harmonyql::server::sample::granules("ATL03").len();
+    let granules = harmonyql_server::sample::granules("ATL03").len();
     assert_eq!(files.len(), 3 * (granules - 1), "{files:?}");
     assert!(files.iter().all(|name| !name.contains(failing)), "{files:?}");
 }

@@ -9,8 +9,8 @@ use std::time::Instant;
 use chrono::{Duration, TimeZone, Utc};
 use harmonyql::data::ease_grid::M36;
 use harmonyql::data::{atl03, geotiff, smap, summary};
-use harmonyql::server::sample::{self, COLLECTIONS, SampleGranule};
-use harmonyql::server::transform::{self, Operation, TransformError};
+use harmonyql_server::sample::{self, COLLECTIONS, SampleGranule};
+use harmonyql_server::transform::{self, Operation, TransformError};
 
 /// Where this run's outputs go; the Python tests read them from there.
 fn outputs() -> PathBuf {

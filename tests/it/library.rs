@@ -3,7 +3,7 @@
 //! session's completion and inspection data fetched from the server's catalog.
 
 use harmonyql::eval::blocking::BlockingSession;
-use harmonyql::server::{ServeConfig, Server};
+use harmonyql_server::{ServeConfig, Server};
 
 /// Starts a server on its own runtime thread (the session under test owns another runtime).
 fn start_server(dir: &std::path::Path) -> String {

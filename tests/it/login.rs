@@ -8,7 +8,7 @@ use harmonyql::eval::login::{PromptError, PromptFuture, Prompter};
 use harmonyql::eval::session::{Config, Session};
 use harmonyql::eval::sink::Report;
 use harmonyql::harmony::auth::Credentials;
-use harmonyql::server::{AuthMode, ServeConfig, Server};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
 use tokio_util::sync::CancellationToken;
 
 const PASSWORD: &str = "wonderland-7";

@@ -11,7 +11,7 @@ use harmonyql::eval::session::Session;
 use harmonyql::eval::sink::Report;
 use harmonyql::lang::query::{PlotKind, PlotQuery, Target};
 use harmonyql::plot::{Figure, Histogram, PhotonCloud, RasterMap, Series, Track, TrackMap, render};
-use harmonyql::server::sample;
+use harmonyql_server::sample;
 
 fn plots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plots");

@@ -1,7 +1,7 @@
 //! One test per fixed bug, named `issue_N_…` after the issue whose work found it.
 
-use harmonyql::server::sample;
-use harmonyql::server::transform::{Operation, apply};
+use harmonyql_server::sample;
+use harmonyql_server::transform::{Operation, apply};
 
 /// An ATL03 request with no subset at all used to fail its work item with
 /// "H5DSattach_scale failed": whole datasets were copied with their references into the input file.

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use harmonyql::server::engine::Processor;
-use harmonyql::server::sample::SampleGranule;
-use harmonyql::server::transform::{Operation, Output, TransformError};
-use harmonyql::server::{AuthMode, ServeConfig, Server};
+use harmonyql_server::engine::Processor;
+use harmonyql_server::sample::SampleGranule;
+use harmonyql_server::transform::{Operation, Output, TransformError};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -282,7 +282,7 @@ async fn submitted_job_succeeds_with_data_links_stac_steps_and_downloads() {
     let href = data["href"].as_str().unwrap();
     let pattern = format!("{}/service-results/harmony-local-staging/public/{id}/", server.base);
     assert!(href.starts_with(&pattern) && href.ends_with("/ATL03_gt1l_0_subsetted.h5"), "{href}");
-    let granule = &harmonyql::server::sample::granules("ATL03_GT1L")[0];
+    let granule = &harmonyql_server::sample::granules("ATL03_GT1L")[0];
     assert_eq!(data["bbox"], json!(granule.bbox));
     assert_eq!(data["temporal"]["start"], granule.start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
 
@@ -807,7 +807,7 @@ async fn edl_emulation_runs_the_redirect_dance_and_accepts_bearer_tokens() {
 async fn large_jobs_preview_then_pause_and_skip_preview_runs_them() {
     let server = TestServer::start_with(temp_dir(), AuthMode::None, 2).await;
     let client = no_redirect();
-    let n_granules = harmonyql::server::sample::granules("ATL03").len();
+    let n_granules = harmonyql_server::sample::granules("ATL03").len();
     assert!(n_granules >= 2, "the sample catalog has {n_granules} ATL03 granules");
     let submit = |extra: &'static str| {
         client

@@ -1,6 +1,20 @@
-//! Rules read from the sources: every file documents itself, and the layering of ARCHITECTURE.md holds.
+//! Rules read from the sources that Cargo's dependency edges cannot check: every file documents itself, the
+//! language crate touches no I/O through `std`, and the client names nothing of Jupyter. Which crate may use
+//! which is held by the crates' manifests (see `the_crates_are_the_layering`); this file fails loudly when a
+//! directory it reads has moved, so a rule can never pass by reading nothing.
 
 use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A directory the rules read; a missing one fails the test instead of silently checking nothing.
+fn dir(relative: &str) -> PathBuf {
+    let path = workspace().join(relative);
+    assert!(path.is_dir(), "{} moved or vanished: update tests/it/tidy.rs, whose rules read it", path.display());
+    path
+}
 
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -12,11 +26,8 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
             files.push(path);
         }
     }
+    assert!(!files.is_empty() || dir.ends_with("snapshots"), "{} holds no Rust sources", dir.display());
     files
-}
-
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
 /// The code of a file without its `#[cfg(test)]` module, where tests may use anything.
@@ -29,69 +40,86 @@ fn code_of(path: &Path) -> String {
     code.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
+const CRATE_SOURCES: [&str; 5] =
+    ["src", "crates/lang/src", "crates/data/src", "crates/server/src", "crates/harmonyql/src"];
+
 #[test]
 fn every_source_file_starts_with_a_module_doc() {
-    for path in sources(&src()) {
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("//!"), "{} must start with a `//!` comment saying what it owns", path.display());
-    }
-}
-
-#[test]
-fn lang_and_api_do_no_io() {
-    let forbidden = [
-        "tokio",
-        "reqwest",
-        "std::fs",
-        "std::net",
-        "std::process",
-        "std::io",
-        "crate::harmony",
-        "crate::server",
-        "crate::kernel",
-        "crate::eval",
-        "crate::cli",
-        "crate::data",
-        "crate::plot",
-    ];
-    for layer in ["lang", "api"] {
-        for path in sources(&src().join(layer)) {
-            let code = code_of(&path);
-            for word in forbidden {
-                assert!(!code.contains(word), "{} uses `{word}`: {layer} must stay pure", path.display());
-            }
+    for root in CRATE_SOURCES {
+        for path in sources(&dir(root)) {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with("//!"), "{} must start with a `//!` comment saying what it owns", path.display());
         }
     }
-    for path in sources(&src().join("api")) {
-        assert!(!code_of(&path).contains("crate::lang"), "{}: api must not depend on lang", path.display());
-    }
 }
 
 #[test]
-fn the_server_never_imports_the_client() {
-    let server = src().join("server");
-    if !server.exists() {
-        return;
+fn the_language_crate_does_no_io() {
+    // Cargo keeps tokio, reqwest, hdf5 and axum out of the crate's tree; `std` is in every tree, so its I/O
+    // modules are checked here.
+    let forbidden = ["std::fs", "std::net", "std::process", "std::io", "std::env"];
+    for path in sources(&dir("crates/lang/src")) {
+        let code = code_of(&path);
+        for word in forbidden {
+            assert!(!code.contains(word), "{} uses `{word}`: the language crate must stay pure", path.display());
+        }
     }
-    for path in sources(&server) {
-        assert!(
-            !code_of(&path).contains("crate::harmony"),
-            "{}: the server must not import the client",
-            path.display()
-        );
+    for path in sources(&dir("crates/lang/src/api")) {
+        let code = code_of(&path);
+        for word in ["crate::parse", "crate::check", "crate::compile", "crate::query", "crate::ast"] {
+            assert!(!code.contains(word), "{}: api must not depend on the language's stages", path.display());
+        }
     }
 }
 
 #[test]
 fn the_client_knows_nothing_of_front_ends() {
-    let client = src().join("harmony");
-    if !client.exists() {
-        return;
-    }
-    for path in sources(&client) {
+    for path in sources(&dir("crates/harmonyql/src/harmony")) {
         let code = code_of(&path);
-        for word in ["crate::server", "crate::kernel", "crate::cli", "jupyter"] {
+        for word in ["crate::kernel", "crate::eval", "crate::output", "jupyter"] {
             assert!(!code.contains(word), "{}: harmony must not use `{word}`", path.display());
+        }
+    }
+}
+
+#[test]
+fn only_the_kernel_wire_and_server_name_jupyter_protocol_types() {
+    for path in sources(&dir("crates/harmonyql/src")) {
+        if path.ends_with("kernel/server.rs") || path.ends_with("kernel/wire.rs") {
+            continue;
+        }
+        let code = code_of(&path);
+        assert!(
+            !code.contains("jupyter_protocol") && !code.contains("jupyter_zmq_client"),
+            "{}: only kernel/server.rs and kernel/wire.rs may name jupyter-protocol types",
+            path.display()
+        );
+    }
+}
+
+/// The layering as dependency edges: what each crate's manifest may name. A new edge is an architecture
+/// change, made here and in ARCHITECTURE.md together.
+#[test]
+fn the_crates_are_the_layering() {
+    let rules: [(&str, &[&str]); 4] = [
+        (
+            "crates/lang/Cargo.toml",
+            &["harmonyql", "harmonyql-data", "harmonyql-server", "tokio", "reqwest", "hdf5", "axum"],
+        ),
+        ("crates/data/Cargo.toml", &["harmonyql", "harmonyql-server", "tokio", "reqwest", "axum"]),
+        ("crates/server/Cargo.toml", &["harmonyql", "reqwest", "jupyter-protocol", "zeromq"]),
+        ("crates/harmonyql/Cargo.toml", &["harmonyql-server", "axum", "redb"]),
+    ];
+    for (manifest, forbidden) in rules {
+        let text = std::fs::read_to_string(workspace().join(manifest)).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        let dependencies = text.split("[dev-dependencies]").next().unwrap();
+        let names: Vec<&str> = dependencies
+            .lines()
+            .filter_map(|line| line.split(['.', ' ', '=']).next())
+            .filter(|name| !name.is_empty() && !name.starts_with(['[', '#']))
+            .collect();
+        for name in forbidden {
+            assert!(!names.contains(name), "{manifest} depends on `{name}`, which its layer must not");
         }
     }
 }
