@@ -1,5 +1,10 @@
 # Shortcuts for the scripts in scripts/ (each installs what it needs and is idempotent).
-.PHONY: tutorial test lab browser-test evcxr-notebook bench
+.PHONY: check tutorial test lab browser-test evcxr-notebook bench
+
+check:           ## quick feedback (under 2 minutes warm): fmt, clippy, the language crate's tests
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo test --locked -p harmonyql-lang
 
 tutorial:        ## run the tutorial notebooks against a local Harmony; results in out/
 	bash scripts/tutorial.sh

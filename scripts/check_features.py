@@ -12,7 +12,7 @@ import sys
 
 def features(edges: str) -> dict[str, set[str]]:
     out = subprocess.run(
-        ["cargo", "tree", "--locked", "-e", edges, "--prefix", "none", "-f", "{p}|{f}", "--no-dedupe"],
+        ["cargo", "tree", "--locked", "--workspace", "-e", edges, "--prefix", "none", "-f", "{p}|{f}", "--no-dedupe"],
         capture_output=True, text=True, check=True, timeout=300,
     ).stdout
     found: dict[str, set[str]] = collections.defaultdict(set)
@@ -34,7 +34,7 @@ def main() -> int:
         test = features(edges + ",dev")
         differ |= {(p, tuple(sorted(test[p] - build[p]))) for p in build if build[p] != test[p]}
     for package, extra in sorted(differ):
-        print(f"{package}: the tests turn on {', '.join(extra)}; pin them in Cargo.toml [dependencies]", file=sys.stderr)
+        print(f"{package}: the tests turn on {', '.join(extra)}; pin them in the root Cargo.toml's [dependencies]", file=sys.stderr)
     return 1 if differ else 0
 
 

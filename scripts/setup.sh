@@ -5,6 +5,29 @@
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# `stage NAME COMMAND…` runs one stage of a script and records how long it took; `stage_summary` prints the
+# table. A failing stage stops the script (set -e) after printing its duration. Stages run in a subshell: they
+# cannot set the caller's variables.
+STAGE_TIMES=()
+stage() {
+  local name=$1 started status=0
+  shift
+  log "$name"
+  started=$(date +%s)
+  # In a subshell, so `set -e` holds inside shell functions too (it is ignored in a `||` list).
+  set +e
+  (set -e; "$@")
+  status=$?
+  set -e
+  STAGE_TIMES+=("$(printf '%-12s %5ds' "$name" $(($(date +%s) - started)))")
+  printf '==> %s took %ds%s\n' "$name" $(($(date +%s) - started)) "$([ "$status" = 0 ] || echo " and FAILED (exit $status)")"
+  return "$status"
+}
+stage_summary() {
+  log "stage durations"
+  printf '%s\n' "${STAGE_TIMES[@]}"
+}
+
 # Debian packages: HDF5 for the data engine, chromium for the browser test, node/npm for playwright-core.
 setup_debian_packages() {
   local packages=("$@") missing=() package
