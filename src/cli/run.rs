@@ -23,7 +23,7 @@ pub struct RunArgs {
     expression: Option<String>,
     #[command(flatten)]
     env: EnvArgs,
-    /// Print JSON answers (capabilities, jobs) as JSON instead of tables
+    /// Print Harmony's answers (jobs, listings, capabilities) as the JSON documents they came as, not tables
     #[arg(long)]
     json: bool,
     /// Files downloaded at once [default: twice the number of cores, 2..16]

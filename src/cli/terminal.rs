@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use harmonyql::eval::sink::{Report, Sink};
+use harmonyql::output::report;
 
 /// Prints reports for a person at a terminal (or a pipe).
 pub struct Terminal {
@@ -86,13 +87,6 @@ impl Sink for Terminal {
                 Ok(())
             }
             Report::NotAvailable { statement, reason } => writeln!(std::io::stderr(), "hq: {statement}: {reason}"),
-            Report::Json { kind, value } if kind == "capabilities" && !self.json => {
-                writeln!(out, "{}", capabilities_table(&value))
-            }
-            // --json: Harmony's answer as it came, not the table `harmony_text` makes of a jobs listing.
-            Report::Json { value, .. } if self.json => {
-                writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())
-            }
             Report::Figure { name, figure } => {
                 let stem: String =
                     name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
@@ -112,42 +106,11 @@ impl Sink for Terminal {
                     Err(error) => writeln!(std::io::stderr(), "hq: cannot write the plot: {error}"),
                 }
             }
-            report => writeln!(out, "{}", report.harmony_text().unwrap_or_default()),
+            // --json: Harmony's answers as they came, not the tables made of them.
+            report => match report::document(&report).filter(|_| self.json) {
+                Some(document) => writeln!(out, "{}", serde_json::to_string_pretty(&document).unwrap_or_default()),
+                None => writeln!(out, "{}", report::plain(&report)),
+            },
         };
     }
-}
-
-/// The capabilities document as a two-column table, then one line per service.
-pub fn capabilities_table(value: &serde_json::Value) -> String {
-    let mut rows: Vec<(String, String)> = Vec::new();
-    if let Some(object) = value.as_object() {
-        for (key, field) in object {
-            if key == "services" || key == "variables" {
-                continue;
-            }
-            let text = match field {
-                serde_json::Value::String(text) => text.clone(),
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .map(|item| item.as_str().map(str::to_owned).unwrap_or_else(|| item.to_string()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                other => other.to_string(),
-            };
-            rows.push((key.clone(), text));
-        }
-    }
-    let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
-    let mut text: String = rows.iter().map(|(key, value)| format!("{key:<width$}  {value}\n")).collect();
-    if let Some(services) = value.get("services").and_then(|s| s.as_array()) {
-        text.push_str(&format!("services ({}):\n", services.len()));
-        for service in services {
-            let name = service.get("name").and_then(|n| n.as_str()).unwrap_or("?");
-            text.push_str(&format!("  {name}\n"));
-        }
-    }
-    if let Some(variables) = value.get("variables").and_then(|v| v.as_array()) {
-        text.push_str(&format!("variables: {}\n", variables.len()));
-    }
-    text.trim_end().to_owned()
 }

@@ -631,6 +631,30 @@ async fn hq_run_shows_capabilities_as_a_table_or_as_json() {
     assert_eq!(value["shortName"], "ATL03");
 }
 
+/// Regression: a bound answer was shown as raw JSON under its name's kind (`caps` showed JSON, not the table).
+#[tokio::test]
+async fn a_bound_name_shows_exactly_what_its_statement_showed() {
+    use harmonyql::eval::session::{Config, Mode, Session};
+    let (base, _dir) = start_server(AuthMode::None, Some(Arc::new(ThreeFiles))).await;
+    let mut session = Session::new(Config {
+        env: Environment::Url(base.clone()),
+        mode: Mode::Execute,
+        credentials: Credentials::Anonymous,
+        ..Config::default()
+    });
+    let cancel = CancellationToken::new();
+    for (statement, name) in [("capabilities ATL03", "caps"), ("jobs", "listing")] {
+        let mut shown = Vec::new();
+        let cell = format!("{name} = {statement}");
+        assert!(session.run_async(&cell, &mut shown, &cancel).await.ok, "{shown:?}");
+        let mut again = Vec::new();
+        assert!(session.run_async(name, &mut again, &cancel).await.ok, "{again:?}");
+        assert_eq!(shown, again, "`{name}` must show what `{cell}` showed");
+        let bundles = harmonyql::output::report::bundles(&again[0]);
+        assert!(bundles[0].get("text/html").is_some(), "{name}: a table, not only JSON");
+    }
+}
+
 /// Takes a while per granule, so a run can be interrupted while it waits.
 struct Slow;
 

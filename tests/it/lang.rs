@@ -35,7 +35,7 @@ fn run_script(text: &str) -> String {
             Report::NotAvailable { statement, reason } => {
                 out.push_str(&format!("not available: {statement}: {reason}\n"))
             }
-            other => out.push_str(&format!("harmony: {}\n", other.harmony_text().unwrap_or_default())),
+            other => out.push_str(&format!("harmony: {}\n", harmonyql::output::report::plain(&other))),
         }
     }
     out

@@ -16,6 +16,30 @@ pub enum Severity {
     Error,
 }
 
+/// The stage of running a cell that found a problem: front ends name errors after it (the kernel's `ename`), so
+/// no front end keeps a list of codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Stage {
+    /// Reading the text: words, parentheses, strings, the grammar.
+    Parse,
+    /// Checking what the text means: names, ranges, values, harmony-py's rules.
+    #[default]
+    Check,
+    /// Running a statement that was well-formed: Harmony, the network or a file said no.
+    Run,
+}
+
+impl Stage {
+    /// The error name a notebook shows for this stage (`SyntaxError`, `CheckError`, `HarmonyError`).
+    pub fn error_name(self) -> &'static str {
+        match self {
+            Stage::Parse => "SyntaxError",
+            Stage::Check => "CheckError",
+            Stage::Run => "HarmonyError",
+        }
+    }
+}
+
 /// A replacement that fixes the problem, offered to the user (and to editors).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
@@ -32,6 +56,8 @@ pub struct Diagnostic {
     pub code: &'static str,
     /// Error or warning.
     pub severity: Severity,
+    /// Which stage found it.
+    pub stage: Stage,
     /// What is wrong: lower-case start, no trailing period.
     pub message: String,
     /// Where.
@@ -50,6 +76,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,
+            stage: Stage::default(),
             message: message.into(),
             span,
             label: None,
@@ -61,6 +88,12 @@ impl Diagnostic {
     /// A warning with `code` and `message` at `span`.
     pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message, span) }
+    }
+
+    /// Says which stage found the problem (checking, unless told otherwise).
+    pub fn in_stage(mut self, stage: Stage) -> Self {
+        self.stage = stage;
+        self
     }
 
     /// Adds the note shown under the caret.

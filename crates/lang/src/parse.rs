@@ -11,7 +11,7 @@ use nom::IResult;
 use nom::error::{ErrorKind, ParseError};
 
 use crate::ast::{Arg, ArgKind, Ast, Clause, ClauseValue, Command, Statement, Term, TermKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Stage};
 use crate::keyword::{CLAUSES, ClauseName, Form, VERBS, Verb, nearest};
 use crate::lex;
 use crate::span::{Span, Spanned};
@@ -45,7 +45,7 @@ pub fn parse(cell: &str) -> Parsed {
             Ok(statement) => parsed.ast.statements.push(statement),
             Err(failure) => {
                 parsed.incomplete |= failure.incomplete;
-                parsed.diagnostics.push(failure.into_diagnostic(cell));
+                parsed.diagnostics.push(failure.into_diagnostic(cell).in_stage(Stage::Parse));
             }
         }
     }

@@ -3,6 +3,7 @@
 //! The evaluator never prints: it reports to a [`sink::Sink`]. It is the only module that combines
 //! `lang` with the I/O modules.
 
+pub mod assist;
 pub mod blocking;
 pub mod catalog;
 pub mod files;

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::endpoint::StateChange;
 use crate::api::environment::Environment;
-use crate::api::job::{Job, JobStatus};
+use crate::api::job::{Job, JobListing, JobStatus};
 use crate::api::request::{Header, HeaderValue, Request};
 use crate::eval::help;
 use crate::eval::sink::{Report, Sink};
@@ -21,7 +21,7 @@ use crate::harmony::jobs::{WaitConfig, change_state, result_links, wait, wait_fo
 use crate::harmony::s3::S3Reader;
 use crate::lang::check::{Scope, check, produced_kind};
 use crate::lang::compile::{CompileError, CompileOptions, compile};
-use crate::lang::diagnostic::Diagnostic;
+use crate::lang::diagnostic::{Diagnostic, Stage};
 use crate::lang::parse::parse;
 use crate::lang::query::{
     CheckedStatement, JobAction, JobRef, LinkType, PlotKind, Query, Setting, SubsetQuery, Target,
@@ -78,8 +78,8 @@ pub enum Value {
     Files(Vec<PathBuf>),
     /// Result URLs.
     Links(Vec<String>),
-    /// Any other answer.
-    Json(serde_json::Value),
+    /// Any other answer, kept as the report its statement showed, so the name shows exactly that again.
+    Shown(Box<Report>),
 }
 
 /// What running a cell came to.
@@ -94,9 +94,9 @@ pub struct Outcome {
 /// State that lives across cells.
 #[derive(Debug, Clone)]
 pub struct Session {
-    env: Environment,
+    pub(crate) env: Environment,
     options: CompileOptions,
-    scope: Scope,
+    pub(crate) scope: Scope,
     mode: Mode,
     credentials: Credentials,
     wait: WaitConfig,
@@ -109,7 +109,7 @@ pub struct Session {
     /// The files each job's download wrote, by job ID (`plot track JOB` draws them).
     job_files: HashMap<String, Vec<PathBuf>>,
     prompter: Option<std::sync::Arc<dyn crate::eval::login::Prompter>>,
-    catalog: crate::eval::catalog::CatalogCache,
+    pub(crate) catalog: crate::eval::catalog::CatalogCache,
 }
 
 impl Default for Session {
@@ -173,38 +173,6 @@ impl Session {
         &self.scope
     }
 
-    /// What completion may offer beyond keywords: bound names, the environment's collections and the
-    /// variables of collections whose capabilities are cached (see [`Session::prepare_assist`]).
-    pub fn known(&self) -> crate::lang::assist::Known {
-        crate::lang::assist::Known {
-            bindings: self.scope.bindings.iter().map(|(name, kind)| (name.clone(), *kind)).collect(),
-            collections: self.catalog.collections(&self.env),
-            variables: self.catalog.all_variables(&self.env),
-        }
-    }
-
-    /// Fetches what completion or inspection at `cursor` needs from the environment: the collection
-    /// listing after `subset`/`capabilities`, a collection's capabilities inside `vars(` or under the
-    /// cursor. Each fetch is bounded (under a second) and cached; failures fall back silently.
-    pub async fn prepare_assist(&mut self, code: &str, cursor: usize) {
-        use crate::lang::assist::{Expect, context_at};
-        let Ok(client) = self.client() else { return };
-        match context_at(code, cursor).expect {
-            Expect::Collection => self.catalog.fetch_listing(&client).await,
-            Expect::Variable(Some(collection)) => self.catalog.fetch_capabilities(&client, &collection).await,
-            _ => {}
-        }
-        if let Some(collection) = collection_at(code, cursor) {
-            self.catalog.fetch_capabilities(&client, &collection).await;
-        }
-    }
-
-    /// A summary of the collection under `cursor` (Markdown), if its capabilities are cached.
-    pub fn collection_help(&self, code: &str, cursor: usize) -> Option<String> {
-        let collection = collection_at(code, cursor)?;
-        self.catalog.capabilities(&self.env, &collection).map(crate::eval::catalog::summary)
-    }
-
     /// Runs a cell, reporting everything to `sink`.
     ///
     /// ```
@@ -265,7 +233,8 @@ impl Session {
                         true
                     }
                     Err(message) => {
-                        let diagnostic = Diagnostic::error("request-failed", message, statement.span);
+                        let diagnostic =
+                            Diagnostic::error("request-failed", message, statement.span).in_stage(Stage::Run);
                         sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
                         failed_operation = true;
                         false
@@ -282,7 +251,7 @@ impl Session {
     }
 
     /// The client for the current environment, built on first use and again after `env` changes it.
-    fn client(&mut self) -> Result<Client, String> {
+    pub(crate) fn client(&mut self) -> Result<Client, String> {
         if let Some(client) = &self.client
             && client.env() == &self.env
         {
@@ -341,8 +310,9 @@ impl Session {
                         Ok(Some(Value::Job(id)))
                     }
                     Submission::Body(value) => {
-                        sink.report(Report::Json { kind: "subset".into(), value: value.clone() });
-                        Ok(Some(Value::Json(value)))
+                        let report = Report::Answer { statement: "subset", document: Box::new(value) };
+                        sink.report(report.clone());
+                        Ok(Some(Value::Shown(Box::new(report))))
                     }
                 }
             }
@@ -460,8 +430,8 @@ impl Session {
                     sink.report(Report::Links(links.clone()));
                     Ok(None)
                 }
-                Some(Value::Json(value)) => {
-                    sink.report(Report::Json { kind: name.clone(), value: value.clone() });
+                Some(Value::Shown(report)) => {
+                    sink.report((**report).clone());
                     Ok(None)
                 }
                 None => Err(format!("{name} has no value in this session")),
@@ -488,8 +458,17 @@ impl Session {
                         self.catalog.keep_capabilities(&self.env, &capabilities.collection.0, value.clone());
                     }
                 }
-                sink.report(Report::Json { kind: statement_name(other).to_owned(), value: value.clone() });
-                Ok(Some(Value::Json(value)))
+                let report = match other {
+                    Query::Capabilities(_) => Report::Capabilities(Box::new(value)),
+                    Query::Jobs(_) => match serde_json::from_value::<JobListing>(value.clone()) {
+                        Ok(listing) => Report::Jobs(Box::new(listing)),
+                        // Not the documented shape: shown as it came rather than not at all.
+                        Err(_) => Report::Answer { statement: "jobs", document: Box::new(value) },
+                    },
+                    other => Report::Answer { statement: statement_name(other), document: Box::new(value) },
+                };
+                sink.report(report.clone());
+                Ok(Some(Value::Shown(Box::new(report))))
             }
         }
     }
@@ -753,22 +732,10 @@ impl Session {
     }
 
     fn fail(&self, cell: &str, statement: &CheckedStatement, message: String, sink: &mut dyn Sink) -> bool {
-        let diagnostic = Diagnostic::error("cannot-show", message, statement.span);
+        let diagnostic = Diagnostic::error("cannot-show", message, statement.span).in_stage(Stage::Run);
         sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
         false
     }
-}
-
-/// The collection name under `cursor`, when it stands where a collection goes (after `subset`, `capabilities`).
-fn collection_at(code: &str, cursor: usize) -> Option<String> {
-    let is_word = |c: char| crate::lang::lex::is_word_char(c) && c != ':';
-    let cursor = (0..=cursor.min(code.len())).rev().find(|i| code.is_char_boundary(*i))?;
-    let start = code[..cursor].char_indices().rev().take_while(|(_, c)| is_word(*c)).last().map_or(cursor, |(i, _)| i);
-    let end = code[cursor..].char_indices().find(|(_, c)| !is_word(*c)).map_or(code.len(), |(i, _)| cursor + i);
-    let word = &code[start..end];
-    let expects_collection =
-        crate::lang::assist::context_at(code, start).expect == crate::lang::assist::Expect::Collection;
-    (!word.is_empty() && expects_collection).then(|| word.to_owned())
 }
 
 fn is_request(query: &Query) -> bool {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crate::api::environment::Environment;
-use crate::api::job::{Job, JobStatus};
+use crate::api::job::{Job, JobListing, JobStatus};
 use crate::harmony::download::DownloadProgress;
 use crate::lang::diagnostic::Diagnostic;
 
@@ -78,71 +78,17 @@ pub enum Report {
         /// The figure.
         figure: Box<crate::plot::Figure>,
     },
-    /// A JSON answer shown as it came (capabilities, jobs, steps, labels).
-    Json {
-        /// What it is (`capabilities`, `jobs`, …), for renderers that show some kinds as tables.
-        kind: String,
+    /// Harmony's capabilities answer for a collection, as it came (shown as a table and as JSON).
+    Capabilities(Box<serde_json::Value>),
+    /// A jobs listing (`jobs`).
+    Jobs(Box<JobListing>),
+    /// Any other answer Harmony gave as a JSON document (steps, labels, a synchronous subset), as it came.
+    Answer {
+        /// The statement that asked, for the heading (`steps`, `labels`, …); never matched on.
+        statement: &'static str,
         /// The document.
-        value: serde_json::Value,
+        document: Box<serde_json::Value>,
     },
-}
-
-impl Report {
-    /// A plain-text rendering of the reports that come from talking to Harmony; `None` for the others,
-    /// which front ends render themselves.
-    pub fn harmony_text(&self) -> Option<String> {
-        Some(match self {
-            Report::Job(job) => {
-                let mut text =
-                    format!("job {}: {} ({}%) {}", job.job_id, job.status.as_str(), job.progress, job.message);
-                let data = job.data_links().count();
-                if data > 0 {
-                    text.push_str(&format!("\n{data} result link(s) on this page"));
-                }
-                text
-            }
-            Report::JobProgress { job_id, status, percent } => format!("job {job_id}: {} {percent}%", status.as_str()),
-            Report::DownloadProgress(p) => format!(
-                "{}/{} files, {} of {} bytes, {:.0} B/s",
-                p.files_done, p.files_total, p.bytes, p.total_bytes, p.bytes_per_second
-            ),
-            Report::Files(paths) => paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n"),
-            Report::Links(links) => links.join("\n"),
-            Report::Opened(summary) => summary.to_string(),
-            Report::Exported { path, rows } => {
-                let is_geojson = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e == "json");
-                format!("exported {rows} {} to {}", if is_geojson { "tracks" } else { "rows" }, path.display())
-            }
-            Report::Json { kind, value } if kind == "jobs" => match jobs_listing(value) {
-                Some(listing) => jobs_text(&listing),
-                None => serde_json::to_string_pretty(value).unwrap_or_default(),
-            },
-            Report::Json { value, .. } => serde_json::to_string_pretty(value).unwrap_or_default(),
-            _ => return None,
-        })
-    }
-}
-
-/// Harmony's answer to `jobs`, when it has the documented shape.
-pub fn jobs_listing(value: &serde_json::Value) -> Option<crate::api::job::JobListing> {
-    serde_json::from_value(value.clone()).ok()
-}
-
-/// A jobs listing as aligned columns: job ID, status, progress, created, labels; then the count.
-fn jobs_text(listing: &crate::api::job::JobListing) -> String {
-    let mut text = format!("{:<36}  {:<20}  {:>4}  {:<24}  labels\n", "job", "status", "%", "created");
-    for job in &listing.jobs {
-        text.push_str(&format!(
-            "{:<36}  {:<20}  {:>4}  {:<24}  {}\n",
-            job.job_id,
-            job.status.as_str(),
-            job.progress,
-            job.created_at,
-            job.labels.join(", ")
-        ));
-    }
-    text.push_str(&format!("{} of {} job(s)", listing.jobs.len(), listing.count));
-    text
 }
 
 /// Receives reports as the evaluator produces them.

@@ -16,7 +16,7 @@ use crate::kernel::interpreter::{
 };
 use crate::lang::assist;
 use crate::lang::diagnostic::Diagnostic;
-use crate::output::{MimeBundle, escape_html};
+use crate::output::MimeBundle;
 
 /// HarmonyQL in a Jupyter kernel. Cells share one session: environment, settings and names live
 /// across cells.
@@ -156,31 +156,20 @@ impl Interpreter for HqInterpreter {
     }
 
     fn complete(&self, code: &str, cursor: usize) -> Completions {
-        let (span, candidates) = assist::complete(code, cursor, &self.session.known());
-        let mut items: Vec<Completion> =
-            candidates.into_iter().map(|c| Completion { text: c.text, kind: Some(c.kind.to_owned()) }).collect();
-        let context = assist::context_at(code, cursor);
-        if context.expect == assist::Expect::Path
-            && let Ok(cwd) = std::env::current_dir()
-        {
-            let paths = crate::eval::paths::complete_paths(&context.prefix, &cwd);
-            items.extend(paths.into_iter().map(|text| Completion { text, kind: Some("path".to_owned()) }));
-        }
-        Completions { items, start: span.start, end: span.end }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let found = self.session.complete(code, cursor, &cwd);
+        let items = found.items.into_iter().map(|(text, kind)| Completion { text, kind: Some(kind.to_owned()) });
+        Completions { items: items.collect(), start: found.start, end: found.end }
     }
 
     fn inspect(&self, code: &str, cursor: usize, _detail_level: u8) -> Option<MimeBundle> {
-        // A collection's capabilities (fetched by `prepare_assist`) say more than the keyword table.
-        let markdown = match self.session.collection_help(code, cursor) {
-            Some(markdown) => markdown,
-            None => assist::inspect(code, cursor)?.1,
-        };
+        let markdown = self.session.inspect(code, cursor)?;
         let plain = markdown.replace("**", "").replace('`', "");
         Some(MimeBundle::text(plain).with_markdown(markdown))
     }
 
     fn is_complete(&self, code: &str) -> Completeness {
-        match assist::is_complete(code) {
+        match self.session.is_complete(code) {
             assist::Completeness::Complete => Completeness::Complete,
             assist::Completeness::Incomplete => Completeness::Incomplete { indent: "    ".to_owned() },
             assist::Completeness::Invalid => Completeness::Invalid,
@@ -211,23 +200,8 @@ struct LiveProgress {
 impl LiveProgress {
     fn show(&mut self, report: &Report, output: &mut Output) {
         match report {
-            Report::JobProgress { job_id, status, percent } => {
-                let hint = match status.as_str() {
-                    "paused" | "previewing" => format!(
-                        " — paused for preview: `resume {job_id}` runs the rest, `skip preview {job_id}` skips it"
-                    ),
-                    "running_with_errors" => " — some granules failed; see `status` for the errors".to_owned(),
-                    _ => String::new(),
-                };
-                let text = format!("job {job_id}: {} {percent}%{hint}", status.as_str());
-                let html = format!(
-                    "<div><progress value=\"{percent}\" max=\"100\" style=\"width:24em\"></progress> <b>{percent}%</b> \
-                     <code>{}</code> job <code>{}</code>{}</div>",
-                    status.as_str(),
-                    escape_html(job_id),
-                    escape_html(&hint)
-                );
-                let bundle = MimeBundle::text(text).with_html(html);
+            Report::JobProgress { job_id, .. } => {
+                let Some(bundle) = crate::output::report::progress(report) else { return };
                 match self.jobs.iter().find(|(id, _)| id == job_id) {
                     Some((_, display)) => output.update_display(display, bundle),
                     None => {
@@ -236,26 +210,8 @@ impl LiveProgress {
                     }
                 }
             }
-            Report::DownloadProgress(progress) => {
-                let percent = if progress.total_bytes > 0 {
-                    (progress.bytes as f64 / progress.total_bytes as f64 * 100.0).min(100.0)
-                } else {
-                    0.0
-                };
-                let left = progress.eta.map(|eta| format!(", {} s left", eta.as_secs())).unwrap_or_default();
-                let text = format!(
-                    "downloaded {}/{} files, {:.1} of {:.1} MB, {:.1} MB/s{left}",
-                    progress.files_done,
-                    progress.files_total,
-                    progress.bytes as f64 / 1e6,
-                    progress.total_bytes as f64 / 1e6,
-                    progress.bytes_per_second / 1e6
-                );
-                let html = format!(
-                    "<div><progress value=\"{percent:.0}\" max=\"100\" style=\"width:24em\"></progress> {}</div>",
-                    escape_html(&text)
-                );
-                let bundle = MimeBundle::text(text).with_html(html);
+            Report::DownloadProgress(_) => {
+                let Some(bundle) = crate::output::report::progress(report) else { return };
                 match &self.downloads {
                     Some(display) => output.update_display(display, bundle),
                     None => self.downloads = Some(output.display_updatable(bundle)),
@@ -278,38 +234,10 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
             Report::Warning(text) => output.eprint(with_newline(text)),
             Report::Help(text) => page = Some(MimeBundle::text(text)),
             Report::Clear => output.clear_output(false),
-            Report::Url(text) | Report::Curl(text) => {
-                let bundle = MimeBundle::text(text.clone()).with_html(format!(
-                    "<pre style=\"white-space:pre-wrap;word-break:break-all;user-select:all\">{}</pre>",
-                    escape_html(&text)
-                ));
-                if last { value = Some(bundle) } else { output.display(bundle) }
-            }
-            Report::Environment { env, root_url } => {
-                let note = if env.is_local() {
-                    "local Harmony: no Earthdata Login account needed"
-                } else {
-                    "needs an Earthdata Login account: `login` before submitting"
-                };
-                output.display(MimeBundle::text(format!("environment: {env} ({root_url})")).with_html(format!(
-                    "<div><b>environment</b> <code>{}</code> &rarr; <a href=\"{url}\">{url}</a><br><small>{}</small></div>",
-                    escape_html(&env.to_string()),
-                    escape_html(note),
-                    url = escape_html(&root_url)
-                )))
-            }
             Report::Diagnostics { source, diagnostics } => {
                 if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
                     return ExecuteOutcome::Error(ExecuteError {
-                        ename: if error.code.starts_with("unclosed") || is_syntax(error) {
-                            "SyntaxError"
-                        } else if error.code == "request-failed" {
-                            // The text was fine; Harmony or the network said no.
-                            "HarmonyError"
-                        } else {
-                            "CheckError"
-                        }
-                        .to_owned(),
+                        ename: error.stage.error_name().to_owned(),
                         evalue: error.message.clone(),
                         traceback: diagnostics.iter().flat_map(|d| traceback_lines(d, &source)).collect(),
                     });
@@ -320,39 +248,6 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
             }
             // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
             Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
-            Report::Figure { figure, .. } => {
-                let bundle = figure.to_bundle();
-                if last { value = Some(bundle) } else { output.display(bundle) }
-            }
-            report @ (Report::Job(_)
-            | Report::Files(_)
-            | Report::Links(_)
-            | Report::Json { .. }
-            | Report::Exported { .. }) => {
-                let plain = report.harmony_text().unwrap_or_default();
-                let bundle = match &report {
-                    Report::Job(job) => crate::output::harmony::job(job, plain),
-                    Report::Files(files) => crate::output::harmony::files(files, plain),
-                    Report::Links(links) => crate::output::harmony::links(links, plain),
-                    Report::Json { kind, value } if kind == "capabilities" => {
-                        // The table first, then the whole answer as a collapsible JSON view.
-                        output.display(crate::output::harmony::capabilities(value, plain));
-                        crate::output::harmony::json_view(value, "Harmony's capabilities answer")
-                    }
-                    Report::Json { kind, value } if kind == "jobs" => match crate::eval::sink::jobs_listing(value) {
-                        Some(listing) => crate::output::harmony::jobs(&listing, plain),
-                        None => {
-                            MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain)))
-                        }
-                    },
-                    _ => MimeBundle::text(plain.clone()).with_html(format!("<pre>{}</pre>", escape_html(&plain))),
-                };
-                if last { value = Some(bundle) } else { output.display(bundle) }
-            }
-            Report::Opened(summary) => {
-                let bundle = crate::output::data::summary(&summary);
-                if last { value = Some(bundle) } else { output.display(bundle) }
-            }
             Report::NotAvailable { statement, reason } => {
                 let evalue = format!("{statement}: {reason}");
                 return ExecuteOutcome::Error(ExecuteError {
@@ -361,26 +256,19 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                     traceback: vec![evalue],
                 });
             }
+            // Everything else is shown as the one renderer draws it; the last display is the cell's value.
+            report => {
+                let mut bundles = crate::output::report::bundles(&report);
+                if last {
+                    value = bundles.pop();
+                }
+                for bundle in bundles {
+                    output.display(bundle);
+                }
+            }
         }
     }
     ExecuteOutcome::Ok { value, page }
-}
-
-fn is_syntax(diagnostic: &Diagnostic) -> bool {
-    matches!(
-        diagnostic.code,
-        "syntax"
-            | "unexpected-text"
-            | "unexpected-character"
-            | "expected-statement"
-            | "unknown-statement"
-            | "unknown-clause"
-            | "expected-paren"
-            | "expected-value"
-            | "expected-comma"
-            | "bad-range"
-            | "keyword-as-name"
-    )
 }
 
 fn traceback_lines(diagnostic: &Diagnostic, source: &str) -> Vec<String> {

@@ -4,7 +4,7 @@
 
 use crate::eval::blocking::CellOutput;
 use crate::eval::sink::Report;
-use crate::output::{MimeBundle, escape_html};
+use crate::output::MimeBundle;
 use crate::plot::Figure;
 
 impl MimeBundle {
@@ -43,35 +43,12 @@ impl Report {
     /// assert!(bundle.text_plain().contains("f.h5"));
     /// ```
     pub fn to_bundle(&self) -> Option<MimeBundle> {
-        let pre = |text: &str| MimeBundle::text(text.to_owned()).with_html(format!("<pre>{}</pre>", escape_html(text)));
-        Some(match self {
-            Report::JobProgress { .. } | Report::DownloadProgress(_) | Report::Clear => return None,
-            Report::Diagnostics { source, diagnostics } => {
-                let plain: Vec<String> = diagnostics.iter().map(|d| d.render_plain(source, "cell")).collect();
-                let html: Vec<String> = diagnostics.iter().map(|d| d.render_html(source)).collect();
-                MimeBundle::text(plain.join("\n")).with_html(html.join("\n"))
-            }
-            Report::Url(text)
-            | Report::Curl(text)
-            | Report::Text(text)
-            | Report::Warning(text)
-            | Report::Help(text) => pre(text),
-            Report::Environment { env, root_url } => pre(&format!("environment: {env} ({root_url})")),
-            Report::NotAvailable { statement, reason } => pre(&format!("{statement}: {reason}")),
-            Report::Figure { figure, .. } => figure.to_bundle(),
-            Report::Job(job) => crate::output::harmony::job(job, self.harmony_text().unwrap_or_default()),
-            Report::Files(files) => crate::output::harmony::files(files, self.harmony_text().unwrap_or_default()),
-            Report::Links(links) => crate::output::harmony::links(links, self.harmony_text().unwrap_or_default()),
-            Report::Json { kind, value } if kind == "capabilities" => {
-                crate::output::harmony::capabilities(value, self.harmony_text().unwrap_or_default())
-            }
-            Report::Json { kind, value } if kind == "jobs" => match crate::eval::sink::jobs_listing(value) {
-                Some(listing) => crate::output::harmony::jobs(&listing, self.harmony_text().unwrap_or_default()),
-                None => pre(&self.harmony_text().unwrap_or_default()),
-            },
-            Report::Opened(summary) => crate::output::data::summary(summary),
-            Report::Json { .. } | Report::Exported { .. } => pre(&self.harmony_text().unwrap_or_default()),
-        })
+        let bundles = crate::output::report::bundles(self);
+        match bundles.len() {
+            0 => None,
+            1 => bundles.into_iter().next(),
+            _ => Some(crate::output::combine(&bundles)),
+        }
     }
 
     /// Shows the report when it is a cell's value in evcxr_jupyter.
@@ -86,17 +63,8 @@ impl CellOutput {
     /// Everything the cell showed, as one bundle: the HTML and text of each report in order, and the
     /// last figure as PNG and SVG.
     pub fn to_bundle(&self) -> MimeBundle {
-        let bundles: Vec<MimeBundle> = self.reports.iter().filter_map(Report::to_bundle).collect();
-        let plain: Vec<&str> = bundles.iter().map(MimeBundle::text_plain).collect();
-        let html: Vec<String> = bundles
-            .iter()
-            .map(|bundle| match (bundle.get("text/html"), bundle.get("image/svg+xml")) {
-                (Some(serde_json::Value::String(html)), _) => html.clone(),
-                (None, Some(serde_json::Value::String(svg))) => svg.clone(),
-                _ => format!("<pre>{}</pre>", escape_html(bundle.text_plain())),
-            })
-            .collect();
-        MimeBundle::text(plain.join("\n")).with_html(format!("<div>{}</div>", html.join("\n")))
+        let bundles: Vec<MimeBundle> = self.reports.iter().flat_map(crate::output::report::bundles).collect();
+        crate::output::combine(&bundles)
     }
 
     /// Shows the cell's reports when it is a cell's value in evcxr_jupyter.

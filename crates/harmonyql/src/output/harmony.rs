@@ -145,6 +145,60 @@ pub fn jobs(listing: &crate::api::job::JobListing, plain: String) -> MimeBundle 
     MimeBundle::text(plain).with_html(html)
 }
 
+/// A jobs listing as aligned columns: job ID, status, progress, created, labels; then the count.
+pub fn jobs_text(listing: &crate::api::job::JobListing) -> String {
+    let mut text = format!("{:<36}  {:<20}  {:>4}  {:<24}  labels\n", "job", "status", "%", "created");
+    for job in &listing.jobs {
+        let _ = writeln!(
+            text,
+            "{:<36}  {:<20}  {:>4}  {:<24}  {}",
+            job.job_id,
+            job.status.as_str(),
+            job.progress,
+            job.created_at,
+            job.labels.join(", ")
+        );
+    }
+    let _ = write!(text, "{} of {} job(s)", listing.jobs.len(), listing.count);
+    text
+}
+
+/// The capabilities document as a two-column table of its scalar and list fields, then one line per service
+/// and the number of variables: what a terminal shows for `capabilities`.
+pub fn capabilities_table(value: &Value) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    if let Some(object) = value.as_object() {
+        for (key, field) in object {
+            if key == "services" || key == "variables" {
+                continue;
+            }
+            let text = match field {
+                Value::String(text) => text.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned).unwrap_or_else(|| item.to_string()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            rows.push((key.clone(), text));
+        }
+    }
+    let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text: String = rows.iter().map(|(key, value)| format!("{key:<width$}  {value}\n")).collect();
+    if let Some(services) = value.get("services").and_then(Value::as_array) {
+        let _ = writeln!(text, "services ({}):", services.len());
+        for service in services {
+            let name = service.get("name").and_then(Value::as_str).unwrap_or("?");
+            let _ = writeln!(text, "  {name}");
+        }
+    }
+    if let Some(variables) = value.get("variables").and_then(Value::as_array) {
+        let _ = writeln!(text, "variables: {}", variables.len());
+    }
+    text.trim_end().to_owned()
+}
+
 /// Result links as a numbered list of links.
 pub fn links(links: &[String], plain: String) -> MimeBundle {
     let items: String = links.iter().map(|l| format!("<li><a href=\"{0}\">{0}</a></li>", escape_html(l))).collect();
@@ -182,11 +236,8 @@ mod tests {
             "createdAt": "2026-11-28T00:00:00.000Z", "updatedAt": "2026-11-28T00:00:01.000Z", "links": [],
             "labels": ["<b>x</b>", "harmonyql"], "request": "http://localhost:3000/ATL03?a=1&b=2",
             "numInputGranules": 1, "jobID": "c21d248e-6332-4a23-a1ec-c8ad86ac72fe"}]});
-        let listing = crate::eval::sink::jobs_listing(&listing).expect("a listing");
-        let plain =
-            crate::eval::sink::Report::Json { kind: "jobs".into(), value: serde_json::to_value(&listing).unwrap() }
-                .harmony_text()
-                .unwrap();
+        let listing: crate::api::job::JobListing = serde_json::from_value(listing).expect("a listing");
+        let plain = jobs_text(&listing);
         assert!(plain.contains("c21d248e-6332-4a23-a1ec-c8ad86ac72fe  running") && plain.ends_with("1 of 7 job(s)"));
         let bundle = jobs(&listing, plain);
         let html = bundle.get("text/html").and_then(Value::as_str).unwrap();

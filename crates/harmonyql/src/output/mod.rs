@@ -8,6 +8,7 @@
 pub mod data;
 mod evcxr;
 pub mod harmony;
+pub mod report;
 
 use std::collections::BTreeMap;
 
@@ -110,6 +111,21 @@ impl MimeBundle {
     pub fn metadata(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.metadata.iter().map(|(mime, value)| (mime.as_str(), value))
     }
+}
+
+/// Several bundles as one, in order: their `text/plain` joined by lines, and their HTML (or SVG, or the text in a
+/// `<pre>`) one after another. What a front end that shows one value per cell (evcxr) makes of a cell's reports.
+pub fn combine(bundles: &[MimeBundle]) -> MimeBundle {
+    let plain: Vec<&str> = bundles.iter().map(MimeBundle::text_plain).collect();
+    let html: Vec<String> = bundles
+        .iter()
+        .map(|bundle| match (bundle.get("text/html"), bundle.get("image/svg+xml")) {
+            (Some(Value::String(html)), _) => html.clone(),
+            (None, Some(Value::String(svg))) => svg.clone(),
+            _ => format!("<pre>{}</pre>", escape_html(bundle.text_plain())),
+        })
+        .collect();
+    MimeBundle::text(plain.join("\n")).with_html(format!("<div>{}</div>", html.join("\n")))
 }
 
 /// Escapes text for HTML element content and attribute values (`&`, `<`, `>`, `"`, `'`).
