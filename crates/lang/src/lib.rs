@@ -19,6 +19,7 @@ pub mod ast;
 pub mod check;
 pub mod compile;
 pub mod diagnostic;
+pub mod geometry;
 pub mod keyword;
 pub mod lex;
 pub mod parse;

@@ -246,6 +246,8 @@ pub struct Wkt {
     pub kind: WktKind,
     /// The WKT text sent to Harmony.
     pub text: String,
+    /// Its coordinates, read once by the checker (maps and the local subsetter use these).
+    pub geometry: crate::geometry::Geometry,
 }
 
 /// Geometry types Harmony's EDR API takes.

@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use crate::transform::Polygon;
+use harmonyql_lang::geometry::Geometry;
 
 /// Parameters the Coverages and EDR routes accept (lower-cased).
 const ALLOWED: &[&str] = &[
@@ -287,8 +288,7 @@ pub fn parse(params: &Params, api: Api, path_variables: Option<&str>) -> Result<
     {
         return Err(invalid("query parameter \"average\" must be either \"time\" or \"area\""));
     }
-    if let Some(url) = params.one("destinationurl")? {
-        let _ = url;
+    if params.one("destinationurl")?.is_some() {
         return Err(invalid("destinationUrl is not supported by the local Harmony: it has no S3 access"));
     }
     for (key, what) in [("width", "width"), ("height", "height")] {
@@ -490,31 +490,19 @@ pub fn normalize_format(raw: &str) -> String {
     }
 }
 
-/// Nested coordinate lists of a WKT text.
-#[derive(Debug, Clone, PartialEq)]
-enum Node {
-    List(Vec<Node>),
-    Point([f64; 2]),
-}
-
 /// Turns EDR `coords` WKT into polygons: polygons as given; points become small squares (Harmony turns points
-/// into circles), lines their envelope grown by the same margin, so both select the data around them.
+/// into circles), lines their envelope grown by the same margin, so both select the data around them. The text is
+/// read by the language crate's one WKT reader, the same that checked it on the client's side.
 pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
-    let bad = || invalid(format!("query parameter \"coords\" is not valid WKT: {}", truncate(wkt)));
-    let text = wkt.trim();
-    let open = text.find('(').ok_or_else(bad)?;
-    let kind = text[..open].trim().to_uppercase();
-    let (node, rest) = parse_node(&text[open..], 0).ok_or_else(bad)?;
-    if !rest.trim().is_empty() {
-        return Err(bad());
-    }
+    let geometry = Geometry::parse_wkt(wkt)
+        .map_err(|error| invalid(format!("query parameter \"coords\" is not valid WKT: {error}: {}", truncate(wkt))))?;
+    let kind = geometry.kind().keyword();
     let expected = match query {
-        EdrQuery::Area => ["POLYGON", "MULTIPOLYGON"],
+        EdrQuery::Area | EdrQuery::Cube => ["POLYGON", "MULTIPOLYGON"],
         EdrQuery::Position => ["POINT", "MULTIPOINT"],
         EdrQuery::Trajectory => ["LINESTRING", "MULTILINESTRING"],
-        EdrQuery::Cube => ["POLYGON", "MULTIPOLYGON"],
     };
-    if !expected.contains(&kind.as_str()) {
+    if !expected.contains(&kind) {
         return Err(invalid(format!("Unsupported WKT type {kind} for this query; expected {}", expected.join(" or "))));
     }
     const MARGIN: f64 = 0.01;
@@ -527,92 +515,26 @@ pub fn wkt_polygons(wkt: &str, query: EdrQuery) -> Result<Vec<Polygon>> {
             [x - MARGIN, y - MARGIN],
         ]]
     };
-    let points = |node: &Node| -> Option<Vec<[f64; 2]>> {
-        match node {
-            Node::List(items) => items.iter().map(|n| if let Node::Point(p) = n { Some(*p) } else { None }).collect(),
-            Node::Point(p) => Some(vec![*p]),
+    let envelope = |line: Vec<[f64; 2]>| -> Polygon {
+        let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for [x, y] in line {
+            (w, s, e, n) = (w.min(x), s.min(y), e.max(x), n.max(y));
         }
+        let (w, s, e, n) = (w - MARGIN, s - MARGIN, e + MARGIN, n + MARGIN);
+        vec![vec![[w, s], [e, s], [e, n], [w, n], [w, s]]]
     };
-    let ring_list = |node: &Node| -> Option<Polygon> {
-        let Node::List(rings) = node else { return None };
-        let rings: Option<Polygon> = rings.iter().map(points).collect();
-        rings.filter(|rings| !rings.is_empty() && rings.iter().all(|r| r.len() >= 4))
-    };
-    let Node::List(items) = &node else {
-        return Err(bad());
-    };
-    let polygons = match kind.as_str() {
-        "POLYGON" => vec![ring_list(&node).ok_or_else(bad)?],
-        "MULTIPOLYGON" => items.iter().map(ring_list).collect::<Option<Vec<_>>>().ok_or_else(bad)?,
-        "POINT" | "MULTIPOINT" => {
-            let mut all = Vec::new();
-            for item in items {
-                all.extend(points(item).ok_or_else(bad)?);
-            }
-            all.into_iter().map(square).collect()
-        }
-        _ => {
-            let lines: Vec<Vec<[f64; 2]>> = if kind == "LINESTRING" {
-                vec![points(&node).ok_or_else(bad)?]
-            } else {
-                items.iter().map(points).collect::<Option<Vec<_>>>().ok_or_else(bad)?
-            };
-            lines
-                .into_iter()
-                .filter(|line| line.len() >= 2)
-                .map(|line| {
-                    let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-                    for [x, y] in line {
-                        (w, s, e, n) = (w.min(x), s.min(y), e.max(x), n.max(y));
-                    }
-                    let (w, s, e, n) = (w - MARGIN, s - MARGIN, e + MARGIN, n + MARGIN);
-                    vec![vec![[w, s], [e, s], [e, n], [w, n], [w, s]]]
-                })
-                .collect()
-        }
-    };
-    if polygons.is_empty() {
-        return Err(bad());
-    }
-    Ok(polygons)
+    Ok(match geometry {
+        Geometry::Polygon(rings) => vec![rings],
+        Geometry::MultiPolygon(polygons) => polygons,
+        Geometry::Point(point) => vec![square(point)],
+        Geometry::MultiPoint(points) => points.into_iter().map(square).collect(),
+        Geometry::LineString(line) => vec![envelope(line)],
+        Geometry::MultiLineString(lines) => lines.into_iter().map(envelope).collect(),
+    })
 }
 
 fn truncate(text: &str) -> String {
     text.chars().take(80).collect()
-}
-
-/// Parses `( … )` into nested lists; a leaf is `x y` (a third coordinate is ignored). Depth is bounded.
-fn parse_node(text: &str, depth: usize) -> Option<(Node, &str)> {
-    if depth > 4 {
-        return None;
-    }
-    let mut rest = text.trim_start().strip_prefix('(')?;
-    let mut items = Vec::new();
-    loop {
-        rest = rest.trim_start();
-        if rest.starts_with('(') {
-            let (node, after) = parse_node(rest, depth + 1)?;
-            items.push(node);
-            rest = after;
-        } else {
-            let end = rest.find([',', ')'])?;
-            let numbers: Vec<f64> =
-                rest[..end].split_whitespace().map(|v| v.parse::<f64>().ok()).collect::<Option<_>>()?;
-            if !(2..=4).contains(&numbers.len()) || numbers.iter().any(|v| !v.is_finite()) {
-                return None;
-            }
-            items.push(Node::Point([numbers[0], numbers[1]]));
-            rest = &rest[end..];
-        }
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after;
-        } else if let Some(after) = rest.strip_prefix(')') {
-            return Some((Node::List(items), after));
-        } else {
-            return None;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -405,7 +405,9 @@ pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
                 rings.push(boxed(-180.0, e));
             }
         }
-        Some(Spatial::Wkt(wkt)) => rings.extend(wkt_rings(&wkt.text)),
+        Some(Spatial::Wkt(wkt)) => {
+            rings.extend(wkt.geometry.lines().into_iter().map(|line| line.into_iter().map(|[x, y]| (x, y)).collect()))
+        }
         None => {}
     }
     // The request was checked when it was sent; a shape file changed or gone since only loses its outline.
@@ -415,33 +417,6 @@ pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
     {
         let as_ring = |ring: Vec<[f64; 2]>| ring.into_iter().map(|[lon, lat]| (lon, lat)).collect();
         rings.extend(polygons.into_iter().flatten().map(as_ring));
-    }
-    rings
-}
-
-/// Every innermost parenthesised coordinate list of a WKT text, as a ring or line of `(x, y)`.
-fn wkt_rings(text: &str) -> Vec<Ring> {
-    let mut rings = Vec::new();
-    let mut start = None;
-    for (index, character) in text.char_indices() {
-        match character {
-            '(' => start = Some(index + 1),
-            ')' => {
-                if let Some(from) = start.take() {
-                    let ring: Vec<(f64, f64)> = text[from..index]
-                        .split(',')
-                        .filter_map(|pair| {
-                            let mut numbers = pair.split_whitespace().map(str::parse::<f64>);
-                            Some((numbers.next()?.ok()?, numbers.next()?.ok()?))
-                        })
-                        .collect();
-                    if !ring.is_empty() {
-                        rings.push(ring);
-                    }
-                }
-            }
-            _ => {}
-        }
     }
     rings
 }

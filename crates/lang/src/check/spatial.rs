@@ -2,6 +2,7 @@
 
 use crate::ast::{Arg, ArgKind, Clause, TermKind};
 use crate::diagnostic::Diagnostic;
+use crate::geometry::Geometry;
 use crate::keyword::ClauseName;
 use crate::query::*;
 use crate::span::Span;
@@ -112,7 +113,8 @@ impl Checker {
         };
         self.validate_wkt(kind, args, clause.span, 0)?;
         let text = format!("{}({})", kind.keyword(), args_source(args));
-        Some(Wkt { kind, text })
+        let geometry = self.geometry(&text, clause.span)?;
+        Some(Wkt { kind, text, geometry })
     }
 
     pub(super) fn wkt_string(&mut self, clause: &Clause, args: &[Arg]) -> Option<Wkt> {
@@ -154,7 +156,20 @@ impl Checker {
             }
         };
         self.validate_wkt(kind, &inner, term.span, usize::MAX)?;
-        Some(Wkt { kind, text: text.trim().to_owned() })
+        let geometry = self.geometry(&text, term.span)?;
+        Some(Wkt { kind, text: text.trim().to_owned(), geometry })
+    }
+
+    /// The coordinates of WKT text the grammar has validated (with its precise carets); a problem only the
+    /// coordinate reader sees (a number out of `f64`'s range, say) is reported on the whole geometry.
+    fn geometry(&mut self, text: &str, span: Span) -> Option<Geometry> {
+        match Geometry::parse_wkt(text) {
+            Ok(geometry) => Some(geometry),
+            Err(error) => {
+                self.error(Diagnostic::error("bad-wkt", format!("the geometry is invalid: {error}"), span));
+                None
+            }
+        }
     }
 
     /// Checks a WKT body's structure. `base` is `usize::MAX` when spans inside are not cell offsets
