@@ -42,8 +42,7 @@ pub trait Interpreter: Send + 'static {
     /// Fetches what [`Interpreter::complete`] or [`Interpreter::inspect`] at `cursor` needs from outside
     /// (a catalog, a schema) and keeps it for them; called just before either. The core bounds it to
     /// about a second and then answers with what is known. Default: nothing to fetch.
-    fn prepare_assist<'a>(&'a mut self, code: &'a str, cursor: usize) -> impl Future<Output = ()> + Send + 'a {
-        let _ = (code, cursor);
+    fn prepare_assist<'a>(&'a mut self, _code: &'a str, _cursor: usize) -> impl Future<Output = ()> + Send + 'a {
         async {}
     }
 

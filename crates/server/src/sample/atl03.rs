@@ -339,8 +339,7 @@ fn simulate_beam(spec: &TrackSpec, beam_idx: usize, t0: f64, scale: f64) -> (Seg
             } else {
                 0
             };
-            for (column, &is_considered) in considered.iter().enumerate() {
-                let _ = column;
+            for &is_considered in &considered {
                 photons.conf.push(if is_considered { confidence } else { -1 });
             }
             photons.delta_time.push(dt + shot as f64 * 1e-4);
@@ -370,8 +369,7 @@ fn simulate_beam(spec: &TrackSpec, beam_idx: usize, t0: f64, scale: f64) -> (Seg
             (heading * 180.0) as f32,
             (heading * 7_050.0 * lat.to_radians().cos()) as f32,
         ]);
-        for (column, &is_considered) in considered.iter().enumerate() {
-            let _ = column;
+        for &is_considered in &considered {
             segments.surf_type.push(i8::from(is_considered));
         }
         segments.solar_elevation.push((35.0 * (1.0 - lat.abs() / 120.0)) as f32);

@@ -419,7 +419,7 @@ fn write_l2(root: &Group, spec: &SmapSpec) -> Result<()> {
         Some(FILL_F32),
         Some(coordinates),
     )?;
-    let q = var(
+    var(
         &group,
         "retrieval_qual_flag",
         ArrayView::from(&qual),
@@ -431,7 +431,6 @@ fn write_l2(root: &Group, spec: &SmapSpec) -> Result<()> {
         Some(FILL_U16),
         Some(coordinates),
     )?;
-    let _ = q;
     var(
         &group,
         "surface_flag",
