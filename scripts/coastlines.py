@@ -16,7 +16,7 @@ delta-encoded integers, written as zigzag LEB128 varints:
     per line: varint n, then n pairs of zigzag varints (dx, dy); the first pair is absolute
 
 A point is (translate_x + x * scale_x, translate_y + y * scale_y) in degrees, x and y the running sums.
-`src/plot/coast.rs` reads it.
+`crates/harmonyql/src/plot/coast.rs` reads it.
 """
 
 import json

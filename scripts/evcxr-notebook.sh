@@ -27,7 +27,7 @@ scratch=$(mktemp -d)
 trap 'stop_local_harmony; rm -rf "$scratch"' EXIT
 start_local_harmony "$PWD/target/debug/hq" "$scratch/data" "$scratch/serve.log"
 log "local Harmony at $HQ_URL"
-# The notebook reads HQ_URL; its `:dep harmonyql = { path = ".." }` is relative to notebooks/, the kernel's cwd.
+# The notebook reads HQ_URL; its `:dep harmonyql = { path = "../crates/harmonyql" }` (the library alone, never the server) is relative to notebooks/, the kernel's cwd.
 # Compiling harmonyql inside evcxr on a cold cache takes long: an hour per cell at most.
 HQ_URL="$HQ_URL" .venv/bin/python scripts/run_notebooks.py --timeout 3600 --out "$evcxr_root" \
   --workdir notebooks notebooks/rust_api_evcxr.ipynb
