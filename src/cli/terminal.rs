@@ -86,6 +86,15 @@ impl Sink for Terminal {
                 }
                 Ok(())
             }
+            Report::Failed(failure) => {
+                let shown = report::failure_as_caret(&failure);
+                let text = if std::io::stderr().is_terminal() {
+                    shown.render_ansi(&failure.source, &self.origin)
+                } else {
+                    shown.render_plain(&failure.source, &self.origin)
+                };
+                writeln!(std::io::stderr(), "{text}")
+            }
             Report::NotAvailable { statement, reason } => writeln!(std::io::stderr(), "hq: {statement}: {reason}"),
             Report::Figure { name, figure } => {
                 let stem: String =

@@ -606,8 +606,9 @@ async fn a_session_carries_jobs_and_files_between_statements_and_cells() {
     let mut reports = Vec::new();
     let outcome = session.run_async("status 00000000-0000-4000-8000-000000000000", &mut reports, &cancel).await;
     assert!(!outcome.ok && outcome.failed_operation);
-    let [Report::Diagnostics { diagnostics, .. }] = &reports[..] else { panic!("{reports:?}") };
-    assert!(diagnostics[0].message.contains("404"), "{}", diagnostics[0].message);
+    let [Report::Failed(failure)] = &reports[..] else { panic!("{reports:?}") };
+    assert!(failure.message().contains("404"), "{}", failure.message());
+    assert_eq!(failure.error.name(), "HarmonyError", "a failed request is not a mistake in the text");
 }
 
 #[tokio::test]
@@ -738,8 +739,8 @@ async fn a_shape_file_submission_signs_in_first_and_a_failed_job_is_an_error() {
     assert!(matches!(session.value("j"), Some(Value::Job(_))), "{reports:?}");
     assert!(matches!(&reports[0], Report::Job(job) if job.username.as_deref() == Some("alice")), "{reports:?}");
     assert!(!outcome.ok && outcome.failed_operation);
-    let Some(Report::Diagnostics { diagnostics, .. }) = reports.last() else { panic!("{reports:?}") };
-    assert!(diagnostics[0].message.contains("failed: No matching granules"), "{}", diagnostics[0].message);
+    let Some(Report::Failed(failure)) = reports.last() else { panic!("{reports:?}") };
+    assert!(failure.message().contains("failed: No matching granules"), "{}", failure.message());
 }
 
 /// Fails the work item of the granule whose name contains `failing`; writes three files for the others.
@@ -793,7 +794,7 @@ fn warnings(reports: &[harmonyql::eval::sink::Report]) -> Vec<String> {
 fn error_message(reports: &[harmonyql::eval::sink::Report]) -> String {
     use harmonyql::eval::sink::Report;
     match reports.last() {
-        Some(Report::Diagnostics { diagnostics, .. }) => diagnostics[0].message.clone(),
+        Some(Report::Failed(failure)) => failure.message(),
         other => panic!("no error: {other:?}"),
     }
 }

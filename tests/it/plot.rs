@@ -274,14 +274,15 @@ fn files_plot_in_every_kind_with_units_and_titles() {
             assert!(figure.svg.contains(text), "{name}: the SVG lacks {text:?}");
         }
     }
-    let wrong = plot_files(&[smap], &query(Some(PlotKind::Photons)), &[]).unwrap_err();
+    let wrong = plot_files(&[smap], &query(Some(PlotKind::Photons)), &[]).unwrap_err().to_string();
     assert!(wrong.contains("not an ATL03 file"), "{wrong}");
     let missing = plot_files(
         &[fixture()],
         &PlotQuery { variable: Some("gt1l/heights/nope".into()), ..query(Some(PlotKind::Histogram)) },
         &[],
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(missing.contains("has no variable gt1l/heights/nope"), "{missing}");
 }
 

@@ -12,6 +12,7 @@ use crate::data::smap::{self, Placement};
 use crate::data::summary::{self, GroupNode, Summary};
 use crate::data::time::delta_time_to_utc;
 use crate::data::{geotiff, h5, variable};
+use crate::eval::error::{EvalError, EvalResult};
 use crate::lang::query::{ExportFormat, ExportQuery, OpenQuery, PlotKind, PlotQuery, Spatial, SubsetQuery};
 use crate::plot::{
     DEFAULT_SIZE, Figure, Histogram, PhotonDensity, RasterMap, Series, Track, TrackMap, coastlines_in, quantile_range,
@@ -19,19 +20,21 @@ use crate::plot::{
 };
 
 /// The summary of one file, limited to `group` when given.
-pub fn open_file(path: &Path, query: &OpenQuery) -> Result<Summary, String> {
-    let summary = summary::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))?;
+pub fn open_file(path: &Path, query: &OpenQuery) -> EvalResult<Summary> {
+    let summary = summary::open(path).map_err(EvalError::data(format!("cannot open {}", path.display())))?;
     let Some(group) = &query.group else { return Ok(summary) };
     match summary {
         Summary::Hdf5 { path, root, beams } => {
             let node = find_group(&root, group.trim_matches('/'))
-                .ok_or_else(|| format!("{} has no group {group}", path.display()))?
+                .ok_or_else(|| EvalError::Unusable(format!("{} has no group {group}", path.display())))?
                 .clone();
             let beam = group.trim_matches('/').split('/').next().unwrap_or_default();
             let beams = beams.into_iter().filter(|b| b.beam == beam).collect();
             Ok(Summary::Hdf5 { path, root: GroupNode { name: group.trim_matches('/').to_owned(), ..node }, beams })
         }
-        Summary::GeoTiff { path, .. } => Err(format!("{} is a GeoTIFF: it has no groups", path.display())),
+        Summary::GeoTiff { path, .. } => {
+            Err(EvalError::Unusable(format!("{} is a GeoTIFF: it has no groups", path.display())))
+        }
     }
 }
 
@@ -55,12 +58,14 @@ enum FileKind {
     Hdf5,
 }
 
-fn file_kind(path: &Path) -> Result<FileKind, String> {
+fn file_kind(path: &Path) -> EvalResult<FileKind> {
     let mut head = [0_u8; 8];
     {
         use std::io::Read;
-        let mut file = std::fs::File::open(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let _ = file.read(&mut head).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let context = || format!("cannot read {}", path.display());
+        let mut file = std::fs::File::open(path).map_err(EvalError::io(context()))?;
+        // A file shorter than the magic numbers is simply not a GeoTIFF; HDF5 then says what it is.
+        file.read(&mut head).map_err(EvalError::io(context()))?;
     }
     if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") || head.starts_with(b"II+\0") {
         return Ok(FileKind::GeoTiff);
@@ -82,13 +87,13 @@ fn file_kind(path: &Path) -> Result<FileKind, String> {
     Ok(if is_smap { FileKind::Smap } else { FileKind::Hdf5 })
 }
 
-fn open_hdf5(path: &Path) -> Result<hdf5::File, String> {
-    hdf5::File::open(path).map_err(|error| format!("cannot open {}: {error}", path.display()))
+fn open_hdf5(path: &Path) -> EvalResult<hdf5::File> {
+    hdf5::File::open(path).map_err(EvalError::hdf5(format!("cannot open {}", path.display())))
 }
 
 /// The kind `plot` draws when none is named: photons for ATL03, a raster map for SMAP and GeoTIFF, and
 /// for a chosen 1-D variable a time series when it has a time axis, a histogram otherwise.
-fn default_kind(path: &Path, kind: FileKind, query: &PlotQuery) -> Result<PlotKind, String> {
+fn default_kind(path: &Path, kind: FileKind, query: &PlotQuery) -> EvalResult<PlotKind> {
     Ok(match (kind, &query.variable) {
         (FileKind::GeoTiff, _) => PlotKind::Raster,
         (FileKind::Smap, _) => PlotKind::Raster,
@@ -99,10 +104,10 @@ fn default_kind(path: &Path, kind: FileKind, query: &PlotQuery) -> Result<PlotKi
         }
         (FileKind::Hdf5, None) => {
             let file = open_hdf5(path)?;
-            return Err(format!(
+            return Err(EvalError::Unusable(format!(
                 "say which variable to plot, e.g. `plot histogram FILE var \"{}\"`",
                 example_path(&file)
-            ));
+            )));
         }
     })
 }
@@ -116,17 +121,17 @@ fn example_path(file: &hdf5::File) -> String {
 
 /// Draws the plot asked for: photons for ATL03 files, a raster map for SMAP and GeoTIFFs, unless a kind
 /// is given.
-pub fn plot_file(path: &Path, query: &PlotQuery) -> Result<Figure, String> {
+pub fn plot_file(path: &Path, query: &PlotQuery) -> EvalResult<Figure> {
     plot_files(&[path.to_path_buf()], query, &[])
 }
 
 /// Draws the plot asked for from `paths` (a track map draws every file; other kinds the first), with
 /// `areas` (closed `(lon, lat)` rings of the request that produced the files) on track maps.
-pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Ring]) -> Result<Figure, String> {
+pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Ring]) -> EvalResult<Figure> {
     if query.kind == Some(PlotKind::Track) {
         return track(paths, areas);
     }
-    let path = paths.first().ok_or("there are no files to plot")?;
+    let path = paths.first().ok_or_else(|| EvalError::Unusable("there are no files to plot".to_owned()))?;
     let kind = file_kind(path)?;
     let plot_kind = match query.kind {
         Some(chosen) => chosen,
@@ -135,15 +140,17 @@ pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Ring]) -> Resul
     let name = short_title(&file_name(path));
     match (plot_kind, kind) {
         (PlotKind::Raster, FileKind::GeoTiff) => raster(path, &name),
-        (_, FileKind::GeoTiff) => Err(format!(
+        (_, FileKind::GeoTiff) => Err(EvalError::Unusable(format!(
             "{name} is a GeoTIFF: `plot raster` draws it (photons, histograms and series need an HDF5 file)"
-        )),
+        ))),
         (PlotKind::Photons, FileKind::Atl03) => photons(path, &name, query),
-        (PlotKind::Photons, _) => Err(format!("{name} is not an ATL03 file: it has no beams with photons")),
+        (PlotKind::Photons, _) => {
+            Err(EvalError::Unusable(format!("{name} is not an ATL03 file: it has no beams with photons")))
+        }
         (PlotKind::Raster, FileKind::Smap) => smap_raster(path, &name, query),
-        (PlotKind::Raster, _) => Err(format!(
+        (PlotKind::Raster, _) => Err(EvalError::Unusable(format!(
             "{name} has no EASE-Grid variables: `plot raster` draws SMAP files and GeoTIFFs; try `plot histogram`"
-        )),
+        ))),
         (PlotKind::Histogram | PlotKind::Series, _) => one_d(path, &name, kind, plot_kind, query),
         (PlotKind::Track, _) => track(paths, areas),
     }
@@ -172,40 +179,47 @@ fn default_beam(file: &hdf5::File) -> Option<String> {
 }
 
 /// A histogram or time series of one numeric variable (ATL03 files default to the photon heights).
-fn one_d(path: &Path, name: &str, kind: FileKind, plot_kind: PlotKind, query: &PlotQuery) -> Result<Figure, String> {
+fn one_d(path: &Path, name: &str, kind: FileKind, plot_kind: PlotKind, query: &PlotQuery) -> EvalResult<Figure> {
     let file = open_hdf5(path)?;
     let var = match (&query.variable, kind) {
         (Some(var), _) => var.trim_start_matches('/').to_owned(),
         (None, FileKind::Atl03) => {
             let beam = match &query.beam {
                 Some(beam) => beam.clone(),
-                None => default_beam(&file).ok_or_else(|| format!("{name} has no beams with photons"))?,
+                None => default_beam(&file)
+                    .ok_or_else(|| EvalError::Unusable(format!("{name} has no beams with photons")))?,
             };
             format!("{beam}/heights/h_ph")
         }
         (None, _) => {
-            return Err(format!("say which variable to plot, e.g. `var \"{}\"`", example_path(&file)));
+            return Err(EvalError::Unusable(format!(
+                "say which variable to plot, e.g. `var \"{}\"`",
+                example_path(&file)
+            )));
         }
     };
     let read = variable::read(&file, &var).map_err(|error| match error {
         crate::data::Error::Missing(_) => {
-            format!("{name} has no variable {var}; e.g. `var \"{}\"`", example_path(&file))
+            EvalError::Unusable(format!("{name} has no variable {var}; e.g. `var \"{}\"`", example_path(&file)))
         }
-        other => format!("{name}: {other}"),
+        other => EvalError::data(name)(other),
     })?;
     let title = format!("{name} — {var}");
     if plot_kind == PlotKind::Histogram {
         let finite = read.values.iter().filter(|v| v.is_finite()).count();
         let bins = ((finite as f64).sqrt().round() as usize).clamp(10, 80);
         return render(&Histogram { title, x_label: read.label(), values: read.values, bins }, DEFAULT_SIZE)
-            .map_err(|error| format!("{title}: {error}", title = var));
+            .map_err(EvalError::plot(var));
     }
     if read.shape.len() != 1 {
-        return Err(format!("`plot series` needs a 1-D variable; {var} has shape {:?}", read.shape));
+        return Err(EvalError::Unusable(format!(
+            "`plot series` needs a 1-D variable; {var} has shape {:?}",
+            read.shape
+        )));
     }
     let (x, x_label, time_origin) = match variable::time_axis(&file, &var) {
         Some(time) => {
-            let times = variable::read(&file, &time).map_err(|error| format!("{name}: {error}"))?.values;
+            let times = variable::read(&file, &time).map_err(EvalError::data(name))?.values;
             let first = times.iter().copied().find(|t| t.is_finite()).unwrap_or(0.0);
             let origin = delta_time_to_utc(first);
             let x = times.iter().map(|t| t - first).collect();
@@ -214,29 +228,29 @@ fn one_d(path: &Path, name: &str, kind: FileKind, plot_kind: PlotKind, query: &P
         None => ((0..read.values.len()).map(|i| i as f64).collect(), "index".to_owned(), None),
     };
     let series = Series { title, x_label, y_label: read.label(), x, y: read.values, time_origin };
-    render(&series, DEFAULT_SIZE).map_err(|error| format!("{var}: {error}"))
+    render(&series, DEFAULT_SIZE).map_err(EvalError::plot(var))
 }
 
 /// The SMAP variable to map when none is named: soil moisture when there is one, else the first.
-fn default_smap_variable(file: &hdf5::File) -> Result<String, String> {
-    let variables = smap::data_variables(file).map_err(|error| error.to_string())?;
+fn default_smap_variable(file: &hdf5::File, name: &str) -> EvalResult<String> {
+    let variables = smap::data_variables(file).map_err(EvalError::data(name))?;
     let preferred = ["soil_moisture", "sm_surface", "nee_mean"];
     preferred
         .iter()
         .find_map(|want| variables.iter().find(|v| variable::leaf(v) == *want))
         .or(variables.first())
         .cloned()
-        .ok_or_else(|| "the file has no SMAP data variables".to_owned())
+        .ok_or_else(|| EvalError::Unusable(format!("{name}: the file has no SMAP data variables")))
 }
 
 /// A SMAP variable on its EASE-Grid 2.0 (EPSG:6933) cells, cropped to the cells that hold data.
-fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String> {
+fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> EvalResult<Figure> {
     let file = open_hdf5(path)?;
     let var = match &query.variable {
         Some(var) => var.trim_start_matches('/').to_owned(),
-        None => default_smap_variable(&file).map_err(|error| format!("{name}: {error}"))?,
+        None => default_smap_variable(&file, name)?,
     };
-    let read = smap::read_variable(&file, &var).map_err(|error| format!("{name} {var}: {error}"))?;
+    let read = smap::read_variable(&file, &var).map_err(EvalError::data(format!("{name} {var}")))?;
     let grid = read.placement.grid();
     let mut cells = vec![f64::NAN; grid.rows * grid.cols];
     let is_valid = |v: f64| !variable::is_missing(v, read.fill);
@@ -262,7 +276,7 @@ fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, Str
         .fold(None, |acc: Option<(usize, usize, usize, usize)>, (r, c)| {
             Some(acc.map_or((r, r, c, c), |(a, b, x, y)| (a.min(r), b.max(r), x.min(c), y.max(c))))
         })
-        .ok_or_else(|| format!("{name} {var}: every cell is fill"))?;
+        .ok_or_else(|| EvalError::Unusable(format!("{name} {var}: every cell is fill")))?;
     let (r0, r1) = (r0.saturating_sub(2), (r1 + 2).min(grid.rows - 1));
     let (c0, c1) = (c0.saturating_sub(2), (c1 + 2).min(grid.cols - 1));
     let (rows, columns) = (r1 - r0 + 1, c1 - c0 + 1);
@@ -282,7 +296,7 @@ fn smap_raster(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, Str
         extent,
         overlay: coastlines_in(extent, ease_km),
     };
-    render(&map, DEFAULT_SIZE).map_err(|error| format!("{name} {var}: {error}"))
+    render(&map, DEFAULT_SIZE).map_err(EvalError::plot(format!("{name} {var}")))
 }
 
 /// EASE-Grid 2.0 (EPSG:6933) coordinates in kilometres.
@@ -292,7 +306,7 @@ fn ease_km(lon: f64, lat: f64) -> (f64, f64) {
 }
 
 /// Ground tracks of every ATL03 beam in `paths` with the request's areas, over coastlines.
-fn track(paths: &[PathBuf], areas: &[Ring]) -> Result<Figure, String> {
+fn track(paths: &[PathBuf], areas: &[Ring]) -> EvalResult<Figure> {
     let mut tracks = Vec::new();
     for path in paths {
         if file_kind(path)? != FileKind::Atl03 {
@@ -304,7 +318,7 @@ fn track(paths: &[PathBuf], areas: &[Ring]) -> Result<Figure, String> {
         beams.sort();
         for beam in beams {
             let points = atl03::ground_track(&file, &beam, TRACK_POINTS)
-                .map_err(|error| format!("{} {beam}: {error}", file_name(path)))?;
+                .map_err(EvalError::data(format!("{} {beam}", file_name(path))))?;
             if points.is_empty() {
                 continue;
             }
@@ -318,13 +332,13 @@ fn track(paths: &[PathBuf], areas: &[Ring]) -> Result<Figure, String> {
         }
     }
     if tracks.is_empty() && areas.is_empty() {
-        return Err("there are no ATL03 tracks to draw and no request area".to_owned());
+        return Err(EvalError::Unusable("there are no ATL03 tracks to draw and no request area".to_owned()));
     }
     let title = match paths {
         [one] => format!("{} — ground tracks", short_title(&file_name(one))),
         many => format!("ground tracks of {} granules", many.len()),
     };
-    render(&TrackMap { title, tracks, areas: areas.to_vec() }, DEFAULT_SIZE).map_err(|error| error.to_string())
+    render(&TrackMap { title, tracks, areas: areas.to_vec() }, DEFAULT_SIZE).map_err(EvalError::plot("the track map"))
 }
 
 /// A name for a figure, used by the CLI for its file names: the file (or job) and the kind, beam or
@@ -346,19 +360,19 @@ pub fn figure_name(paths: &[PathBuf], query: &PlotQuery) -> String {
 
 /// Writes `export`'s file: CSV of a group of the first file (an ATL03 beam's `heights` by default), or
 /// GeoJSON ground tracks of every file. The second value warns when files were left out.
-pub fn export_files(paths: &[PathBuf], query: &ExportQuery) -> Result<(Exported, Option<String>), String> {
+pub fn export_files(paths: &[PathBuf], query: &ExportQuery) -> EvalResult<(Exported, Option<String>)> {
     let out = PathBuf::from(&query.to);
     match query.format {
         ExportFormat::GeoJson => {
             let exported = export::tracks_geojson(paths, query.beam.as_deref(), &out, TRACK_POINTS)
-                .map_err(|error| format!("cannot export to {}: {error}", out.display()))?;
+                .map_err(EvalError::data(format!("cannot export to {}", out.display())))?;
             Ok((exported, None))
         }
         ExportFormat::Csv => {
-            let path = paths.first().ok_or("there are no files to export")?;
+            let path = paths.first().ok_or_else(|| EvalError::Unusable("there are no files to export".to_owned()))?;
             let name = file_name(path);
             if file_kind(path)? == FileKind::GeoTiff {
-                return Err(format!("{name} is a GeoTIFF: CSV export reads HDF5 groups"));
+                return Err(EvalError::Unusable(format!("{name} is a GeoTIFF: CSV export reads HDF5 groups")));
             }
             let group = match (&query.group, &query.beam) {
                 (Some(group), _) => group.clone(),
@@ -368,17 +382,17 @@ pub fn export_files(paths: &[PathBuf], query: &ExportQuery) -> Result<(Exported,
                     match default_beam(&file) {
                         Some(beam) => format!("{beam}/heights"),
                         None => {
-                            return Err(format!(
+                            return Err(EvalError::Unusable(format!(
                                 "say which group of {name} to export, e.g. `export \"{}\" group {} to \"{}\"`",
                                 path.display(),
                                 example_path(&file).rsplit_once('/').map_or("/", |(group, _)| group),
                                 query.to
-                            ));
+                            )));
                         }
                     }
                 }
             };
-            let exported = export::csv(path, &group, &out).map_err(|error| format!("cannot export {name}: {error}"))?;
+            let exported = export::csv(path, &group, &out).map_err(EvalError::data(format!("cannot export {name}")))?;
             let warning = (paths.len() > 1).then(|| {
                 format!("exported the first of {} files ({name}); name a single file to export another", paths.len())
             });
@@ -422,13 +436,15 @@ pub fn request_areas(subset: &SubsetQuery) -> Vec<Ring> {
 }
 
 /// Rings of every array of `[x, y]` positions under a GeoJSON value (features, geometries, polygons).
-fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String> {
+fn photons(path: &Path, name: &str, query: &PlotQuery) -> EvalResult<Figure> {
     let file = open_hdf5(path)?;
     let beam = match &query.beam {
         Some(beam) => beam.clone(),
-        None => default_beam(&file).ok_or_else(|| format!("{name} has no ATL03 beams with photons"))?,
+        None => {
+            default_beam(&file).ok_or_else(|| EvalError::Unusable(format!("{name} has no ATL03 beams with photons")))?
+        }
     };
-    let context = |error: crate::data::Error| format!("{name} {beam}: {error}");
+    let context = |error: crate::data::Error| EvalError::data(format!("{name} {beam}"))(error);
     let reader = PhotonReader::open(&file, &beam).map_err(context)?;
     let surface = match query.surface.as_deref() {
         Some(surface) => surface.parse::<SurfaceType>().map_err(context)?,
@@ -457,8 +473,9 @@ fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String>
             seen += 1;
         })
         .map_err(context)?;
-    let x_range =
-        x_range.ok_or_else(|| format!("{name} {beam}: no photons at confidence {min_confidence} or above"))?;
+    let x_range = x_range.ok_or_else(|| {
+        EvalError::Unusable(format!("{name} {beam}: no photons at confidence {min_confidence} or above"))
+    })?;
     let x_range = if x_range.0 < x_range.1 { x_range } else { (x_range.0 - 0.5, x_range.1 + 0.5) };
     let h_range = quantile_range(signal.into_iter(), 0.002, 0.998)
         .or_else(|| quantile_range(all.into_iter(), 0.01, 0.99))
@@ -483,7 +500,7 @@ fn photons(path: &Path, name: &str, query: &PlotQuery) -> Result<Figure, String>
             }
         })
         .map_err(context)?;
-    render(&density, DEFAULT_SIZE).map_err(|error| error.to_string())
+    render(&density, DEFAULT_SIZE).map_err(EvalError::plot(format!("{name} {beam}")))
 }
 
 /// Heights kept to find the vertical range: enough for stable 0.2% quantiles, bounded memory.
@@ -618,8 +635,8 @@ fn short_title(name: &str) -> String {
     format!("{head}…{tail}")
 }
 
-fn raster(path: &Path, name: &str) -> Result<Figure, String> {
-    let raster = geotiff::read(path).map_err(|error| format!("cannot read {name}: {error}"))?;
+fn raster(path: &Path, name: &str) -> EvalResult<Figure> {
+    let raster = geotiff::read(path).map_err(EvalError::data(format!("cannot read {name}")))?;
     let values: Vec<f64> = (0..raster.pixels.len())
         .map(|i| raster.pixels.get(i).unwrap_or(f64::NAN))
         .map(|v| if raster.nodata.is_some_and(|nodata| v == nodata) { f64::NAN } else { v })
@@ -648,7 +665,7 @@ fn raster(path: &Path, name: &str) -> Result<Figure, String> {
         extent,
         overlay,
     };
-    render(&map, DEFAULT_SIZE).map_err(|error| error.to_string())
+    render(&map, DEFAULT_SIZE).map_err(EvalError::plot(name))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod assist;
 pub mod blocking;
 pub mod catalog;
+pub mod error;
 pub mod files;
 pub mod help;
 pub mod login;

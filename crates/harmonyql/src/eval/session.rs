@@ -12,8 +12,9 @@ use crate::api::endpoint::StateChange;
 use crate::api::environment::Environment;
 use crate::api::job::{Job, JobListing, JobStatus};
 use crate::api::request::{Header, HeaderValue, Request};
+use crate::eval::error::{EvalError, EvalResult};
 use crate::eval::help;
-use crate::eval::sink::{Report, Sink};
+use crate::eval::sink::{Failure, Report, Sink};
 use crate::harmony::auth::Credentials;
 use crate::harmony::client::{Client, Submission};
 use crate::harmony::download::{DownloadConfig, Source, download_all, download_from};
@@ -21,7 +22,7 @@ use crate::harmony::jobs::{WaitConfig, change_state, result_links, wait, wait_fo
 use crate::harmony::s3::S3Reader;
 use crate::lang::check::{Scope, check, produced_kind};
 use crate::lang::compile::{CompileError, CompileOptions, compile};
-use crate::lang::diagnostic::{Diagnostic, Stage};
+use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parse::parse;
 use crate::lang::query::{
     CheckedStatement, JobAction, JobRef, LinkType, PlotKind, Query, Setting, SubsetQuery, Target,
@@ -232,10 +233,8 @@ impl Session {
                         }
                         true
                     }
-                    Err(message) => {
-                        let diagnostic =
-                            Diagnostic::error("request-failed", message, statement.span).in_stage(Stage::Run);
-                        sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
+                    Err(error) => {
+                        sink.report(Report::Failed(Failure::new(cell, statement.span, error)));
                         failed_operation = true;
                         false
                     }
@@ -251,13 +250,13 @@ impl Session {
     }
 
     /// The client for the current environment, built on first use and again after `env` changes it.
-    pub(crate) fn client(&mut self) -> Result<Client, String> {
+    pub(crate) fn client(&mut self) -> EvalResult<Client> {
         if let Some(client) = &self.client
             && client.env() == &self.env
         {
             return Ok(client.clone());
         }
-        let client = Client::new(self.env.clone(), self.credentials.clone()).map_err(|error| error.to_string())?;
+        let client = Client::new(self.env.clone(), self.credentials.clone())?;
         self.client = Some(client.clone());
         Ok(client)
     }
@@ -267,13 +266,11 @@ impl Session {
         query: &Query,
         sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
-    ) -> Result<Option<Value>, String> {
+    ) -> EvalResult<Option<Value>> {
         match query {
             Query::Login(method) => {
                 let prompter = self.prompter.clone();
-                let logged_in = crate::eval::login::login(method, &self.env, prompter.as_deref(), cancel)
-                    .await
-                    .map_err(|error| error.to_string())?;
+                let logged_in = crate::eval::login::login(method, &self.env, prompter.as_deref(), cancel).await?;
                 self.set_credentials(logged_in.credentials);
                 sink.report(Report::Text(logged_in.message));
                 if let Some(warning) = logged_in.warning {
@@ -290,14 +287,13 @@ impl Session {
         }
         let query = self.resolve(query)?;
         let client = self.client()?;
-        let text = |error: crate::harmony::error::Error| error.to_string();
         match &query {
             Query::Subset(subset) => {
                 let request = self.request(&query)?;
                 if let Some(collection) = &subset.collection {
                     self.catalog.saw(&collection.0);
                 }
-                match client.submit(&request).await.map_err(text)? {
+                match client.submit(&request).await? {
                     Submission::Job(job) => {
                         let id = job.job_id.clone();
                         if let Query::Subset(subset) = &query {
@@ -346,20 +342,18 @@ impl Session {
                     JobAction::Cancel => StateChange::Cancel,
                     _ => StateChange::SkipPreview,
                 };
-                let job = change_state(&client, id, change).await.map_err(text)?;
+                let job = change_state(&client, id, change).await?;
                 sink.report(Report::Job(Box::new(job)));
                 Ok(Some(Value::Job(id.clone())))
             }
             Query::Job(JobAction::Status, JobRef::Id(id)) => {
-                let job: Job = client.json(&self.request(&query)?).await.map_err(text)?;
+                let job: Job = client.json(&self.request(&query)?).await?;
                 sink.report(Report::Job(Box::new(job)));
                 Ok(Some(Value::Job(id.clone())))
             }
             Query::Results(results) => {
-                let JobRef::Id(id) = &results.job else { return Err("unresolved job".into()) };
-                let links = result_links(&client, id, results.link_type.as_str(), results.page, results.limit)
-                    .await
-                    .map_err(text)?;
+                let JobRef::Id(id) = &results.job else { return Err(unresolved_job()) };
+                let links = result_links(&client, id, results.link_type.as_str(), results.page, results.limit).await?;
                 let hrefs: Vec<String> = links.into_iter().map(|link| link.href).collect();
                 sink.report(Report::Links(hrefs.clone()));
                 Ok(Some(Value::Links(hrefs)))
@@ -369,8 +363,8 @@ impl Session {
                 let directory = PathBuf::from(download.directory.as_deref().unwrap_or("."));
                 let resume = resume_hint(&ids, download);
                 let stopped = |error: crate::harmony::error::Error| match error {
-                    crate::harmony::error::Error::Cancelled { .. } => format!("stopped: {resume}"),
-                    other => other.to_string(),
+                    crate::harmony::error::Error::Cancelled { .. } => EvalError::Stopped(resume.clone()),
+                    other => EvalError::Harmony(other),
                 };
                 let jobs = match &ids[..] {
                     [id] => vec![self.wait_for(&client, id, sink, cancel).await?],
@@ -380,9 +374,7 @@ impl Session {
                 // How many of the URLs (and so of the downloaded paths, which keep URL order) are each job's.
                 let mut per_job = Vec::new();
                 for job in &jobs {
-                    let links = result_links(&client, &job.job_id, download.link_type.as_str(), None, None)
-                        .await
-                        .map_err(text)?;
+                    let links = result_links(&client, &job.job_id, download.link_type.as_str(), None, None).await?;
                     if links.is_empty() {
                         sink.report(Report::Warning(format!(
                             "there is no file to download: job {} is {} ({})",
@@ -401,7 +393,7 @@ impl Session {
                     sink.report(Report::DownloadProgress(progress.clone()));
                 };
                 let paths = if download.link_type == LinkType::S3 {
-                    let reader = S3Reader::new(client.cloud_credentials().await.map_err(text)?);
+                    let reader = S3Reader::new(client.cloud_credentials().await?);
                     download_from(Source::S3(&reader), &urls, &directory, &config, &mut on_progress, cancel).await
                 } else {
                     download_all(&client, &urls, &directory, &config, &mut on_progress, cancel).await
@@ -418,7 +410,7 @@ impl Session {
             }
             Query::Show(name) => match self.values.get(name) {
                 Some(Value::Job(id)) => {
-                    let job = crate::harmony::jobs::status(&client, id).await.map_err(text)?;
+                    let job = crate::harmony::jobs::status(&client, id).await?;
                     sink.report(Report::Job(Box::new(job)));
                     Ok(None)
                 }
@@ -434,12 +426,12 @@ impl Session {
                     sink.report((**report).clone());
                     Ok(None)
                 }
-                None => Err(format!("{name} has no value in this session")),
+                None => Err(EvalError::Unusable(format!("{name} has no value in this session"))),
             },
-            Query::Login(_) | Query::Logout => Err("login and logout are handled above".into()),
+            Query::Login(_) | Query::Logout => unreachable!("login and logout return above"),
             other => {
                 let request = self.request(other)?;
-                let Some(value) = client.json_or_nothing(&request).await.map_err(text)? else {
+                let Some(value) = client.json_or_nothing(&request).await? else {
                     let done = match other {
                         Query::Labels(labels) => format!(
                             "labels {} {} {} job(s)",
@@ -479,7 +471,7 @@ impl Session {
         job_ids: &[String],
         sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
-    ) -> Result<Vec<Job>, String> {
+    ) -> EvalResult<Vec<Job>> {
         let mut on_progress = |brief: &crate::api::job::JobStatusBrief| {
             sink.report(Report::JobProgress {
                 job_id: brief.job_id.clone(),
@@ -487,7 +479,7 @@ impl Session {
                 percent: brief.progress,
             });
         };
-        wait_for_batch(client, job_ids, &self.wait, &mut on_progress, cancel).await.map_err(|error| error.to_string())
+        Ok(wait_for_batch(client, job_ids, &self.wait, &mut on_progress, cancel).await?)
     }
 
     async fn wait_for(
@@ -496,7 +488,7 @@ impl Session {
         job_id: &str,
         sink: &mut (dyn Sink + Send),
         cancel: &CancellationToken,
-    ) -> Result<Job, String> {
+    ) -> EvalResult<Job> {
         let mut on_progress = |brief: &crate::api::job::JobStatusBrief| {
             sink.report(Report::JobProgress {
                 job_id: brief.job_id.clone(),
@@ -504,7 +496,7 @@ impl Session {
                 percent: brief.progress,
             });
         };
-        wait(client, job_id, &self.wait, &mut on_progress, cancel).await.map_err(|error| error.to_string())
+        Ok(wait(client, job_id, &self.wait, &mut on_progress, cancel).await?)
     }
 
     fn execute(&mut self, cell: &str, statement: &CheckedStatement, sink: &mut dyn Sink) -> bool {
@@ -556,7 +548,7 @@ impl Session {
                             sink.report(Report::Url(url));
                             true
                         }
-                        Err(error) => self.fail(cell, statement, error.to_string(), sink),
+                        Err(error) => self.fail(cell, statement, EvalError::Unusable(error.to_string()), sink),
                     },
                     Ok(request) => {
                         let mut headers =
@@ -568,7 +560,7 @@ impl Session {
                         sink.report(Report::Curl(request.to_curl(&headers)));
                         true
                     }
-                    Err(message) => self.fail(cell, statement, message, sink),
+                    Err(error) => self.fail(cell, statement, error, sink),
                 }
             }
             Query::Open(open) => match self.files_of(&open.target) {
@@ -577,15 +569,15 @@ impl Session {
                     for path in files {
                         match crate::eval::files::open_file(&path, open) {
                             Ok(summary) => sink.report(Report::Opened(Box::new(summary))),
-                            Err(message) => {
-                                ok = self.fail(cell, statement, message, sink);
+                            Err(error) => {
+                                ok = self.fail(cell, statement, error, sink);
                                 break;
                             }
                         }
                     }
                     ok
                 }
-                Err(message) => self.fail(cell, statement, message, sink),
+                Err(error) => self.fail(cell, statement, error, sink),
             },
             Query::Plot(plot) => match self.plot_inputs(&plot.target, plot.kind == Some(PlotKind::Track)) {
                 Ok((files, areas)) => match crate::eval::files::plot_files(&files, plot, &areas) {
@@ -594,9 +586,9 @@ impl Session {
                         sink.report(Report::Figure { name, figure: Box::new(figure) });
                         true
                     }
-                    Err(message) => self.fail(cell, statement, message, sink),
+                    Err(error) => self.fail(cell, statement, error, sink),
                 },
-                Err(message) => self.fail(cell, statement, message, sink),
+                Err(error) => self.fail(cell, statement, error, sink),
             },
             Query::Export(export) => match self.files_of(&export.target) {
                 Ok(files) => match crate::eval::files::export_files(&files, export) {
@@ -610,9 +602,9 @@ impl Session {
                         sink.report(Report::Exported { path: exported.path, rows: exported.rows });
                         true
                     }
-                    Err(message) => self.fail(cell, statement, message, sink),
+                    Err(error) => self.fail(cell, statement, error, sink),
                 },
-                Err(message) => self.fail(cell, statement, message, sink),
+                Err(error) => self.fail(cell, statement, error, sink),
             },
             other => {
                 sink.report(Report::NotAvailable {
@@ -629,18 +621,22 @@ impl Session {
     }
 
     /// The files a target names: a path as typed, or the files bound to a name by `download`.
-    fn files_of(&self, target: &crate::lang::query::Target) -> Result<Vec<std::path::PathBuf>, String> {
+    fn files_of(&self, target: &crate::lang::query::Target) -> EvalResult<Vec<std::path::PathBuf>> {
         match target {
             crate::lang::query::Target::Path(path) => {
                 let path = std::path::PathBuf::from(path);
-                if path.is_file() { Ok(vec![path]) } else { Err(format!("{} is not a file", path.display())) }
+                if path.is_file() {
+                    Ok(vec![path])
+                } else {
+                    Err(EvalError::Unusable(format!("{} is not a file", path.display())))
+                }
             }
             crate::lang::query::Target::Name(name) => match self.values.get(name) {
                 Some(Value::Files(files)) => Ok(files.clone()),
-                Some(Value::Job(_)) => {
-                    Err(format!("`{name}` is a job: download it first, e.g. `files = download {name}`"))
-                }
-                _ => Err(format!("`{name}` holds no files")),
+                Some(Value::Job(_)) => Err(EvalError::Unusable(format!(
+                    "`{name}` is a job: download it first, e.g. `files = download {name}`"
+                ))),
+                _ => Err(EvalError::Unusable(format!("`{name}` holds no files"))),
             },
         }
     }
@@ -652,14 +648,16 @@ impl Session {
         &self,
         target: &Target,
         is_track: bool,
-    ) -> Result<(Vec<PathBuf>, Vec<crate::eval::files::Ring>), String> {
+    ) -> EvalResult<(Vec<PathBuf>, Vec<crate::eval::files::Ring>)> {
         let areas_of = |id: &str| self.job_request(id).map(crate::eval::files::request_areas).unwrap_or_default();
         if let Target::Name(name) = target {
             match self.values.get(name) {
                 Some(Value::Job(id)) => {
                     let files = self.job_files.get(id).cloned().unwrap_or_default();
                     if files.is_empty() && !is_track {
-                        return Err(format!("`{name}` is a job: download it first, e.g. `files = download {name}`"));
+                        return Err(EvalError::Unusable(format!(
+                            "`{name}` is a job: download it first, e.g. `files = download {name}`"
+                        )));
                     }
                     return Ok((files, areas_of(id)));
                 }
@@ -688,30 +686,32 @@ impl Session {
         self.last_job.as_deref()
     }
 
-    fn request(&self, query: &Query) -> Result<Request, String> {
+    fn request(&self, query: &Query) -> EvalResult<Request> {
         let query = self.resolve(query)?;
-        compile(&query, &self.env, &self.options).map_err(|error| match error {
-            CompileError::UnresolvedJob(name) => {
-                format!("{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`")
-            }
-            other => other.to_string(),
+        compile(&query, &self.env, &self.options).map_err(|error| {
+            EvalError::Unusable(match error {
+                CompileError::UnresolvedJob(name) => {
+                    format!("{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`")
+                }
+                other => other.to_string(),
+            })
         })
     }
 
     /// The query with every job name and `last` replaced by the job's ID.
-    fn resolve(&self, query: &Query) -> Result<Query, String> {
-        let id = |job: &JobRef| -> Result<JobRef, String> {
+    fn resolve(&self, query: &Query) -> EvalResult<Query> {
+        let id = |job: &JobRef| -> EvalResult<JobRef> {
             match job {
                 JobRef::Id(_) => Ok(job.clone()),
                 JobRef::Last => self.last_job.clone().map(JobRef::Id).ok_or_else(|| {
-                    "no job was submitted in this session yet: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`".to_owned()
+                    EvalError::Unusable("no job was submitted in this session yet: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`".to_owned())
                 }),
                 JobRef::Name(name) => match self.values.get(name) {
                     Some(Value::Job(id)) => Ok(JobRef::Id(id.clone())),
-                    Some(_) => Err(format!("{name} is not a job")),
-                    None => Err(format!(
+                    Some(_) => Err(EvalError::Unusable(format!("{name} is not a job"))),
+                    None => Err(EvalError::Unusable(format!(
                         "{name} has no job ID in this session: give the job ID, e.g. `status 21469294-d6f7-42cc-89f2-c81990a5d7f4`"
-                    )),
+                    ))),
                 },
             }
         };
@@ -731,9 +731,8 @@ impl Session {
         Ok(query)
     }
 
-    fn fail(&self, cell: &str, statement: &CheckedStatement, message: String, sink: &mut dyn Sink) -> bool {
-        let diagnostic = Diagnostic::error("cannot-show", message, statement.span).in_stage(Stage::Run);
-        sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics: vec![diagnostic] });
+    fn fail(&self, cell: &str, statement: &CheckedStatement, error: EvalError, sink: &mut dyn Sink) -> bool {
+        sink.report(Report::Failed(Failure::new(cell, statement.span, error)));
         false
     }
 }
@@ -765,11 +764,16 @@ fn is_remote(query: &Query) -> bool {
 }
 
 /// The IDs of resolved job references.
-fn job_ids(jobs: &[JobRef]) -> Result<Vec<String>, String> {
+/// A job reference `resolve` should have replaced; reaching this is a bug in the evaluator, said plainly.
+fn unresolved_job() -> EvalError {
+    EvalError::Unusable("internal: a job name was not resolved to its ID before running".to_owned())
+}
+
+fn job_ids(jobs: &[JobRef]) -> EvalResult<Vec<String>> {
     jobs.iter()
         .map(|job| match job {
             JobRef::Id(id) => Ok(id.clone()),
-            _ => Err("unresolved job".to_owned()),
+            _ => Err(unresolved_job()),
         })
         .collect()
 }
@@ -961,7 +965,8 @@ mod tests {
     fn a_shape_file_cannot_be_a_url() {
         let mut session = Session::default();
         let reports = run(&mut session, "url subset A shape(\"x.geojson\")");
-        let Report::Diagnostics { diagnostics, .. } = &reports[0] else { panic!() };
-        assert!(diagnostics[0].message.contains("shape file"));
+        let Report::Failed(failure) = &reports[0] else { panic!("{reports:?}") };
+        assert!(failure.message().contains("shape file"), "{}", failure.message());
+        assert_eq!(failure.error.name(), "UsageError");
     }
 }

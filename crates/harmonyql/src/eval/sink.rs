@@ -3,11 +3,14 @@
 //! The kernel's sink publishes Jupyter messages, the CLI's prints lines, a test's collects a `Vec`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::api::environment::Environment;
 use crate::api::job::{Job, JobListing, JobStatus};
+use crate::eval::error::EvalError;
 use crate::harmony::download::DownloadProgress;
 use crate::lang::diagnostic::Diagnostic;
+use crate::lang::span::Span;
 
 /// One thing the evaluator has to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,9 @@ pub enum Report {
         /// Its problems, errors and warnings.
         diagnostics: Vec<Diagnostic>,
     },
+    /// A statement that checked fine failed when it ran (Harmony said no, a file was unreadable, a wait
+    /// was stopped): not a diagnostic of the text, an error with its causes.
+    Failed(Failure),
     /// A request shown as a GET URL (`url …`).
     Url(String),
     /// A request shown as a curl command (`curl …`).
@@ -89,6 +95,46 @@ pub enum Report {
         /// The document.
         document: Box<serde_json::Value>,
     },
+}
+
+/// A failed statement: the cell and the statement's span (front ends show the line and a caret) and why.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The whole cell.
+    pub source: String,
+    /// The statement that failed.
+    pub span: Span,
+    /// Why, with its causes; shared so reports stay cheap to clone.
+    pub error: Arc<EvalError>,
+}
+
+impl Failure {
+    /// A failure of the statement at `span` in `cell`.
+    pub fn new(cell: &str, span: Span, error: EvalError) -> Self {
+        Failure { source: cell.to_owned(), span, error: Arc::new(error) }
+    }
+
+    /// The error and every cause below it that its message does not already include, joined by `: `.
+    pub fn message(&self) -> String {
+        let mut message = self.error.to_string();
+        let mut cause = std::error::Error::source(&*self.error);
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = error.source();
+        }
+        message
+    }
+}
+
+/// Failures are equal when they name the same statement with the same message (errors are not comparable).
+impl PartialEq for Failure {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source && self.span == other.span && self.message() == other.message()
+    }
 }
 
 /// Receives reports as the evaluator produces them.

@@ -133,7 +133,7 @@ impl Interpreter for HqInterpreter {
             }
         };
         tokio::join!(run, forward);
-        if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Diagnostics { .. })) {
+        if cancel.is_cancelled() && reports.iter().any(|r| matches!(r, Report::Failed(_))) {
             // The evaluator's message says what stopped and how to go on (`wait ID` follows the job again).
             return match show(reports, output) {
                 ExecuteOutcome::Error(error) => ExecuteOutcome::Error(ExecuteError {
@@ -245,6 +245,13 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 for warning in diagnostics {
                     output.eprint(warning.render_ansi(&source, "cell"));
                 }
+            }
+            Report::Failed(failure) => {
+                return ExecuteOutcome::Error(ExecuteError {
+                    ename: failure.error.name().to_owned(),
+                    evalue: failure.message(),
+                    traceback: traceback_lines(&crate::output::report::failure_as_caret(&failure), &failure.source),
+                });
             }
             // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
             Report::JobProgress { .. } | Report::DownloadProgress(_) => {}

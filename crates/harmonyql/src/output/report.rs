@@ -6,7 +6,8 @@
 //! diagnostic into an error reply and progress into updating displays, the CLI draws progress bars and writes
 //! figures to files.
 
-use crate::eval::sink::Report;
+use crate::eval::sink::{Failure, Report};
+use crate::lang::diagnostic::{Diagnostic, Stage};
 use crate::output::{MimeBundle, escape_html, harmony};
 
 /// The displays a report makes, in order: none for progress and `Clear` (delivered live by front ends), two for
@@ -26,6 +27,10 @@ pub fn bundles(report: &Report) -> Vec<MimeBundle> {
             let plain: Vec<String> = diagnostics.iter().map(|d| d.render_plain(source, "cell")).collect();
             let html: Vec<String> = diagnostics.iter().map(|d| d.render_html(source)).collect();
             MimeBundle::text(plain.join("\n")).with_html(html.join("\n"))
+        }
+        Report::Failed(failure) => {
+            let shown = failure_as_caret(failure);
+            MimeBundle::text(shown.render_plain(&failure.source, "cell")).with_html(shown.render_html(&failure.source))
         }
         // Requests are for copying: the whole URL selects with one click and wraps instead of scrolling.
         Report::Url(text) | Report::Curl(text) => MimeBundle::text(text.clone()).with_html(format!(
@@ -149,8 +154,15 @@ pub fn plain(report: &Report) -> String {
         Report::Diagnostics { source, diagnostics } => {
             diagnostics.iter().map(|d| d.render_plain(source, "cell")).collect::<Vec<_>>().join("\n")
         }
+        Report::Failed(failure) => failure_as_caret(failure).render_plain(&failure.source, "cell"),
         Report::Clear => String::new(),
     }
+}
+
+/// A failure drawn the way diagnostics are (the statement's line, a caret under it, the message), so people read
+/// both alike; it stays a failure everywhere else (the kernel names it after the error's kind, the CLI exits 4).
+pub fn failure_as_caret(failure: &Failure) -> Diagnostic {
+    Diagnostic::error(failure.error.name(), failure.message(), failure.span).in_stage(Stage::Run)
 }
 
 /// The JSON document behind a report, as Harmony sent it (`hq run --json`): jobs, listings, capabilities and
