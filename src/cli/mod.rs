@@ -1,10 +1,10 @@
 //! The `hq` command line: clap front end; one file per subcommand, each a thin caller of the library.
 
 mod check;
-pub mod kernel;
+mod kernel;
 mod render;
 mod run;
-pub mod serve;
+mod serve;
 mod terminal;
 
 use std::process::ExitCode;
@@ -115,7 +115,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Kernel(args) => kernel::run(args).map_err(|error| Failure::Operation(error.to_string())),
-        Command::Serve(args) => return serve::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,12 @@
-//! `hq serve`: runs the local Harmony on 127.0.0.1 until Ctrl-C. A thin caller of `crate::server`.
+//! `hq serve`: runs the local Harmony on 127.0.0.1 until Ctrl-C. A thin caller of `harmonyql_server`; failures exit with the CLI's codes (4: the server could not start or run).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
 use harmonyql_server::{AuthMode, ServeConfig, Server};
+
+use crate::cli::Failure;
 
 /// Options of `hq serve`.
 #[derive(Debug, Args)]
@@ -44,15 +45,13 @@ enum Auth {
     Edl,
 }
 
-/// Runs the server; prints `hq serve: listening on http://127.0.0.1:PORT` once it accepts connections.
-pub fn run(args: ServeArgs) -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+/// Runs the server; prints `hq serve: listening on http://127.0.0.1:PORT` once it accepts connections. Logs go to
+/// stderr, filtered by `HQ_LOG` as the kernel's are (`HQ_LOG=info hq serve` shows every request).
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HQ_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // `try_init` fails only when a subscriber is already set, which a fresh `hq` process never has.
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init().ok();
     let config = ServeConfig {
         port: args.port,
         data_dir: args.data_dir,
@@ -65,33 +64,22 @@ pub fn run(args: ServeArgs) -> ExitCode {
         preview_threshold: args.preview_threshold.max(1),
         stage_s3: args.stage_s3.as_deref().map(harmonyql_server::staging::S3Staging::from_env),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("hq serve: could not start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
-    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Operation(format!("serve: could not start the async runtime: {error}")))?;
     runtime.block_on(async move {
-        let server = match Server::bind(config).await {
-            Ok(server) => server,
-            Err(error) => {
-                eprintln!("hq serve: {error}");
-                return ExitCode::from(2);
-            }
-        };
+        let server = Server::bind(config).await.map_err(|error| Failure::Operation(format!("serve: {error}")))?;
         println!("hq serve: listening on http://{}", server.addr());
         use std::io::Write;
-        let _ = std::io::stdout().flush();
+        // Scripts wait for this line on a pipe; a closed pipe only means nobody is reading it.
+        std::io::stdout().flush().ok();
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        match server.run(shutdown).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("hq serve: {error}");
-                ExitCode::from(1)
+            // Without a signal handler the server runs until killed, which is what a failed install means here.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
             }
-        }
+        };
+        server.run(shutdown).await.map_err(|error| Failure::Operation(format!("serve: {error}")))
     })
 }

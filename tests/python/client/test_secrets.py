@@ -21,7 +21,7 @@ def test_no_output_or_log_line_shows_a_password_or_a_token(tmp_path):
     log_path = tmp_path / "serve.log"
     log_file = open(log_path, "w")
     server = HqServer(
-        tmp_path / "data", ["--auth", "edl", "--users", str(users)], env={"RUST_LOG": "trace"}, log=log_file
+        tmp_path / "data", ["--auth", "edl", "--users", str(users)], env={"HQ_LOG": "trace"}, log=log_file
     )
     try:
         basic = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()

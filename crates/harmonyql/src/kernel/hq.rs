@@ -263,6 +263,12 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                     traceback: vec![evalue],
                 });
             }
+            // Switching environments is a notice, never the cell's value (`Out[n]`).
+            report @ Report::Environment { .. } => {
+                for bundle in crate::output::report::bundles(&report) {
+                    output.display(bundle);
+                }
+            }
             // Everything else is shown as the one renderer draws it; the last display is the cell's value.
             report => {
                 let mut bundles = crate::output::report::bundles(&report);
