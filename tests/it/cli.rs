@@ -101,6 +101,26 @@ fn check_reports_file_line_col_and_fails() {
 }
 
 #[test]
+fn check_refuses_deep_nesting_with_a_diagnostic_instead_of_aborting() {
+    // 10,000 `(` once overflowed the parser's stack: `hq check` died with SIGABRT (exit 134).
+    let dir = std::env::temp_dir().join(format!("hq-check-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in [
+        ("open.hq", format!("subset ATL03 bbox{}\n", "(".repeat(10_000))),
+        ("closed.hq", format!("subset ATL03 bbox{}{}\n", "(".repeat(10_000), ")".repeat(10_000))),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = hq(&["check", path.to_str().unwrap()]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", &text[..text.len().min(2000)]);
+        assert!(text.contains(&format!("{}:1:50: error: nesting deeper than 32 levels", path.display())), "{name}");
+        assert!(text.contains("error[too-deep]"), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn help_has_examples_and_exit_codes() {
     let output = hq(&["--help"]);
     let text = stdout(&output);
