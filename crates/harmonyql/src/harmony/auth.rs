@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use reqwest::Url;
+use reqwest::cookie::CookieStore as _;
 
 /// A secret string: shown as `*****` by `Debug` and `Display`; read it only with [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -79,8 +80,15 @@ impl Credentials {
 /// assert!(!is_edl_host("urs.earthdata.nasa.gov.evil.example"));
 /// ```
 pub fn is_edl_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = normalize_host(host);
     host == "urs.earthdata.nasa.gov" || host.ends_with(".urs.earthdata.nasa.gov")
+}
+
+/// A host name as credentials are looked up by it: lower case, without the final dot of a fully
+/// qualified name (`URS.earthdata.nasa.gov.` is `urs.earthdata.nasa.gov`). Every decision about a host
+/// (is it Earthdata Login, which `.netrc` entry) uses this one form, so no two can disagree.
+pub fn normalize_host(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
 }
 
 /// The `.netrc` entries: host → (login, password). `default` is kept under the empty host.
@@ -154,7 +162,7 @@ impl Netrc {
 
     /// The login and password for `host` (or the `default` entry).
     pub fn lookup(&self, host: &str) -> Option<(&str, &Secret)> {
-        let host = host.to_ascii_lowercase();
+        let host = normalize_host(host);
         self.entries.get(&host).or_else(|| self.entries.get("")).map(|(login, password)| (login.as_str(), password))
     }
 
@@ -173,21 +181,55 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// Whether credentials may go to `url` at all: to the exact origin (scheme, host, port) the user chose, or
+/// to an Earthdata Login host over https. A redirect to `http://urs.earthdata.nasa.gov/…` would put the
+/// password on the network in cleartext, so Earthdata Login over http gets nothing.
+pub fn may_receive_credentials(origin: &Url, url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    same_origin(origin, url) || (url.scheme() == "https" && is_edl_host(host))
+}
+
 /// The `Authorization` value for one hop to `url`, given the origin the request was first sent to.
 ///
-/// Tokens and Basic credentials go to the origin and to Earthdata Login hosts only; `.netrc` credentials
-/// go to a host that has an entry and is the origin or an Earthdata Login host. Everything else gets none,
-/// which is what drops `Authorization` on a redirect to S3 or a foreign host.
+/// Tokens and Basic credentials go only where [`may_receive_credentials`] allows; `.netrc` credentials
+/// go there too when the (normalised) host has an entry or there is a `default` one. Everything else gets
+/// none, which is what drops `Authorization` on a redirect to S3, a foreign host or plain http.
 pub fn authorization(credentials: &Credentials, netrc: &Netrc, origin: &Url, url: &Url) -> Option<Secret> {
-    let host = url.host_str()?;
-    if !(same_origin(origin, url) || is_edl_host(host)) {
+    if !may_receive_credentials(origin, url) {
         return None;
     }
+    let host = normalize_host(url.host_str()?);
     match credentials {
         Credentials::Token(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
         Credentials::Basic { user, password } => Some(basic(user, password)),
-        Credentials::Netrc => netrc.lookup(host).map(|(login, password)| basic(login, password)),
+        Credentials::Netrc => netrc.lookup(&host).map(|(login, password)| basic(login, password)),
         Credentials::Anonymous => None,
+    }
+}
+
+/// The cookie store: one jar per exact origin (scheme, host, port). Harmony's `token` cookie is a
+/// credential, but browsers' rules (RFC 6265) send a cookie to every port of its host and a non-`Secure`
+/// one over http too; keyed by origin, a cookie goes back only where it came from, like `Authorization`.
+#[derive(Default)]
+pub struct OriginCookies {
+    jars: std::sync::Mutex<HashMap<String, reqwest::cookie::Jar>>,
+}
+
+impl OriginCookies {
+    fn jars(&self) -> std::sync::MutexGuard<'_, HashMap<String, reqwest::cookie::Jar>> {
+        // A panic elsewhere while holding the lock leaves the map whole; keep using it.
+        self.jars.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl reqwest::cookie::CookieStore for OriginCookies {
+    fn set_cookies(&self, cookie_headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>, url: &Url) {
+        let origin = url.origin().ascii_serialization();
+        self.jars().entry(origin).or_default().set_cookies(cookie_headers, url);
+    }
+
+    fn cookies(&self, url: &Url) -> Option<reqwest::header::HeaderValue> {
+        self.jars().get(&url.origin().ascii_serialization())?.cookies(url)
     }
 }
 
@@ -262,6 +304,36 @@ mod tests {
         let netrc_value = authorization(&Credentials::Netrc, &netrc, &origin, &urs).unwrap();
         assert_eq!(netrc_value.expose(), "Basic YTpi");
         assert!(authorization(&Credentials::Netrc, &netrc, &origin, &origin).is_none());
+    }
+
+    #[test]
+    fn earthdata_login_gets_credentials_over_https_only() {
+        let origin = Url::parse("https://harmony.earthdata.nasa.gov/jobs").unwrap();
+        let token = Credentials::Token(Secret::new("t"));
+        let netrc = Netrc::default();
+        for url in [
+            "http://urs.earthdata.nasa.gov/oauth/authorize",
+            "http://uat.urs.earthdata.nasa.gov/oauth/authorize",
+            "http://urs.earthdata.nasa.gov:443/oauth/authorize",
+            "http://harmony.earthdata.nasa.gov/jobs",
+            "https://harmony.earthdata.nasa.gov:8443/jobs",
+        ] {
+            assert!(authorization(&token, &netrc, &origin, &Url::parse(url).unwrap()).is_none(), "{url}");
+        }
+        for url in ["https://urs.earthdata.nasa.gov/oauth/authorize", "https://harmony.earthdata.nasa.gov/x"] {
+            assert!(authorization(&token, &netrc, &origin, &Url::parse(url).unwrap()).is_some(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_dot_host_finds_its_own_netrc_entry_not_the_default() {
+        let origin = Url::parse("https://harmony.earthdata.nasa.gov/jobs").unwrap();
+        let netrc = Netrc::parse(
+            "machine urs.earthdata.nasa.gov login edl password pw-edl\ndefault login other password pw-other",
+        );
+        let url = Url::parse("https://URS.earthdata.nasa.gov./oauth/authorize").unwrap();
+        let value = authorization(&Credentials::Netrc, &netrc, &origin, &url).expect("an EDL host over https");
+        assert_eq!(value.expose(), basic("edl", &Secret::new("pw-edl")).expose());
     }
 
     #[test]
