@@ -50,6 +50,8 @@ pub struct Diagnostic {
     pub hints: Vec<String>,
     /// An exact fix, when there is one.
     pub fix: Option<Fix>,
+    /// Text that may be a secret (words typed after `login`): renderings show `*` in its place.
+    pub conceal: Option<Span>,
 }
 
 impl Diagnostic {
@@ -63,6 +65,7 @@ impl Diagnostic {
             label: None,
             hints: Vec::new(),
             fix: None,
+            conceal: None,
         }
     }
 
@@ -86,6 +89,13 @@ impl Diagnostic {
     /// Adds an exact fix, and a hint that shows it.
     pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
         self.fix = Some(Fix { span, replacement: replacement.into() });
+        self
+    }
+
+    /// Hides `span` of the text in every rendering (each character becomes `*`), for words that may be a
+    /// password or token; the message must not quote them either.
+    pub fn with_concealed(mut self, span: Span) -> Self {
+        self.conceal = Some(span);
         self
     }
 
@@ -184,7 +194,18 @@ impl Diagnostic {
         if first > 0 {
             line_text.push('…');
         }
-        line_text.extend(line.chars().skip(first).take(last - first).map(|c| if c == '\t' { ' ' } else { c }));
+        let concealed = self.conceal.unwrap_or_default();
+        let shown = line.char_indices().skip(first).take(last - first).map(|(at, c)| {
+            let at = range.start + at;
+            if concealed.start <= at && at < concealed.end {
+                '*'
+            } else if c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        });
+        line_text.extend(shown);
         if last < line_chars {
             line_text.push('…');
         }

@@ -51,7 +51,11 @@ pub fn parse(cell: &str) -> Parsed {
             Ok(statement) => parsed.ast.statements.push(statement),
             Err(failure) => {
                 parsed.incomplete |= failure.incomplete;
-                parsed.diagnostics.push(failure.into_diagnostic(cell));
+                let mut diagnostic = failure.into_diagnostic(cell);
+                if let Some(words) = login_words(cell, range) {
+                    diagnostic = concealed_login_error(diagnostic, words);
+                }
+                parsed.diagnostics.push(diagnostic);
             }
         }
     }
@@ -143,6 +147,43 @@ pub fn split_statements(cell: &str) -> Vec<std::ops::Range<usize>> {
             lex::blank(text).map(|(rest, _)| !rest.trim().is_empty()).unwrap_or(true)
         })
         .collect()
+}
+
+/// The words after the keyword of a `login` statement (`[NAME =] login …`), which may be a pasted password
+/// or token.
+fn login_words(cell: &str, range: std::ops::Range<usize>) -> Option<Span> {
+    let blank = |text: &'_ str| -> usize { lex::blank(text).map_or(0, |(rest, _)| text.len() - rest.len()) };
+    let text = &cell[range.clone()];
+    let mut at = blank(text);
+    let (rest, word) = lex::ident(&text[at..]).ok()?;
+    let mut keyword = word;
+    let mut after = text.len() - rest.len();
+    let next = after + blank(rest);
+    if text[next..].starts_with('=') && !text[next..].starts_with("==") {
+        at = next + 1;
+        at += blank(&text[at..]);
+        let (rest, word) = lex::ident(&text[at..]).ok()?;
+        keyword = word;
+        after = text.len() - rest.len();
+    }
+    keyword.eq_ignore_ascii_case("login").then(|| Span::new(range.start + after, range.end))
+}
+
+/// A syntax error in a `login` statement says what is wrong without quoting the words, and its caret line
+/// shows them as `*`: `login token SECRET` must not print the secret back.
+fn concealed_login_error(diagnostic: Diagnostic, words: Span) -> Diagnostic {
+    let mut concealed = Diagnostic::error(
+        diagnostic.code,
+        "this `login` statement cannot be read (its words are not repeated here, in case one is a secret)",
+        diagnostic.span,
+    )
+    .with_concealed(words)
+    .with_hint(format!(
+        "usage: {}; passwords and tokens are asked for, never typed into a cell",
+        Verb::Login.info().usage
+    ));
+    concealed.severity = diagnostic.severity;
+    concealed
 }
 
 /// A syntax error while parsing, before it becomes a [`Diagnostic`].
