@@ -1,19 +1,21 @@
 //! Earthdata Login: where credentials come from (token, user and password, environment, `.netrc`), the
 //! `Secret` that never shows itself, and the per-hop rule deciding whether `Authorization` may go.
 //!
-//! Credentials go only to Earthdata Login hosts (a full host match, not a suffix trick) or to the origin
-//! the request was first sent to. Nothing here sends requests; `client` asks these functions at each hop.
+//! Credentials go only to Earthdata Login hosts over https (a full host match, not a suffix trick) or to
+//! the exact origin (scheme, host, port) the request was first sent to; cookies only back to the origin
+//! that set them. `.netrc` is read by [`crate::harmony::netrc`]. Nothing here sends requests; `client`
+//! asks these functions at each hop.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use reqwest::Url;
-use reqwest::cookie::CookieStore as _;
+
+pub use crate::harmony::netrc::Netrc;
 
 /// A secret string: shown as `*****` by `Debug` and `Display`; read it only with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -89,91 +91,6 @@ pub fn is_edl_host(host: &str) -> bool {
 /// (is it Earthdata Login, which `.netrc` entry) uses this one form, so no two can disagree.
 pub fn normalize_host(host: &str) -> String {
     host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
-}
-
-/// The `.netrc` entries: host → (login, password). `default` is kept under the empty host.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Netrc {
-    entries: HashMap<String, (String, Secret)>,
-    /// Where it was read from, for messages.
-    pub path: Option<PathBuf>,
-}
-
-impl Netrc {
-    /// Parses `.netrc` text (`machine`, `default`, `login`, `password`, `account`, `macdef` tokens).
-    pub fn parse(text: &str) -> Self {
-        let mut entries = HashMap::new();
-        let mut tokens = text.split_whitespace();
-        let mut current: Option<(String, Option<String>, Option<String>)> = None;
-        let mut finish = |entry: Option<(String, Option<String>, Option<String>)>| {
-            if let Some((host, Some(login), Some(password))) = entry {
-                entries.entry(host).or_insert((login, Secret::new(password)));
-            }
-        };
-        while let Some(token) = tokens.next() {
-            match token {
-                "machine" => {
-                    finish(current.take());
-                    current = tokens.next().map(|host| (host.to_ascii_lowercase(), None, None));
-                }
-                "default" => {
-                    finish(current.take());
-                    current = Some((String::new(), None, None));
-                }
-                "login" => {
-                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
-                        entry.1 = Some(value.to_owned());
-                    }
-                }
-                "password" => {
-                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
-                        entry.2 = Some(value.to_owned());
-                    }
-                }
-                "account" | "macdef" => {
-                    tokens.next();
-                }
-                _ => {}
-            }
-        }
-        finish(current.take());
-        Netrc { entries, path: None }
-    }
-
-    /// Reads `$NETRC`, else `$HOME/.netrc` (`_netrc` on Windows); a missing file is an empty `Netrc`.
-    pub fn load() -> Self {
-        let path = std::env::var_os("NETRC").map(PathBuf::from).or_else(|| {
-            let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
-            let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
-            Some(Path::new(&home).join(name))
-        });
-        match path {
-            Some(path) => Netrc::read(&path),
-            None => Netrc::default(),
-        }
-    }
-
-    /// Reads one `.netrc` file; a missing or unreadable file is an empty `Netrc` that remembers the path.
-    pub fn read(path: &Path) -> Self {
-        let mut netrc = std::fs::read_to_string(path).map(|text| Netrc::parse(&text)).unwrap_or_default();
-        netrc.path = Some(path.to_path_buf());
-        netrc
-    }
-
-    /// The login and password for `host` (or the `default` entry).
-    pub fn lookup(&self, host: &str) -> Option<(&str, &Secret)> {
-        let host = normalize_host(host);
-        self.entries.get(&host).or_else(|| self.entries.get("")).map(|(login, password)| (login.as_str(), password))
-    }
-
-    /// The message for a host with no entry: which line to add, and where.
-    pub fn missing_entry_hint(&self, host: &str) -> String {
-        let file = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "~/.netrc".to_owned());
-        format!(
-            "no credentials for {host}: add the line `machine {host} login YOUR_USER password YOUR_PASSWORD` to {file} \
-             (chmod 600), set EDL_USERNAME and EDL_PASSWORD, or use a token"
-        )
-    }
 }
 
 /// Whether two URLs share scheme, host and port.
