@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Read};
 
 use crate::cli::Failure;
 use harmonyql::lang::check::{Scope, check};
+use harmonyql::lang::diagnostic::first_shown;
 use harmonyql::lang::parse::parse;
 
 /// Arguments of `hq check`.
@@ -24,13 +25,12 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
         let checked = check(&parsed.ast, &Scope::default());
         let mut diagnostics = parsed.diagnostics;
         diagnostics.extend(checked.diagnostics);
-        diagnostics.sort_by_key(|d| d.span.start);
-        for diagnostic in &diagnostics {
+        let file_errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        for diagnostic in &first_shown(diagnostics) {
             eprintln!("{}", diagnostic.render_short(&text, path));
             let block = if colour { diagnostic.render_ansi(&text, path) } else { diagnostic.render_plain(&text, path) };
             eprintln!("{block}");
         }
-        let file_errors = diagnostics.iter().filter(|d| d.is_error()).count();
         errors += file_errors;
         if file_errors == 0 {
             eprintln!("{path}: ok, {} statements", checked.statements.len());

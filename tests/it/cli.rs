@@ -101,6 +101,42 @@ fn check_reports_file_line_col_and_fails() {
 }
 
 #[test]
+fn check_refuses_deep_nesting_with_a_diagnostic_instead_of_aborting() {
+    // 10,000 `(` once overflowed the parser's stack: `hq check` died with SIGABRT (exit 134).
+    let dir = std::env::temp_dir().join(format!("hq-check-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in [
+        ("open.hq", format!("subset ATL03 bbox{}\n", "(".repeat(10_000))),
+        ("closed.hq", format!("subset ATL03 bbox{}{}\n", "(".repeat(10_000), ")".repeat(10_000))),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = hq(&["check", path.to_str().unwrap()]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", &text[..text.len().min(2000)]);
+        assert!(text.contains(&format!("{}:1:50: error: nesting deeper than 32 levels", path.display())), "{name}");
+        assert!(text.contains("error[too-deep]"), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_output_stays_small_for_thousands_of_errors_on_one_long_line() {
+    // 3,999 duplicate `limit`s on one 32 KB line once printed ~190 MB: every error repeated the whole line.
+    let dir = std::env::temp_dir().join(format!("hq-check-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("many.hq");
+    std::fs::write(&path, format!("subset ATL03 {}\n", "limit 1 ".repeat(4_000))).unwrap();
+    let output = hq(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stderr.len() < 64 * 1024, "{} bytes of diagnostics", output.stderr.len());
+    let text = stderr(&output);
+    assert!(text.contains("note[more-diagnostics]: … and 3979 more errors not shown"), "{text}");
+    assert!(text.ends_with("3999 errors\n"), "the count is of every error: {text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn help_has_examples_and_exit_codes() {
     let output = hq(&["--help"]);
     let text = stdout(&output);

@@ -62,6 +62,23 @@ fn fixture_scripts() {
     }
 }
 
+#[test]
+fn a_session_survives_a_cell_of_ten_thousand_parentheses() {
+    // The kernel runs cells on threads with 2 MiB stacks; half of that must be plenty.
+    let reports = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let cell = format!("subset ATL03 bbox{}", "(".repeat(10_000));
+            let completeness = harmonyql::lang::assist::is_complete(&cell);
+            (completeness, run_script(&cell))
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(reports.0, harmonyql::lang::assist::Completeness::Invalid);
+    assert!(reports.1.starts_with("error[too-deep]: nesting deeper than 32 levels"), "{}", &reports.1[..200]);
+}
+
 fn word() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_]{0,6}(/[a-z_]{1,5})?".prop_filter("not a keyword", |w: &String| not_a_keyword(w))
 }

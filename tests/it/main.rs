@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod credentials;
 mod data;
 mod kernel;
 mod lang;

@@ -10,6 +10,8 @@ use crate::span::{Span, line_col};
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// About the other diagnostics, such as how many were left out; nothing is wrong at its span.
+    Note,
     /// Worth knowing; nothing is refused.
     Warning,
     /// The statement cannot run.
@@ -40,6 +42,12 @@ impl Stage {
     }
 }
 
+/// How many diagnostics [`first_shown`] keeps for one text.
+pub const MAX_SHOWN: usize = 20;
+
+/// How many characters of a long line a rendering shows around the caret.
+pub const LINE_WINDOW: usize = 120;
+
 /// A replacement that fixes the problem, offered to the user (and to editors).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
@@ -68,6 +76,8 @@ pub struct Diagnostic {
     pub hints: Vec<String>,
     /// An exact fix, when there is one.
     pub fix: Option<Fix>,
+    /// Text that may be a secret (words typed after `login`): renderings show `*` in its place.
+    pub conceal: Option<Span>,
 }
 
 impl Diagnostic {
@@ -82,6 +92,7 @@ impl Diagnostic {
             label: None,
             hints: Vec::new(),
             fix: None,
+            conceal: None,
         }
     }
 
@@ -111,6 +122,13 @@ impl Diagnostic {
     /// Adds an exact fix, and a hint that shows it.
     pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
         self.fix = Some(Fix { span, replacement: replacement.into() });
+        self
+    }
+
+    /// Hides `span` of the text in every rendering (each character becomes `*`), for words that may be a
+    /// password or token; the message must not quote them either.
+    pub fn with_concealed(mut self, span: Span) -> Self {
+        self.conceal = Some(span);
         self
     }
 
@@ -152,7 +170,11 @@ impl Diagnostic {
     /// An HTML rendering (escaped, no scripts) for notebooks.
     pub fn render_html(&self, text: &str) -> String {
         let parts = self.layout(text);
-        let colour = if self.is_error() { "#b00020" } else { "#8a6d00" };
+        let colour = match self.severity {
+            Severity::Error => "#b00020",
+            Severity::Warning => "#8a6d00",
+            Severity::Note => "#1f4e99",
+        };
         let mut html = String::new();
         let _ = writeln!(
             html,
@@ -181,21 +203,59 @@ impl Diagnostic {
         match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 
+    /// The line to show and where the caret goes in it. A line longer than [`LINE_WINDOW`] characters is cut
+    /// to a window around the caret, marked with `…` at each cut end, so a diagnostic costs the same on a
+    /// 1 MB line as on a short one; the column in the header stays the real one.
     fn layout(&self, text: &str) -> Layout {
-        let (line, column, range) = line_col(text, self.span.start);
-        let line_text: String = text[range.clone()].chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        let (line_number, column, range) = line_col(text, self.span.start);
+        let line = &text[range.clone()];
+        let line_chars = line.chars().count();
         let span_end = self.span.end.min(range.end).max(self.span.start);
         let caret_width = text[self.span.start.min(text.len())..span_end.min(text.len())].chars().count().max(1);
-        Layout { line_number: line.to_string(), column, line_text, caret_column: column - 1, caret_width }
+        let caret_column = column - 1;
+        let (first, last) = if line_chars <= LINE_WINDOW {
+            (0, line_chars)
+        } else {
+            let first = caret_column.saturating_sub(LINE_WINDOW / 3).min(line_chars - LINE_WINDOW);
+            (first, first + LINE_WINDOW)
+        };
+        let mut line_text = String::new();
+        if first > 0 {
+            line_text.push('…');
+        }
+        let concealed = self.conceal.unwrap_or_default();
+        let shown = line.char_indices().skip(first).take(last - first).map(|(at, c)| {
+            let at = range.start + at;
+            if concealed.start <= at && at < concealed.end {
+                '*'
+            } else if c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        });
+        line_text.extend(shown);
+        if last < line_chars {
+            line_text.push('…');
+        }
+        let shown_column = caret_column - first + usize::from(first > 0);
+        // The caret may not run past the window (a span over the whole 1 MB line).
+        let caret_width = caret_width.min(last.saturating_sub(caret_column)).max(1);
+        Layout { line_number: line_number.to_string(), column, line_text, caret_column: shown_column, caret_width }
     }
 
     fn render(&self, text: &str, origin: &str, palette: &Palette) -> String {
         let parts = self.layout(text);
         let gutter = " ".repeat(parts.line_number.len());
-        let colour = if self.is_error() { palette.error } else { palette.warning };
+        let colour = match self.severity {
+            Severity::Error => palette.error,
+            Severity::Warning => palette.warning,
+            Severity::Note => palette.blue,
+        };
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -269,9 +329,84 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// The diagnostics worth showing for one text, in order of position: the first [`MAX_SHOWN`], then one note
+/// counting the rest. A pasted cell can hold thousands of the same mistake, and each rendering repeats its
+/// line: showing them all once printed 190 MB for a 32 KB cell. Decide whether the text has errors before
+/// calling this, from the full list.
+pub fn first_shown(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| d.span.start);
+    if diagnostics.len() <= MAX_SHOWN {
+        return diagnostics;
+    }
+    let hidden = diagnostics.split_off(MAX_SHOWN);
+    let errors = hidden.iter().filter(|d| d.is_error()).count();
+    let warnings = hidden.len() - errors;
+    let counted = |count: usize, word: &str| format!("{count} more {word}{}", if count == 1 { "" } else { "s" });
+    let what = match (errors, warnings) {
+        (0, w) => counted(w, "warning"),
+        (e, 0) => counted(e, "error"),
+        (e, w) => format!("{} and {}", counted(e, "error"), counted(w, "warning")),
+    };
+    let next = Span::at(hidden[0].span.start);
+    diagnostics.push(Diagnostic {
+        severity: Severity::Note,
+        label: Some("the next one is here".to_owned()),
+        hints: vec!["fix the ones above first: many often share one cause".to_owned()],
+        ..Diagnostic::error("more-diagnostics", format!("… and {what} not shown"), next)
+    });
+    diagnostics
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses and checks `text` as `hq check` and the kernel do, and renders what they would show.
+    fn show(text: &str) -> (Vec<Diagnostic>, String) {
+        let parsed = crate::parse::parse(text);
+        let checked = crate::check::check(&parsed.ast, &crate::check::Scope::default());
+        let mut all = parsed.diagnostics;
+        all.extend(checked.diagnostics);
+        let shown = first_shown(all);
+        let rendered = shown.iter().map(|d| d.render_plain(text, "cell") + &d.render_html(text)).collect();
+        (shown, rendered)
+    }
+
+    #[test]
+    fn thousands_of_errors_in_a_32_kb_cell_render_in_a_few_kilobytes() {
+        // Once ~190 MB: 3,999 errors, each repeating the whole 32 KB line.
+        let one_line = "subset ATL03 ".to_owned() + &"limit 1 ".repeat(4_000);
+        let (shown, rendered) = show(&one_line);
+        assert!(rendered.len() < 64 * 1024, "{} bytes", rendered.len());
+        assert_eq!(shown.len(), MAX_SHOWN + 1);
+        let last = shown.last().unwrap();
+        assert_eq!(last.code, "more-diagnostics");
+        assert_eq!(last.message, format!("… and {} more errors not shown", 3_999 - MAX_SHOWN));
+        // The same on continuation lines: each error on its own line, and still bounded.
+        let many_lines = "subset ATL03\n".to_owned() + &"  limit 1\n".repeat(4_000);
+        let (shown, rendered) = show(&many_lines);
+        assert!(rendered.len() < 64 * 1024, "{} bytes", rendered.len());
+        assert!(rendered.contains("--> cell:21:3"), "the 20th error is on line 21");
+        assert_eq!(shown.len(), MAX_SHOWN + 1);
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_caret() {
+        let text = format!("{}subset ATL03 bbx(1,2,3,4){}", "x ".repeat(5_000), " y".repeat(5_000));
+        let start = text.find("bbx").unwrap();
+        let d = Diagnostic::error("unknown-clause", "unknown clause `bbx`", Span::new(start, start + 3));
+        let rendered = d.render_plain(&text, "cell");
+        assert!(rendered.len() < 1024, "{} bytes:\n{rendered}", rendered.len());
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert_eq!(lines[1], " --> cell:1:10014", "the column is still the real one");
+        let source = lines[3];
+        let caret = lines[4];
+        assert!(source.starts_with("1 | …") && source.ends_with('…'), "{source}");
+        // The caret sits under `bbx` in the window.
+        let at = caret.find('^').unwrap();
+        assert_eq!(&source[source.char_indices().nth(caret[..at].chars().count()).unwrap().0..][..3], "bbx");
+        assert!(d.render_html(&text).len() < 2048);
+    }
 
     #[test]
     fn caret_sits_under_the_span_on_the_right_line() {

@@ -16,6 +16,12 @@ use crate::keyword::{CLAUSES, ClauseName, Form, VERBS, Verb, nearest};
 use crate::lex;
 use crate::span::{Span, Spanned};
 
+/// How deeply parentheses (and `url`/`curl` prefixes) may nest in one statement. The parser recurses once
+/// per level, so without a bound a pasted line of 10,000 `(` overflows the stack and takes the kernel down;
+/// real requests need three (a polygon with holes in `wkt`), so 32 leaves room and keeps parse, check and
+/// drop within a few hundred kilobytes of stack even in debug builds.
+pub const MAX_NESTING: usize = 32;
+
 /// What parsing a cell gives.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Parsed {
@@ -40,12 +46,16 @@ pub struct Parsed {
 pub fn parse(cell: &str) -> Parsed {
     let mut parsed = Parsed::default();
     for range in split_statements(cell) {
-        let parser = Parser { cell };
+        let parser = Parser::new(cell);
         match parser.statement(&cell[range.clone()]) {
             Ok(statement) => parsed.ast.statements.push(statement),
             Err(failure) => {
                 parsed.incomplete |= failure.incomplete;
-                parsed.diagnostics.push(failure.into_diagnostic(cell).in_stage(Stage::Parse));
+                let mut diagnostic = failure.into_diagnostic(cell);
+                if let Some(words) = login_words(cell, range) {
+                    diagnostic = concealed_login_error(diagnostic, words);
+                }
+                parsed.diagnostics.push(diagnostic.in_stage(Stage::Parse));
             }
         }
     }
@@ -55,7 +65,7 @@ pub fn parse(cell: &str) -> Parsed {
 /// Parses `KEYWORD(arguments)` on its own, such as the text of `wkt("POLYGON((…))")`.
 /// Spans in the result are offsets into `text`.
 pub fn parse_call(text: &str) -> Result<(String, Vec<Arg>), Diagnostic> {
-    let parser = Parser { cell: text };
+    let parser = Parser::new(text);
     let start = parser.blank(text);
     let (rest, keyword) = lex::ident(start).map_err(|_| {
         Diagnostic::error(
@@ -137,6 +147,43 @@ pub fn split_statements(cell: &str) -> Vec<std::ops::Range<usize>> {
             lex::blank(text).map(|(rest, _)| !rest.trim().is_empty()).unwrap_or(true)
         })
         .collect()
+}
+
+/// The words after the keyword of a `login` statement (`[NAME =] login …`), which may be a pasted password
+/// or token.
+fn login_words(cell: &str, range: std::ops::Range<usize>) -> Option<Span> {
+    let blank = |text: &'_ str| -> usize { lex::blank(text).map_or(0, |(rest, _)| text.len() - rest.len()) };
+    let text = &cell[range.clone()];
+    let mut at = blank(text);
+    let (rest, word) = lex::ident(&text[at..]).ok()?;
+    let mut keyword = word;
+    let mut after = text.len() - rest.len();
+    let next = after + blank(rest);
+    if text[next..].starts_with('=') && !text[next..].starts_with("==") {
+        at = next + 1;
+        at += blank(&text[at..]);
+        let (rest, word) = lex::ident(&text[at..]).ok()?;
+        keyword = word;
+        after = text.len() - rest.len();
+    }
+    keyword.eq_ignore_ascii_case("login").then(|| Span::new(range.start + after, range.end))
+}
+
+/// A syntax error in a `login` statement says what is wrong without quoting the words, and its caret line
+/// shows them as `*`: `login token SECRET` must not print the secret back.
+fn concealed_login_error(diagnostic: Diagnostic, words: Span) -> Diagnostic {
+    let mut concealed = Diagnostic::error(
+        diagnostic.code,
+        "this `login` statement cannot be read (its words are not repeated here, in case one is a secret)",
+        diagnostic.span,
+    )
+    .with_concealed(words)
+    .with_hint(format!(
+        "usage: {}; passwords and tokens are asked for, never typed into a cell",
+        Verb::Login.info().usage
+    ));
+    concealed.severity = diagnostic.severity;
+    concealed
 }
 
 /// A syntax error while parsing, before it becomes a [`Diagnostic`].
@@ -231,9 +278,32 @@ fn describe_next(input: &str) -> String {
 
 struct Parser<'a> {
     cell: &'a str,
+    /// How many `(` and `url`/`curl` prefixes enclose the current position (see [`MAX_NESTING`]).
+    depth: std::cell::Cell<usize>,
 }
 
 impl<'a> Parser<'a> {
+    fn new(cell: &'a str) -> Self {
+        Parser { cell, depth: std::cell::Cell::new(0) }
+    }
+
+    /// Runs `inner` one nesting level deeper, or refuses at `at` (the `(` or prefix that opens the level)
+    /// when that would pass [`MAX_NESTING`]. Every recursive rule goes through here, so the stack stays
+    /// bounded whatever the input.
+    fn nested<T>(&self, at: &'a str, len: usize, inner: impl FnOnce() -> PResult<'a, T>) -> PResult<'a, T> {
+        if self.depth.get() >= MAX_NESTING {
+            return fail(
+                Failure::new(at, len, "too-deep", format!("nesting deeper than {MAX_NESTING} levels"))
+                    .label("this level is one too many")
+                    .hint("requests need only a few levels of parentheses; check for a pasted run of `(` or `url`"),
+            );
+        }
+        self.depth.set(self.depth.get() + 1);
+        let result = inner();
+        self.depth.set(self.depth.get() - 1);
+        result
+    }
+
     fn span(&self, from: &'a str, to: &'a str) -> Span {
         Span::new(offset(self.cell, from), offset(self.cell, to))
     }
@@ -370,7 +440,7 @@ impl<'a> Parser<'a> {
                     .hint(format!("e.g. `{} subset ATL03 bbox(-105.5, 40, -105, 41)`", verb_word.to_ascii_lowercase())),
                 );
             }
-            let (rest, inner) = self.command(inner_start, bound)?;
+            let (rest, inner) = self.nested(start, verb_word.len(), || self.command(inner_start, bound))?;
             let span = self.span(start, rest);
             return Ok((
                 rest,
@@ -505,6 +575,11 @@ impl<'a> Parser<'a> {
 
     /// args = "(" [ arg { "," arg } ] ")"
     fn args(&self, open: &'a str, owner: &str) -> PResult<'a, Vec<Arg>> {
+        self.nested(open, 1, || self.args_inside(open, owner))
+    }
+
+    /// The arguments after the `(` at `open`, through the matching `)`.
+    fn args_inside(&self, open: &'a str, owner: &str) -> PResult<'a, Vec<Arg>> {
         let mut input = self.blank(&open[1..]);
         let mut args = Vec::new();
         if let Some(rest) = input.strip_prefix(')') {
@@ -793,6 +868,50 @@ mod tests {
         let parsed = parse("subset A dim(lev, 1 2 .. 3)");
         assert_eq!(parsed.diagnostics[0].code, "bad-range");
         assert_eq!(parsed.diagnostics[0].span, Span::new(18, 22));
+    }
+
+    /// Runs `f` on a thread with a small stack (512 KiB, less than the kernel's and the CLI's), so a
+    /// parser that recurses once per `(` overflows here long before 10,000 levels.
+    fn on_a_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(512 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_caret_not_a_stack_overflow() {
+        for closed in [false, true] {
+            let mut cell = "subset ATL03 bbox".to_owned() + &"(".repeat(10_000);
+            if closed {
+                cell.push_str(&")".repeat(10_000));
+            }
+            let text = cell.clone();
+            let parsed = on_a_small_stack(move || {
+                let parsed = parse(&text);
+                let _ = crate::check::check(&parsed.ast, &crate::check::Scope::default());
+                let _ = crate::assist::is_complete(&text);
+                parsed
+            });
+            assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+            let diagnostic = &parsed.diagnostics[0];
+            assert_eq!(diagnostic.code, "too-deep");
+            // The caret is on the first `(` past the limit.
+            let first_paren = cell.find('(').unwrap();
+            assert_eq!(diagnostic.span, Span::new(first_paren + MAX_NESTING, first_paren + MAX_NESTING + 1));
+            assert!(!parsed.incomplete, "more text cannot make it right");
+        }
+        // `url url url …` nests commands the same way.
+        let cell = "url ".repeat(10_000) + "capabilities ATL03";
+        let parsed = on_a_small_stack(move || parse(&cell));
+        assert_eq!(parsed.diagnostics[0].code, "too-deep");
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        let depth = MAX_NESTING - 1; // the clause's own `(` is one level
+        let cell = format!("subset A polygon({}1 2{})", "(".repeat(depth), ")".repeat(depth));
+        let parsed = parse(&cell);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let cell = format!("subset A polygon({}1 2{})", "(".repeat(depth + 1), ")".repeat(depth + 1));
+        assert_eq!(parse(&cell).diagnostics[0].code, "too-deep");
     }
 
     #[test]

@@ -205,9 +205,9 @@ impl Session {
         let checked = check(&parsed.ast, &self.scope);
         let mut diagnostics = parsed.diagnostics;
         diagnostics.extend(checked.diagnostics.iter().cloned());
-        diagnostics.sort_by_key(|d| d.span.start);
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         if !diagnostics.is_empty() {
+            let diagnostics = crate::lang::diagnostic::first_shown(diagnostics);
             sink.report(Report::Diagnostics { source: cell.to_owned(), diagnostics });
         }
         (!has_errors).then_some(checked)

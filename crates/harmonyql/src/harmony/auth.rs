@@ -1,18 +1,21 @@
 //! Earthdata Login: where credentials come from (token, user and password, environment, `.netrc`), the
 //! `Secret` that never shows itself, and the per-hop rule deciding whether `Authorization` may go.
 //!
-//! Credentials go only to Earthdata Login hosts (a full host match, not a suffix trick) or to the origin
-//! the request was first sent to. Nothing here sends requests; `client` asks these functions at each hop.
+//! Credentials go only to Earthdata Login hosts over https (a full host match, not a suffix trick) or to
+//! the exact origin (scheme, host, port) the request was first sent to; cookies only back to the origin
+//! that set them. `.netrc` is read by [`crate::harmony::netrc`]. Nothing here sends requests; `client`
+//! asks these functions at each hop.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use reqwest::Url;
 
+pub use crate::harmony::netrc::Netrc;
+
 /// A secret string: shown as `*****` by `Debug` and `Display`; read it only with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -79,93 +82,15 @@ impl Credentials {
 /// assert!(!is_edl_host("urs.earthdata.nasa.gov.evil.example"));
 /// ```
 pub fn is_edl_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = normalize_host(host);
     host == "urs.earthdata.nasa.gov" || host.ends_with(".urs.earthdata.nasa.gov")
 }
 
-/// The `.netrc` entries: host → (login, password). `default` is kept under the empty host.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Netrc {
-    entries: HashMap<String, (String, Secret)>,
-    /// Where it was read from, for messages.
-    pub path: Option<PathBuf>,
-}
-
-impl Netrc {
-    /// Parses `.netrc` text (`machine`, `default`, `login`, `password`, `account`, `macdef` tokens).
-    pub fn parse(text: &str) -> Self {
-        let mut entries = HashMap::new();
-        let mut tokens = text.split_whitespace();
-        let mut current: Option<(String, Option<String>, Option<String>)> = None;
-        let mut finish = |entry: Option<(String, Option<String>, Option<String>)>| {
-            if let Some((host, Some(login), Some(password))) = entry {
-                entries.entry(host).or_insert((login, Secret::new(password)));
-            }
-        };
-        while let Some(token) = tokens.next() {
-            match token {
-                "machine" => {
-                    finish(current.take());
-                    current = tokens.next().map(|host| (host.to_ascii_lowercase(), None, None));
-                }
-                "default" => {
-                    finish(current.take());
-                    current = Some((String::new(), None, None));
-                }
-                "login" => {
-                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
-                        entry.1 = Some(value.to_owned());
-                    }
-                }
-                "password" => {
-                    if let (Some(entry), Some(value)) = (current.as_mut(), tokens.next()) {
-                        entry.2 = Some(value.to_owned());
-                    }
-                }
-                "account" | "macdef" => {
-                    tokens.next();
-                }
-                _ => {}
-            }
-        }
-        finish(current.take());
-        Netrc { entries, path: None }
-    }
-
-    /// Reads `$NETRC`, else `$HOME/.netrc` (`_netrc` on Windows); a missing file is an empty `Netrc`.
-    pub fn load() -> Self {
-        let path = std::env::var_os("NETRC").map(PathBuf::from).or_else(|| {
-            let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
-            let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
-            Some(Path::new(&home).join(name))
-        });
-        match path {
-            Some(path) => Netrc::read(&path),
-            None => Netrc::default(),
-        }
-    }
-
-    /// Reads one `.netrc` file; a missing or unreadable file is an empty `Netrc` that remembers the path.
-    pub fn read(path: &Path) -> Self {
-        let mut netrc = std::fs::read_to_string(path).map(|text| Netrc::parse(&text)).unwrap_or_default();
-        netrc.path = Some(path.to_path_buf());
-        netrc
-    }
-
-    /// The login and password for `host` (or the `default` entry).
-    pub fn lookup(&self, host: &str) -> Option<(&str, &Secret)> {
-        let host = host.to_ascii_lowercase();
-        self.entries.get(&host).or_else(|| self.entries.get("")).map(|(login, password)| (login.as_str(), password))
-    }
-
-    /// The message for a host with no entry: which line to add, and where.
-    pub fn missing_entry_hint(&self, host: &str) -> String {
-        let file = self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "~/.netrc".to_owned());
-        format!(
-            "no credentials for {host}: add the line `machine {host} login YOUR_USER password YOUR_PASSWORD` to {file} \
-             (chmod 600), set EDL_USERNAME and EDL_PASSWORD, or use a token"
-        )
-    }
+/// A host name as credentials are looked up by it: lower case, without the final dot of a fully
+/// qualified name (`URS.earthdata.nasa.gov.` is `urs.earthdata.nasa.gov`). Every decision about a host
+/// (is it Earthdata Login, which `.netrc` entry) uses this one form, so no two can disagree.
+pub fn normalize_host(host: &str) -> String {
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
 }
 
 /// Whether two URLs share scheme, host and port.
@@ -173,21 +98,55 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// Whether credentials may go to `url` at all: to the exact origin (scheme, host, port) the user chose, or
+/// to an Earthdata Login host over https. A redirect to `http://urs.earthdata.nasa.gov/…` would put the
+/// password on the network in cleartext, so Earthdata Login over http gets nothing.
+pub fn may_receive_credentials(origin: &Url, url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    same_origin(origin, url) || (url.scheme() == "https" && is_edl_host(host))
+}
+
 /// The `Authorization` value for one hop to `url`, given the origin the request was first sent to.
 ///
-/// Tokens and Basic credentials go to the origin and to Earthdata Login hosts only; `.netrc` credentials
-/// go to a host that has an entry and is the origin or an Earthdata Login host. Everything else gets none,
-/// which is what drops `Authorization` on a redirect to S3 or a foreign host.
+/// Tokens and Basic credentials go only where [`may_receive_credentials`] allows; `.netrc` credentials
+/// go there too when the (normalised) host has an entry or there is a `default` one. Everything else gets
+/// none, which is what drops `Authorization` on a redirect to S3, a foreign host or plain http.
 pub fn authorization(credentials: &Credentials, netrc: &Netrc, origin: &Url, url: &Url) -> Option<Secret> {
-    let host = url.host_str()?;
-    if !(same_origin(origin, url) || is_edl_host(host)) {
+    if !may_receive_credentials(origin, url) {
         return None;
     }
+    let host = normalize_host(url.host_str()?);
     match credentials {
         Credentials::Token(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
         Credentials::Basic { user, password } => Some(basic(user, password)),
-        Credentials::Netrc => netrc.lookup(host).map(|(login, password)| basic(login, password)),
+        Credentials::Netrc => netrc.lookup(&host).map(|(login, password)| basic(login, password)),
         Credentials::Anonymous => None,
+    }
+}
+
+/// The cookie store: one jar per exact origin (scheme, host, port). Harmony's `token` cookie is a
+/// credential, but browsers' rules (RFC 6265) send a cookie to every port of its host and a non-`Secure`
+/// one over http too; keyed by origin, a cookie goes back only where it came from, like `Authorization`.
+#[derive(Default)]
+pub struct OriginCookies {
+    jars: std::sync::Mutex<HashMap<String, reqwest::cookie::Jar>>,
+}
+
+impl OriginCookies {
+    fn jars(&self) -> std::sync::MutexGuard<'_, HashMap<String, reqwest::cookie::Jar>> {
+        // A panic elsewhere while holding the lock leaves the map whole; keep using it.
+        self.jars.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl reqwest::cookie::CookieStore for OriginCookies {
+    fn set_cookies(&self, cookie_headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>, url: &Url) {
+        let origin = url.origin().ascii_serialization();
+        self.jars().entry(origin).or_default().set_cookies(cookie_headers, url);
+    }
+
+    fn cookies(&self, url: &Url) -> Option<reqwest::header::HeaderValue> {
+        self.jars().get(&url.origin().ascii_serialization())?.cookies(url)
     }
 }
 
@@ -262,6 +221,36 @@ mod tests {
         let netrc_value = authorization(&Credentials::Netrc, &netrc, &origin, &urs).unwrap();
         assert_eq!(netrc_value.expose(), "Basic YTpi");
         assert!(authorization(&Credentials::Netrc, &netrc, &origin, &origin).is_none());
+    }
+
+    #[test]
+    fn earthdata_login_gets_credentials_over_https_only() {
+        let origin = Url::parse("https://harmony.earthdata.nasa.gov/jobs").unwrap();
+        let token = Credentials::Token(Secret::new("t"));
+        let netrc = Netrc::default();
+        for url in [
+            "http://urs.earthdata.nasa.gov/oauth/authorize",
+            "http://uat.urs.earthdata.nasa.gov/oauth/authorize",
+            "http://urs.earthdata.nasa.gov:443/oauth/authorize",
+            "http://harmony.earthdata.nasa.gov/jobs",
+            "https://harmony.earthdata.nasa.gov:8443/jobs",
+        ] {
+            assert!(authorization(&token, &netrc, &origin, &Url::parse(url).unwrap()).is_none(), "{url}");
+        }
+        for url in ["https://urs.earthdata.nasa.gov/oauth/authorize", "https://harmony.earthdata.nasa.gov/x"] {
+            assert!(authorization(&token, &netrc, &origin, &Url::parse(url).unwrap()).is_some(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_trailing_dot_host_finds_its_own_netrc_entry_not_the_default() {
+        let origin = Url::parse("https://harmony.earthdata.nasa.gov/jobs").unwrap();
+        let netrc = Netrc::parse(
+            "machine urs.earthdata.nasa.gov login edl password pw-edl\ndefault login other password pw-other",
+        );
+        let url = Url::parse("https://URS.earthdata.nasa.gov./oauth/authorize").unwrap();
+        let value = authorization(&Credentials::Netrc, &netrc, &origin, &url).expect("an EDL host over https");
+        assert_eq!(value.expose(), basic("edl", &Secret::new("pw-edl")).expose());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! It knows nothing of the language, Jupyter or the local server.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION};
@@ -16,7 +17,7 @@ use crate::api::environment::Environment;
 use crate::api::error::ErrorBody;
 use crate::api::job::Job;
 use crate::api::request::{Body, Method, Request, Shapefile};
-use crate::harmony::auth::{Credentials, Netrc, authorization};
+use crate::harmony::auth::{Credentials, Netrc, OriginCookies, authorization, is_edl_host};
 use crate::harmony::error::{Error, Result, redact};
 use crate::harmony::retry::{RetryConfig, is_transient_status, may_retry_error};
 
@@ -32,6 +33,8 @@ pub struct Client {
     netrc: Arc<Netrc>,
     retry: RetryConfig,
     signed_in: Arc<OnceCell<()>>,
+    /// Host names pinned to addresses (see [`Client::with_resolved`]).
+    resolved: Vec<(String, SocketAddr)>,
 }
 
 /// What a submission returned.
@@ -74,13 +77,7 @@ impl Client {
     /// assert_eq!(client.root_url(), "https://harmony.uat.earthdata.nasa.gov");
     /// ```
     pub fn new(env: Environment, credentials: Credentials) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .user_agent(format!("harmonyql/{}", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(Error::Setup)?;
+        let http = http_client(&[])?;
         let netrc = match credentials {
             Credentials::Netrc => Netrc::load(),
             _ => Netrc::default(),
@@ -92,6 +89,7 @@ impl Client {
             netrc: Arc::new(netrc),
             retry: RetryConfig::default(),
             signed_in: Arc::new(OnceCell::new()),
+            resolved: Vec::new(),
         })
     }
 
@@ -105,6 +103,16 @@ impl Client {
     pub fn with_netrc(mut self, netrc: Netrc) -> Self {
         self.netrc = Arc::new(netrc);
         self
+    }
+
+    /// The same client with `host` resolved to `addr`'s IP address instead of through DNS (the port
+    /// still comes from each URL), as curl's `--resolve` does: for tests that play Earthdata Login or a
+    /// foreign host on loopback, or for a mirror. Starts a fresh connection pool and cookie store.
+    pub fn with_resolved(mut self, host: &str, addr: SocketAddr) -> Result<Self> {
+        self.resolved.push((host.to_ascii_lowercase(), addr));
+        self.http = http_client(&self.resolved)?;
+        self.signed_in = Arc::new(OnceCell::new());
+        Ok(self)
     }
 
     /// The environment.
@@ -253,10 +261,16 @@ impl Client {
                 && authorization(&self.credentials, &self.netrc, &parse_url(&self.root_url())?, &next).is_none()
             {
                 let host = next.host_str().unwrap_or_default().to_owned();
-                return Err(Error::Unauthenticated {
-                    url: redact(origin.as_str()),
-                    hint: self.netrc.missing_entry_hint(&host),
-                });
+                let hint = if is_edl_host(&host) && next.scheme() != "https" {
+                    format!(
+                        "the sign-in was sent to Earthdata Login over plain {}: credentials go to {host} over \
+                         https only, so none were sent; check the Harmony URL",
+                        next.scheme()
+                    )
+                } else {
+                    self.netrc.missing_entry_hint(&host)
+                };
+                return Err(Error::Unauthenticated { url: redact(origin.as_str()), hint });
             }
             url = next;
         }
@@ -308,6 +322,20 @@ impl Client {
             attempt += 1;
         }
     }
+}
+
+/// The HTTP client: redirects are followed by hand in [`Client::follow`], so each hop decides on
+/// credentials.
+fn http_client(resolved: &[(String, SocketAddr)]) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(Arc::new(OriginCookies::default()))
+        .user_agent(format!("harmonyql/{}", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(30));
+    for (host, addr) in resolved {
+        builder = builder.resolve(host, *addr);
+    }
+    builder.build().map_err(Error::Setup)
 }
 
 /// Turns an unsuccessful response into an error; a successful one passes through.

@@ -8,5 +8,6 @@ pub mod client;
 pub mod download;
 pub mod error;
 pub mod jobs;
+pub mod netrc;
 pub mod retry;
 pub mod s3;

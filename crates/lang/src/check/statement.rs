@@ -75,17 +75,34 @@ impl Checker {
                 return None;
             }
             (_, Some(extra)) => {
+                // The words may be a password or token: the caret line shows them as `*`, from the first
+                // word that is not a login method (`login alice PASSWORD` may be `login PASSWORD PASSWORD`).
+                let from = if matches!(method.as_str(), "token" | "netrc" | "env") { extra.span } else { first.span };
+                let words = Span::new(from.start, command.span.end);
                 self.error(
                     Diagnostic::error("secret-in-cell", "never type a password or token into a cell", extra.span)
+                        .with_concealed(words)
                         .with_hint("`login` and `login token` ask for secrets without echoing them; `login netrc` reads ~/.netrc"),
                 );
                 return None;
             }
             _ => {
-                self.error(
-                    Diagnostic::error("unknown-login", format!("unknown login method `{method}`"), first.span)
-                        .with_hint("use `login`, `login user NAME`, `login token`, `login netrc` or `login env`"),
-                );
+                let hint = "use `login`, `login user NAME`, `login token`, `login netrc` or `login env`";
+                let diagnostic = match nearest(&method, ["token", "netrc", "env", "user"]) {
+                    Some(best) => {
+                        Diagnostic::error("unknown-login", format!("unknown login method `{method}`"), first.span)
+                            .with_label(format!("did you mean `{best}`?"))
+                            .with_fix(first.span, best)
+                    }
+                    // Not a typo of a method: perhaps a pasted token, so it is not repeated.
+                    None => Diagnostic::error(
+                        "unknown-login",
+                        "unknown login method (not repeated here, in case it is a secret)",
+                        first.span,
+                    )
+                    .with_concealed(Span::new(first.span.start, command.span.end)),
+                };
+                self.error(diagnostic.with_hint(hint));
                 return None;
             }
         };

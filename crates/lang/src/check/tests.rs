@@ -188,3 +188,40 @@ fn names_must_exist_and_hold_values() {
     assert_eq!(first_error("open files").code, "unknown-name");
     assert!(!checked("job = subset A\nfiles = download job\nopen files group gt1l/heights").has_errors());
 }
+
+#[test]
+fn a_secret_typed_after_login_is_never_repeated() {
+    // `login token SECRET` once echoed the token: in the caret line under the error, in the message of
+    // a third word, and lower-cased in `unknown login method`. Every rendering is scanned.
+    let cells = [
+        "login token Hunter2xyz123",
+        "login token \"Hunter2 xyz\"",
+        "login Hunter2abc",
+        "login user alice Hunter2def",
+        "login alice Hunter2ghi",
+        "login token=Hunter2jkl",
+        "creds = login Hunter2mno Hunter2pqr",
+        "LOGIN Token Hunter2stu # pasted",
+    ];
+    for cell in cells {
+        let parsed = parse(cell);
+        let mut diagnostics = parsed.diagnostics;
+        diagnostics.extend(check(&parsed.ast, &Scope::default()).diagnostics);
+        assert!(diagnostics.iter().any(Diagnostic::is_error), "{cell}: refused");
+        for d in &diagnostics {
+            let shown = [
+                d.render_plain(cell, "cell"),
+                d.render_ansi(cell, "cell"),
+                d.render_html(cell),
+                d.render_short(cell, "cell"),
+                format!("{:?}", d.fix),
+            ]
+            .join("\n");
+            assert!(!shown.to_ascii_lowercase().contains("hunter2"), "{cell}:\n{shown}");
+        }
+    }
+    // A typo is still named, with its fix.
+    let d = first_error("login tokn");
+    assert_eq!(d.code, "unknown-login");
+    assert!(d.message.contains("`tokn`") && d.label.as_deref() == Some("did you mean `token`?"), "{d:?}");
+}
