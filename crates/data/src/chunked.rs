@@ -63,21 +63,17 @@ impl Kind {
     }
 }
 
-/// A stored element type: its size and how to read one from little-endian bytes.
-trait Stored: Copy {
-    const SIZE: usize;
-    fn from_le(bytes: &[u8]) -> Self;
+/// A stored element type of `N` bytes, read from its little-endian bytes.
+trait Stored<const N: usize>: Copy {
+    fn from_le(bytes: [u8; N]) -> Self;
 }
 
 macro_rules! stored {
     ($($t:ty),*) => {$(
-        impl Stored for $t {
-            const SIZE: usize = std::mem::size_of::<$t>();
+        impl Stored<{ std::mem::size_of::<$t>() }> for $t {
             #[inline(always)]
-            fn from_le(bytes: &[u8]) -> Self {
-                let mut array = [0_u8; std::mem::size_of::<$t>()];
-                array.copy_from_slice(&bytes[..std::mem::size_of::<$t>()]);
-                <$t>::from_le_bytes(array)
+            fn from_le(bytes: [u8; std::mem::size_of::<$t>()]) -> Self {
+                <$t>::from_le_bytes(bytes)
             }
         }
     )*};
@@ -100,27 +96,45 @@ pub struct Placement {
 /// Copies the wanted rows of a decoded chunk (`bytes`, shuffled or not) into `out`, converting.
 pub type ScatterFn<T> = fn(&[u8], bool, &Placement, &mut [T]);
 
-fn scatter<S: Stored, T>(bytes: &[u8], shuffled: bool, place: &Placement, out: &mut [T], cast: impl Fn(S) -> T) {
-    let rows = out.len() / place.width.max(1);
-    for row in 0..rows {
-        let chunk_row = (place.first_row + row) * place.chunk_width;
-        let out_row = &mut out[row * place.width..(row + 1) * place.width];
-        if shuffled && S::SIZE > 1 {
-            // Shuffled chunks store byte k of every element together: element e's byte k is at k*len + e.
-            let mut element = [0_u8; 8];
-            for (col, value) in out_row.iter_mut().enumerate() {
-                let index = chunk_row + col;
-                for (k, byte) in element.iter_mut().enumerate().take(S::SIZE) {
-                    *byte = bytes[k * place.chunk_len + index];
-                }
-                *value = cast(S::from_le(&element));
-            }
-        } else {
-            let start = chunk_row * S::SIZE;
-            let source = &bytes[start..start + place.width * S::SIZE];
-            for (value, element) in out_row.iter_mut().zip(source.chunks_exact(S::SIZE)) {
-                *value = cast(S::from_le(element));
-            }
+fn scatter<S: Stored<N>, T, const N: usize>(
+    bytes: &[u8],
+    shuffled: bool,
+    place: &Placement,
+    out: &mut [T],
+    cast: impl Fn(S) -> T,
+) {
+    if place.width == place.chunk_width {
+        // The wanted rows are one contiguous run of the chunk.
+        run(bytes, shuffled, place.chunk_len, place.first_row * place.width, out, &cast);
+    } else {
+        for (row, out_row) in out.chunks_mut(place.width.max(1)).enumerate() {
+            run(bytes, shuffled, place.chunk_len, (place.first_row + row) * place.chunk_width, out_row, &cast);
+        }
+    }
+}
+
+/// Converts elements `start..start + out.len()` of a decoded chunk of `chunk_len` elements into `out`.
+#[inline(always)]
+fn run<S: Stored<N>, T, const N: usize>(
+    bytes: &[u8],
+    shuffled: bool,
+    chunk_len: usize,
+    start: usize,
+    out: &mut [T],
+    cast: &impl Fn(S) -> T,
+) {
+    let n = out.len();
+    if shuffled && N > 1 {
+        // Shuffled chunks store byte k of every element together (plane k): element e's byte k is at
+        // k * chunk_len + e. Slicing each plane to exactly `n` lets the compiler drop the bounds checks.
+        let planes: [&[u8]; N] = std::array::from_fn(|k| &bytes[k * chunk_len + start..][..n]);
+        for (index, value) in out.iter_mut().enumerate() {
+            *value = cast(S::from_le(std::array::from_fn(|k| planes[k][index])));
+        }
+    } else {
+        let source = &bytes[start * N..(start + n) * N];
+        for (value, element) in out.iter_mut().zip(source.chunks_exact(N)) {
+            *value = cast(S::from_le(element.try_into().unwrap_or([0; N])));
         }
     }
 }
@@ -139,7 +153,7 @@ macro_rules! target {
             fn scatter_fn(kind: Kind) -> Option<ScatterFn<Self>> {
                 match kind {
                     $(Kind::$kind => Some(|bytes, shuffled, place, out| {
-                        scatter::<$s, $t>(bytes, shuffled, place, out, |v| v as $t)
+                        scatter::<$s, $t, { std::mem::size_of::<$s>() }>(bytes, shuffled, place, out, |v| v as $t)
                     }),)*
                     #[allow(unreachable_patterns)]
                     _ => None,
