@@ -581,7 +581,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = File::create(dir.path().join("fallback.h5")).unwrap();
         let data = Array1::from_iter((0..2500).map(|i| i as f64 / 3.0));
-        let ints = Array1::from_iter((0..2500).map(|i| (i % 1000) as i32));
+        let ints = Array1::from_iter((0..2500_i32).map(|i| i % 1000));
         let contiguous = file.new_dataset_builder().with_data(&data).create("contiguous").unwrap();
         let checksummed = write(&file, "fletcher32", data.view().into_dyn(), 1000, "shuffle gzip fletcher32");
         let nbit = write(&file, "nbit", ints.view().into_dyn(), 1000, "nbit");

@@ -129,6 +129,8 @@ pub fn set_text(location: &Location, name: &str, value: &str) -> Result<()> {
     let mut bytes = value.as_bytes().to_vec();
     bytes.retain(|&b| b != 0);
     bytes.push(0);
+    // SAFETY: `location` is an open object and `c_name` a NUL-terminated name that outlive the call; the type
+    // and space created here are closed before returning; HDF5's global lock is held by `sync`.
     let status = hdf5::sync::sync(|| unsafe {
         use hdf5_sys::{h5a, h5s, h5t};
         let loc = location.id();
@@ -248,6 +250,8 @@ pub fn text(location: &Location, name: &str) -> Option<String> {
 
 fn read_fixed_strings(attribute: &hdf5::Attribute, size: usize, count: usize) -> Result<Vec<String>> {
     let mut buffer = vec![0_u8; size * count.max(1)];
+    // SAFETY: the buffer holds `count` strings of the attribute's fixed `size`, which is what H5Aread writes
+    // with the attribute's own type; the type is closed before returning; the lock is held by `sync`.
     let status = hdf5::sync::sync(|| unsafe {
         let dtype = hdf5_sys::h5a::H5Aget_type(attribute.id());
         let status = hdf5_sys::h5a::H5Aread(attribute.id(), dtype, buffer.as_mut_ptr().cast());
@@ -277,6 +281,7 @@ pub fn copy_attrs(from: &Location, to: &Location) -> Result<()> {
         }
         let attribute = from.attr(&name).map_err(|e| h5(e, format!("opening attribute {name}")))?;
         let c_name = CString::new(name.as_str()).map_err(|_| Error::Invalid(format!("attribute {name:?}")))?;
+        // SAFETY: `attribute` and `to` are open for the whole call, as `copy_attr_raw` requires; lock held.
         let status = hdf5::sync::sync(|| unsafe { copy_attr_raw(attribute.id(), to.id(), &c_name) });
         if status < 0 {
             return Err(Error::Hdf5 {
@@ -292,6 +297,8 @@ pub fn copy_attrs(from: &Location, to: &Location) -> Result<()> {
 /// `src` must be an open attribute and `dst` an open object; called under the HDF5 lock.
 unsafe fn copy_attr_raw(src: hid_t, dst: hid_t, name: &CString) -> herr_t {
     use hdf5_sys::{h5a, h5d, h5s, h5t};
+    // SAFETY: the caller guarantees open handles and the lock; every buffer below is sized from the
+    // attribute's own space and type, and every handle opened here is closed before returning.
     unsafe {
         let dtype = h5a::H5Aget_type(src);
         let space = h5a::H5Aget_space(src);
@@ -322,6 +329,7 @@ unsafe fn copy_attr_raw(src: hid_t, dst: hid_t, name: &CString) -> herr_t {
 /// Copies object `name` (a group with everything under it, or a dataset) from `from` to `to` unchanged.
 pub fn copy_object(from: &Group, name: &str, to: &Group) -> Result<()> {
     let c_name = CString::new(name).map_err(|_| Error::Invalid(format!("object name {name:?}")))?;
+    // SAFETY: both groups are open and `c_name` is NUL-terminated for the whole call; lock held by `sync`.
     let status = hdf5::sync::sync(|| unsafe {
         hdf5_sys::h5o::H5Ocopy(from.id(), c_name.as_ptr(), to.id(), c_name.as_ptr(), 0, 0)
     });
@@ -337,6 +345,7 @@ pub fn set_scale(dataset: &Dataset, name: &str) -> Result<()> {
         return Ok(());
     }
     let c_name = CString::new(name).map_err(|_| Error::Invalid(format!("scale name {name:?}")))?;
+    // SAFETY: `dataset` is open and `c_name` NUL-terminated for the whole call; lock held by `sync`.
     let status = hdf5::sync::sync(|| unsafe { H5DSset_scale(dataset.id(), c_name.as_ptr()) });
     if status < 0 {
         return Err(Error::Hdf5 {
@@ -350,6 +359,7 @@ pub fn set_scale(dataset: &Dataset, name: &str) -> Result<()> {
 /// Attaches `scale` to axis `axis` of `dataset`, unless it already is attached.
 pub fn attach_scale(dataset: &Dataset, scale: &Dataset, axis: usize) -> Result<()> {
     let axis = axis as c_uint;
+    // SAFETY: both datasets are open for the whole call and HDF5 checks `axis` against the rank; lock held.
     let status = hdf5::sync::sync(|| unsafe {
         if H5DSis_attached(dataset.id(), scale.id(), axis) > 0 {
             return 0;
