@@ -5,7 +5,10 @@ Started by benches/compare.sh (which builds the release binaries). Each measurem
 - compile:  the tutorial's four requests → URLs (harmony-py `request_as_url`), in process, per request;
 - download: one job's full ATL03 granules from `hq serve` (harmony-py `download_all` vs `hq run … download`);
 - read:     one beam's photons from the largest granule (h5py; xarray `open_dataset(group=…)`) vs the Rust reader;
-- plot:     the photon cloud coloured by confidence to PNG (matplotlib scatter, the usual tutorial code) vs `plot`.
+- plot:     the photon cloud coloured by confidence to PNG (matplotlib scatter, the usual tutorial code) vs `plot`;
+- photons:  N photons (`--photons`, default 10 million; lat, lon, height, time, signal confidence; gzip + shuffle,
+            chunks of 10,000, written here with h5py) read by h5py vs the Rust reader, with both peak memories
+            against the size of the arrays themselves.
 Time is wall-clock; memory is each process's peak RSS (os.wait4). ratio = Python / HarmonyQL (above 1: we are faster).
 """
 
@@ -26,8 +29,9 @@ START_TIMEOUT_S = 60
 JOB_TIMEOUT_S = 900
 
 
-def measured(argv, env=None):
-    """Runs argv; returns (seconds, peak RSS in MiB, stdout). Fails loudly on a non-zero exit."""
+def measured(argv, env=None, cpu=False):
+    """Runs argv; returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU seconds (user + system)
+    the child used, which a busy machine distorts less than wall time. Fails loudly on a non-zero exit."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     # Read the pipes on threads so a chatty child cannot block; wait4 then gives this child's own rusage.
@@ -45,6 +49,8 @@ def measured(argv, env=None):
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed ({process.returncode}):\n{''.join(chunks['err'])[-3000:]}")
+    if cpu:
+        return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"]), usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"])
 
 
@@ -107,11 +113,36 @@ print(json.dumps({"requests": rounds * 4, "seconds": seconds, "us_per_request": 
 
 PY_READ_H5PY = r"""
 import sys, time, h5py, numpy as np
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 with h5py.File(sys.argv[1]) as f:
     g = f[sys.argv[2] + "/heights"]
     arrays = [g["h_ph"][:], g["lat_ph"][:], g["lon_ph"][:], g["delta_time"][:], g["signal_conf_ph"][:, 0]]
-print(time.perf_counter() - started, len(arrays[0]))
+print(time.perf_counter() - started, len(arrays[0]), time.process_time() - cpu)
+"""
+
+PY_MAKE_PHOTONS = r"""
+import sys, h5py, numpy as np
+path, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(14)
+# Like an ATL03 beam over land: photons every ~10 µs along a track at 7 km/s, a surface return with
+# centimetre noise among background photons spread over ±300 m, confidence 3-4 for signal and 0-1 otherwise.
+delta_time = 7.3e7 + np.cumsum(rng.exponential(1e-5, n))
+along = delta_time - delta_time[0]
+signal = rng.random(n) < 0.6
+lat = 39.0 + along * 0.0627 + rng.normal(0.0, 1e-6, n)
+lon = -105.5 + along * 0.0121 + rng.normal(0.0, 1e-6, n)
+terrain = 2500.0 + 300.0 * np.sin(np.arange(n) / 2e5)
+h = (terrain + np.where(signal, rng.normal(0.0, 0.3, n), rng.uniform(-300.0, 300.0, n))).astype(np.float32)
+conf = np.full((n, 5), -2, dtype=np.int8)
+conf[:, 0] = np.where(signal, rng.integers(3, 5, n), rng.integers(0, 2, n))
+conf[:, 3] = np.where(signal, 2, 0)
+gzip = dict(compression="gzip", compression_opts=6, shuffle=True)
+with h5py.File(path, "w") as f:
+    g = f.create_group("gt1l/heights")
+    for name, values in [("delta_time", delta_time), ("lat_ph", lat), ("lon_ph", lon), ("h_ph", h)]:
+        g.create_dataset(name, data=values, chunks=(10000,), maxshape=(None,), **gzip)
+    g.create_dataset("signal_conf_ph", data=conf, chunks=(10000, 5), maxshape=(None, None), **gzip)
+print(n)
 """
 
 PY_READ_XARRAY = r"""
@@ -162,7 +193,39 @@ print(job)
 
 def row(name, ours, theirs, unit, better_low=True):
     ratio = theirs / ours if better_low else ours / theirs
-    return f"| {name} | {ours:.3g} {unit} | {theirs:.3g} {unit} | {ratio:.1f}× |"
+    return {"measurement": name, "harmonyql": ours, "python": theirs, "unit": unit, "ratio": ratio}
+
+
+def markdown(result):
+    unit = result["unit"]
+    return (f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | {result['python']:.3g} {unit} "
+            f"| {result['ratio']:.2f}× |")
+
+
+STEPS = ("compile", "download", "photons")
+
+
+def photons(args, work, python):
+    """The N-photon read: both readers on the same file, each in a fresh process; rows for time and memory."""
+    path = work / "photons.h5"
+    measured([python, "-c", PY_MAKE_PHOTONS, str(path), str(args.photons)])
+    # Bytes of the five arrays a reader returns: f64 lat, lon, time; f32 height; i8 confidence (one column).
+    arrays = args.photons * (8 + 8 + 8 + 4 + 1) / 2**20
+    _, rss_hq, out, cpu_hq = measured([args.bench, "read", str(path), "gt1l"], cpu=True)
+    ours = json.loads(out)
+    _, rss_h5py, out = measured([python, "-c", PY_READ_H5PY, str(path), "gt1l"])
+    seconds_h5py, count, cpu_h5py = float(out.split()[0]), int(out.split()[1]), float(out.split()[2])
+    if count != ours["photons"] or count != args.photons:
+        raise SystemExit(f"photon counts differ: h5py {count}, HarmonyQL {ours['photons']}, wanted {args.photons}")
+    return [
+        row(f"read {args.photons:,} photons, gzip + shuffle (vs h5py)", ours["seconds"], seconds_h5py, "s"),
+        # CPU seconds spent reading (h5py's without Python's start and imports; ours is the whole process):
+        # less distorted than wall time when other work shares the cores.
+        row(f"read {args.photons:,} photons: CPU time", cpu_hq, cpu_h5py, "s"),
+        row(f"read {args.photons:,} photons: peak memory (arrays {arrays:.0f} MiB)", rss_hq, rss_h5py, "MiB"),
+        {"measurement": "read photons: peak memory / arrays", "harmonyql": rss_hq / arrays,
+         "python": rss_h5py / arrays, "unit": "×", "ratio": rss_h5py / rss_hq},
+    ]
 
 
 def main():
@@ -172,56 +235,73 @@ def main():
     parser.add_argument("--scale", type=int, default=20, help="hq serve --scale: photons per granule multiplier")
     parser.add_argument("--granules", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5000, help="compile rounds (4 requests each)")
+    parser.add_argument("--photons", type=int, default=10_000_000, help="photons in the large read")
+    parser.add_argument("--only", choices=STEPS, action="append",
+                        help="run only these steps (repeatable); download also measures the read and the plot")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     args = parser.parse_args()
+    steps = set(args.only or STEPS)
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
     rows = []
     try:
-        # compile
-        _, _, out = measured([args.bench, "compile", str(args.rounds)])
-        ours = json.loads(out)["us_per_request"]
-        _, _, out = measured([python, "-c", PY_COMPILE, str(max(args.rounds // 10, 100))])
-        theirs = json.loads(out)["us_per_request"]
-        rows.append(row("compile a request to its URL", ours, theirs, "µs"))
-
-        server = Server(args.hq, work / "data", args.scale)
-        try:
-            _, _, job = measured([python, "-c", PY_SUBMIT, server.url, str(args.granules)])
-            job = job.strip().splitlines()[-1]
-            (work / "py").mkdir()  # harmony-py needs the directory to exist; hq makes it
-            seconds_py, rss_py, out = measured([python, "-c", PY_DOWNLOAD, server.url, job, str(work / "py")])
-            seconds_hq, rss_hq, _ = measured(
-                [args.hq, "run", "--env", f"local:{server.port}", "-e", f'download {job} to "{work / "hq"}" overwrite']
-            )
-        finally:
-            server.stop()
-        files = sorted((work / "hq").glob("*.h5"), key=lambda p: p.stat().st_size)
-        total = sum(p.stat().st_size for p in files) / 2**20
-        rows.append(row(f"download {len(files)} granules ({total:.0f} MiB)", seconds_hq, seconds_py, "s"))
-        rows.append(row("download: peak memory", rss_hq, rss_py, "MiB"))
-
-        largest = str(files[-1])
-        _, rss_hq, out = measured([args.bench, "read", largest, "gt1l"])
-        read = json.loads(out)
-        _, rss_h5py, out = measured([python, "-c", PY_READ_H5PY, largest, "gt1l"])
-        seconds_h5py = float(out.split()[0])
-        _, rss_xr, out = measured([python, "-c", PY_READ_XARRAY, largest, "gt1l"])
-        seconds_xr = float(out.split()[0])
-        photons = read["photons"]
-        rows.append(row(f"read {photons:,} photons (vs h5py)", read["seconds"], seconds_h5py, "s"))
-        rows.append(row(f"read {photons:,} photons (vs xarray)", read["seconds"], seconds_xr, "s"))
-        rows.append(row("read: peak memory (vs xarray)", rss_hq, rss_xr, "MiB"))
-
-        seconds_plot_hq, rss_plot_hq, _ = measured([args.bench, "plot", largest, "gt1l", str(work / "hq.png")])
-        seconds_plot_py, rss_plot_py, _ = measured([python, "-c", PY_PLOT, largest, "gt1l", str(work / "py.png")])
-        rows.append(row(f"plot {photons:,} photons to PNG (vs matplotlib)", seconds_plot_hq, seconds_plot_py, "s"))
-        rows.append(row("plot: peak memory", rss_plot_hq, rss_plot_py, "MiB"))
+        if "compile" in steps:
+            _, _, out = measured([args.bench, "compile", str(args.rounds)])
+            ours = json.loads(out)["us_per_request"]
+            _, _, out = measured([python, "-c", PY_COMPILE, str(max(args.rounds // 10, 100))])
+            theirs = json.loads(out)["us_per_request"]
+            rows.append(row("compile a request to its URL", ours, theirs, "µs"))
+        if "photons" in steps:
+            rows.extend(photons(args, work, python))
+        if "download" in steps:
+            rows.extend(granules(args, work, python))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print("| measurement | HarmonyQL | Python | ratio (Python / HarmonyQL) |")
     print("| --- | --- | --- | --- |")
-    print("\n".join(rows))
+    print("\n".join(markdown(result) for result in rows))
+    if args.json:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": rows},
+                                        indent=2) + "\n")
+
+
+def granules(args, work, python):
+    """Downloads from `hq serve`, then reads and plots the largest granule."""
+    rows = []
+    server = Server(args.hq, work / "data", args.scale)
+    try:
+        _, _, job = measured([python, "-c", PY_SUBMIT, server.url, str(args.granules)])
+        job = job.strip().splitlines()[-1]
+        (work / "py").mkdir()  # harmony-py needs the directory to exist; hq makes it
+        seconds_py, rss_py, out = measured([python, "-c", PY_DOWNLOAD, server.url, job, str(work / "py")])
+        seconds_hq, rss_hq, _ = measured(
+            [args.hq, "run", "--env", f"local:{server.port}", "-e", f'download {job} to "{work / "hq"}" overwrite']
+        )
+    finally:
+        server.stop()
+    files = sorted((work / "hq").glob("*.h5"), key=lambda p: p.stat().st_size)
+    total = sum(p.stat().st_size for p in files) / 2**20
+    rows.append(row(f"download {len(files)} granules ({total:.0f} MiB)", seconds_hq, seconds_py, "s"))
+    rows.append(row("download: peak memory", rss_hq, rss_py, "MiB"))
+
+    largest = str(files[-1])
+    _, rss_hq, out = measured([args.bench, "read", largest, "gt1l"])
+    read = json.loads(out)
+    _, rss_h5py, out = measured([python, "-c", PY_READ_H5PY, largest, "gt1l"])
+    seconds_h5py = float(out.split()[0])
+    _, rss_xr, out = measured([python, "-c", PY_READ_XARRAY, largest, "gt1l"])
+    seconds_xr = float(out.split()[0])
+    photons = read["photons"]
+    rows.append(row(f"read {photons:,} photons (vs h5py)", read["seconds"], seconds_h5py, "s"))
+    rows.append(row(f"read {photons:,} photons (vs xarray)", read["seconds"], seconds_xr, "s"))
+    rows.append(row("read: peak memory (vs xarray)", rss_hq, rss_xr, "MiB"))
+
+    seconds_plot_hq, rss_plot_hq, _ = measured([args.bench, "plot", largest, "gt1l", str(work / "hq.png")])
+    seconds_plot_py, rss_plot_py, _ = measured([python, "-c", PY_PLOT, largest, "gt1l", str(work / "py.png")])
+    rows.append(row(f"plot {photons:,} photons to PNG (vs matplotlib)", seconds_plot_hq, seconds_plot_py, "s"))
+    rows.append(row("plot: peak memory", rss_plot_hq, rss_plot_py, "MiB"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks HarmonyQL against harmony-py, h5py, xarray and matplotlib in one run and prints ratios
 # (benches/compare.py says what is measured). Release builds; the venv from scripts/setup.sh.
-#   benches/compare.sh [--scale 20] [--granules 3] [--rounds 5000]
+#   benches/compare.sh [--scale 20] [--granules 3] [--rounds 5000] [--photons 10000000] [--only photons] [--json F]
+# CI runs a small size of the photon read only to check it works: benches/compare.sh --only photons --photons 100000
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/setup.sh

@@ -6,9 +6,10 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use hdf5::{File, H5Type};
-use ndarray::{Array1, Array2, s};
+use hdf5::File;
+use ndarray::{Array1, Array2, Ix1, Ix2};
 
+use crate::chunked::{self, Target};
 use crate::h5::{attr, text};
 use crate::time::delta_time_to_utc;
 use crate::variable::{CHUNK_ROWS, for_each_chunk, is_missing, read_rows};
@@ -22,31 +23,34 @@ fn dataset(file: &File, path: &str) -> Result<hdf5::Dataset> {
     file.dataset(path.trim_start_matches('/')).map_err(|_| Error::Missing(path.to_string()))
 }
 
-/// Reads a 1-D dataset, or rows `range` of it.
-pub fn read_1d<T: H5Type>(file: &File, path: &str, range: Option<Range<usize>>) -> Result<Array1<T>> {
-    let dataset = dataset(file, path)?;
-    match range {
-        Some(range) => dataset.read_slice_1d::<T, _>(s![range]),
-        None => dataset.read_1d::<T>(),
-    }
-    .map_err(|e| hdf(e, &format!("reading {path}")))
+fn wrong_rank(path: &str, error: ndarray::ShapeError) -> Error {
+    Error::Invalid(format!("{path}: {error}"))
+}
+
+/// Reads a 1-D dataset, or rows `range` of it (chunks decoded in parallel, [`chunked`]).
+pub fn read_1d<T: Target>(file: &File, path: &str, range: Option<Range<usize>>) -> Result<Array1<T>> {
+    chunked::read::<T>(&dataset(file, path)?, range)?.into_dimensionality::<Ix1>().map_err(|e| wrong_rank(path, e))
 }
 
 /// Reads a 2-D dataset, or rows `range` of it (all columns).
-pub fn read_2d<T: H5Type>(file: &File, path: &str, range: Option<Range<usize>>) -> Result<Array2<T>> {
-    let dataset = dataset(file, path)?;
-    match range {
-        Some(range) => dataset.read_slice_2d::<T, _>(s![range, ..]),
-        None => dataset.read_2d::<T>(),
+pub fn read_2d<T: Target>(file: &File, path: &str, range: Option<Range<usize>>) -> Result<Array2<T>> {
+    chunked::read::<T>(&dataset(file, path)?, range)?.into_dimensionality::<Ix2>().map_err(|e| wrong_rank(path, e))
+}
+
+/// Reads a 1-D dataset, or rows `range` of it, as a vector (no copy of the array).
+fn read_1d_vec<T: Target>(file: &File, path: &str, range: Option<Range<usize>>) -> Result<Vec<T>> {
+    let (values, shape) = chunked::read_vec::<T>(&dataset(file, path)?, range)?;
+    if shape.len() != 1 {
+        return Err(Error::Invalid(format!("{path} has {} dimensions, not 1", shape.len())));
     }
-    .map_err(|e| hdf(e, &format!("reading {path}")))
+    Ok(values)
 }
 
 /// Reads any numeric dataset as f64 with `_FillValue` (and non-finite values) masked to `None`.
 pub fn read_masked(file: &File, path: &str) -> Result<Vec<Option<f64>>> {
     let dataset = dataset(file, path)?;
     let fill = attr(&dataset, "_FillValue").ok().and_then(|v| v.as_number());
-    let values = dataset.read_raw::<f64>().map_err(|e| hdf(e, &format!("reading {path}")))?;
+    let (values, _) = chunked::read_vec::<f64>(&dataset, None)?;
     Ok(values.into_iter().map(|v| (!is_missing(v, fill)).then_some(v)).collect())
 }
 
@@ -174,10 +178,10 @@ pub fn read_photons(file: &File, beam: &str, surface: SurfaceType, range: Option
     let confidence = read_2d::<i8>(file, &path("signal_conf_ph"), range.clone())?;
     Ok(Photons {
         beam: beam.to_string(),
-        delta_time: read_1d::<f64>(file, &path("delta_time"), range.clone())?.to_vec(),
-        lat: read_1d::<f64>(file, &path("lat_ph"), range.clone())?.to_vec(),
-        lon: read_1d::<f64>(file, &path("lon_ph"), range.clone())?.to_vec(),
-        h: read_1d::<f32>(file, &path("h_ph"), range)?.to_vec(),
+        delta_time: read_1d_vec::<f64>(file, &path("delta_time"), range.clone())?,
+        lat: read_1d_vec::<f64>(file, &path("lat_ph"), range.clone())?,
+        lon: read_1d_vec::<f64>(file, &path("lon_ph"), range.clone())?,
+        h: read_1d_vec::<f32>(file, &path("h_ph"), range)?,
         confidence: confidence.column(surface.column()).to_vec(),
     })
 }

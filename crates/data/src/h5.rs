@@ -480,22 +480,26 @@ pub fn copy_window(
     Ok(out)
 }
 
-fn copy_rows_as<T: H5Type + Clone + Default>(
+fn copy_rows_as<T: crate::chunked::Target>(
     dataset: &Dataset,
     to: &Group,
     name: &str,
     rows: &[std::ops::Range<usize>],
     cols: Option<std::ops::Range<usize>>,
 ) -> Result<Dataset> {
-    let data = dataset.read_dyn::<T>().map_err(|e| h5(e, format!("reading {name}")))?;
+    // Only the rows between the first and the last kept ones are decoded (in parallel, `chunked`).
+    let total = dataset.shape().first().copied().unwrap_or(0);
+    let first = rows.iter().map(|r| r.start.min(total)).min().unwrap_or(0);
+    let last = rows.iter().map(|r| r.end.min(total)).max().unwrap_or(first).max(first);
+    let data = crate::chunked::read::<T>(dataset, (dataset.ndim() > 0).then_some(first..last))?;
     let shape = data.shape().to_vec();
     let row_len: usize = shape.iter().skip(1).product();
     let flat = data.as_standard_layout();
     let flat = flat.as_slice().unwrap_or(&[]);
     let mut picked = Vec::new();
     for range in rows {
-        let start = range.start.min(shape[0]) * row_len;
-        let end = range.end.min(shape[0]) * row_len;
+        let start = (range.start.min(total) - first) * row_len;
+        let end = ((range.end.min(total) - first) * row_len).max(start);
         picked.extend_from_slice(&flat[start..end]);
     }
     let mut new_shape = shape.clone();

@@ -5,12 +5,11 @@
 
 use std::ops::Range;
 
-use hdf5::types::TypeDescriptor;
-use hdf5::{Dataset, File};
-use ndarray::s;
-
+use crate::chunked;
 use crate::h5::{attr, text};
 use crate::{Error, Result};
+use hdf5::types::TypeDescriptor;
+use hdf5::{Dataset, File};
 
 /// Rows read at a time by the chunked readers: bounded memory (8 MB of f64 per column) whatever the file.
 pub const CHUNK_ROWS: usize = 1 << 20;
@@ -95,7 +94,7 @@ pub fn read(file: &File, path: &str) -> Result<Variable> {
         return Err(Error::Invalid(format!("{path} does not hold numbers")));
     }
     let fill = fill_value(&dataset);
-    let mut values = dataset.read_raw::<f64>().map_err(|e| hdf(e, &format!("reading {path}")))?;
+    let (mut values, _) = chunked::read_vec::<f64>(&dataset, None)?;
     mask(&mut values, fill);
     Ok(Variable {
         path: path.trim_start_matches('/').to_owned(),
@@ -117,23 +116,14 @@ fn mask(values: &mut [f64], fill: Option<f64>) {
 /// Reads rows `rows` of a 1-D or 2-D numeric dataset as f64, row-major, with fill values masked.
 pub fn read_rows(dataset: &Dataset, rows: Range<usize>) -> Result<Vec<f64>> {
     let fill = fill_value(dataset);
-    let context = || format!("reading rows {}..{} of {}", rows.start, rows.end, dataset.name());
-    let mut values = match dataset.ndim() {
-        1 => dataset.read_slice_1d::<f64, _>(s![rows.clone()]).map_err(|e| hdf(e, &context()))?.to_vec(),
-        2 => dataset
-            .read_slice_2d::<f64, _>(s![rows.clone(), ..])
-            .map_err(|e| hdf(e, &context()))?
-            .as_standard_layout()
-            .iter()
-            .copied()
-            .collect(),
-        n => {
-            return Err(Error::Invalid(format!(
-                "{} has {n} dimensions; rows are read from 1-D or 2-D data",
-                dataset.name()
-            )));
-        }
-    };
+    let ndim = dataset.ndim();
+    if !(1..=2).contains(&ndim) {
+        return Err(Error::Invalid(format!(
+            "{} has {ndim} dimensions; rows are read from 1-D or 2-D data",
+            dataset.name()
+        )));
+    }
+    let (mut values, _) = chunked::read_vec::<f64>(dataset, Some(rows))?;
     mask(&mut values, fill);
     Ok(values)
 }
