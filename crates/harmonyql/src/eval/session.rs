@@ -747,6 +747,7 @@ impl Session {
             Query::Download(download) => download.jobs = download.jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::WaitJobs(jobs) => *jobs = jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
+            Query::Search(search) => **search = crate::eval::search::with_shape_read(search)?,
             _ => {}
         }
         Ok(query)
@@ -780,6 +781,7 @@ fn is_request(query: &Query) -> bool {
             | Query::Labels(_)
             | Query::Steps(_)
             | Query::Results(_)
+            | Query::Search(_)
     ) || matches!(query, Query::Job(action, _) if !matches!(action, crate::lang::query::JobAction::Wait))
 }
 

@@ -133,8 +133,9 @@ pub fn counter_clockwise_ring(ring: &[[f64; 2]]) -> Vec<[f64; 2]> {
             x1 * y2 - x2 * y1
         })
         .sum();
-    if area < 0.0 {
-        points.reverse();
+    if area < 0.0 && points.len() > 1 {
+        // Reversed, but still starting where the user started.
+        points[1..].reverse();
     }
     if let Some(first) = points.first().copied() {
         points.push(first);
@@ -549,7 +550,7 @@ mod tests {
         );
         // A clockwise, open ring is closed and turned counter-clockwise.
         let clockwise = vec![[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]];
-        assert_eq!(SpatialFilter::Polygon(clockwise).param(), ("polygon", "1,0,1,1,0,1,0,0,1,0".to_owned()));
+        assert_eq!(SpatialFilter::Polygon(clockwise).param(), ("polygon", "0,0,1,0,1,1,0,1,0,0".to_owned()));
         let ccw = vec![[-10.0, -5.0], [10.0, -5.0], [10.0, 5.0], [-10.0, 5.0], [-10.0, -5.0]];
         assert_eq!(SpatialFilter::Polygon(ccw).param(), ("polygon", "-10,-5,10,-5,10,5,-10,5,-10,-5".to_owned()));
         assert_eq!(SpatialFilter::Point([-105.25, 40.5]).param(), ("point", "-105.25,40.5".to_owned()));
