@@ -23,8 +23,11 @@ use harmonyql_lang::api::cmr::{
     SEARCH_AFTER_HEADER, UmmItem, UmmMeta, UmmResults,
 };
 
-/// The provider of every local collection and granule.
-const PROVIDER: &str = "HQ_LOCAL";
+/// The provider of a collection (and its granules): the part of its concept ID after `-`, so the sample
+/// collections keep NASA's providers (`NSIDC_CPRD`) and `provider NSIDC_CPRD` finds them offline too.
+fn provider(collection: &Collection) -> &'static str {
+    collection.concept_id().split_once('-').map_or("", |(_, provider)| provider)
+}
 
 /// The CMR search routes, merged into the server's router.
 pub fn router() -> Router<AppState> {
@@ -408,7 +411,7 @@ fn find_collections<'c>(
         .iter()
         .filter(|c| any_matches(&params.short_name, c.short_name))
         .filter(|c| any_matches(&params.version, c.version))
-        .filter(|_| any_matches(&params.provider, PROVIDER))
+        .filter(|c| any_matches(&params.provider, provider(c)))
         .filter(|c| {
             params.concept_id.is_empty() || c.concept_ids.iter().any(|id| params.concept_id.iter().any(|p| p == id))
         })
@@ -418,7 +421,7 @@ fn find_collections<'c>(
             params.keyword.is_empty()
                 || keyword_matches(
                     &params.keyword,
-                    &[c.short_name, c.version, c.title, c.concept_id(), c.service.name, PROVIDER],
+                    &[c.short_name, c.version, c.title, c.concept_id(), c.service.name, provider(c)],
                 )
         })
         .filter(|c| {
@@ -431,7 +434,7 @@ fn find_collections<'c>(
         "short_name" => Key::Text(c.short_name.to_owned()),
         "entry_title" => Key::Text(c.title.to_owned()),
         "version" => Key::Text(c.version.to_owned()),
-        "provider" => Key::Text(PROVIDER.to_owned()),
+        "provider" => Key::Text(provider(c).to_owned()),
         "start_date" => Key::Time(collection_span(c, catalog).map(|s| s.0)),
         _ => Key::Time(collection_span(c, catalog).map(|s| s.1)),
     })?;
@@ -484,7 +487,7 @@ fn find_granules<'c>(
     for collection in catalog.collections() {
         let chosen = any_matches(&params.short_name, collection.short_name)
             && any_matches(&params.version, collection.version)
-            && any_matches(&params.provider, PROVIDER)
+            && any_matches(&params.provider, provider(collection))
             && (params.collection_concept_id.is_empty()
                 || collection.concept_ids.iter().any(|id| params.collection_concept_id.iter().any(|p| p == id)))
             && params.cloud_hosted != Some(false);
@@ -592,7 +595,7 @@ fn collection_entry(collection: &Collection, catalog: &crate::catalog::Catalog) 
         version_id: collection.version.to_owned(),
         title: collection.title.to_owned(),
         dataset_id: Some(collection.title.to_owned()),
-        data_center: Some(PROVIDER.to_owned()),
+        data_center: Some(provider(collection).to_owned()),
         summary: Some(format!("{} (served by hq serve from its sample granules)", collection.title)),
         time_start: span.map(|s| cmr_time(s.0)),
         time_end: span.map(|s| cmr_time(s.1)),
@@ -618,7 +621,7 @@ fn collection_umm(collection: &Collection, catalog: &crate::catalog::Catalog) ->
         meta: UmmMeta {
             concept_id: collection.concept_id().to_owned(),
             concept_type: "collection".into(),
-            provider_id: PROVIDER.into(),
+            provider_id: provider(collection).into(),
             native_id: format!("{}_{}", collection.short_name, collection.version),
             revision_id: 1,
             format: Some("application/vnd.nasa.cmr.umm+json".into()),
@@ -643,7 +646,7 @@ fn granule_entry(collection: &Collection, granule: &SampleGranule) -> GranuleEnt
         title: granule.name.clone(),
         producer_granule_id: Some(granule.name.clone()),
         collection_concept_id: Some(collection.concept_id().to_owned()),
-        data_center: Some(PROVIDER.to_owned()),
+        data_center: Some(provider(collection).to_owned()),
         time_start: Some(cmr_time(granule.start)),
         time_end: Some(cmr_time(granule.end)),
         // The sample files are generated on first use, so their size is not known when searching.
@@ -667,7 +670,7 @@ fn granule_umm(collection: &Collection, granule: &SampleGranule) -> UmmItem {
         meta: UmmMeta {
             concept_id: granule.concept_id.clone(),
             concept_type: "granule".into(),
-            provider_id: PROVIDER.into(),
+            provider_id: provider(collection).into(),
             native_id: granule.name.clone(),
             revision_id: 1,
             format: Some("application/vnd.nasa.cmr.umm+json".into()),

@@ -466,6 +466,10 @@ impl Session {
                 }
                 None => Err(format!("{name} has no value in this session")),
             },
+            Query::Search(search) => {
+                let value = crate::eval::search::run(&client, search, &self.env, sink, cancel).await?;
+                Ok(Some(Value::Json(value)))
+            }
             Query::Login(_) | Query::Logout => Err("login and logout are handled above".into()),
             other => {
                 let request = self.request(other)?;

@@ -78,6 +78,10 @@ pub enum Report {
         /// The figure.
         figure: Box<crate::plot::Figure>,
     },
+    /// Collections CMR found (`collections …`).
+    Collections(Box<crate::harmony::cmr::CollectionResults>),
+    /// Granules CMR found (`granules …`): how many, how large, the first of them.
+    Granules(Box<crate::harmony::cmr::GranuleResults>),
     /// A JSON answer shown as it came (capabilities, jobs, steps, labels).
     Json {
         /// What it is (`capabilities`, `jobs`, …), for renderers that show some kinds as tables.
@@ -118,6 +122,8 @@ impl Report {
                 None => serde_json::to_string_pretty(value).unwrap_or_default(),
             },
             Report::Json { value, .. } => serde_json::to_string_pretty(value).unwrap_or_default(),
+            Report::Collections(results) => crate::output::cmr::collections_text(results),
+            Report::Granules(results) => crate::output::cmr::granules_text(results),
             _ => return None,
         })
     }

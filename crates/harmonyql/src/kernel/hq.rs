@@ -349,6 +349,14 @@ fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
                 };
                 if last { value = Some(bundle) } else { output.display(bundle) }
             }
+            Report::Collections(results) => {
+                let bundle = crate::output::cmr::collections_bundle(&results);
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
+            Report::Granules(results) => {
+                let bundle = crate::output::cmr::granules_bundle(&results);
+                if last { value = Some(bundle) } else { output.display(bundle) }
+            }
             Report::Opened(summary) => {
                 let bundle = crate::output::data::summary(&summary);
                 if last { value = Some(bundle) } else { output.display(bundle) }

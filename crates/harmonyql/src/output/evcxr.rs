@@ -70,6 +70,8 @@ impl Report {
                 None => pre(&self.harmony_text().unwrap_or_default()),
             },
             Report::Opened(summary) => crate::output::data::summary(summary),
+            Report::Collections(results) => crate::output::cmr::collections_bundle(results),
+            Report::Granules(results) => crate::output::cmr::granules_bundle(results),
             Report::Json { .. } | Report::Exported { .. } => pre(&self.harmony_text().unwrap_or_default()),
         })
     }
