@@ -93,6 +93,13 @@ impl Sink for Terminal {
             Report::Json { value, .. } if self.json => {
                 writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default())
             }
+            // --json: the search results as typed JSON (hits, URL, entries as CMR gave them).
+            Report::Collections(results) if self.json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&results).unwrap_or_default())
+            }
+            Report::Granules(results) if self.json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&results).unwrap_or_default())
+            }
             Report::Figure { name, figure } => {
                 let stem: String =
                     name.chars().map(|c| if c.is_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();

@@ -483,6 +483,9 @@ fn find_granules<'c>(
             "The CMR does not allow querying across granules in all collections. To help optimize your search, you should limit your query using conditions that identify one or more collections, such as provider, concept_id, short_name, or entry_title.",
         ));
     }
+    // A collection concept ID among `concept_id`s selects that collection's granules, as in CMR.
+    let (collection_ids, granule_ids): (Vec<String>, Vec<String>) =
+        params.concept_id.iter().cloned().partition(|id| id.starts_with('C'));
     let mut found = Vec::new();
     for collection in catalog.collections() {
         let chosen = any_matches(&params.short_name, collection.short_name)
@@ -490,12 +493,14 @@ fn find_granules<'c>(
             && any_matches(&params.provider, provider(collection))
             && (params.collection_concept_id.is_empty()
                 || collection.concept_ids.iter().any(|id| params.collection_concept_id.iter().any(|p| p == id)))
+            && (collection_ids.is_empty()
+                || collection.concept_ids.iter().any(|id| collection_ids.contains(&id.to_string())))
             && params.cloud_hosted != Some(false);
         if !chosen {
             continue;
         }
         for granule in matching_granules(collection, catalog, params) {
-            if params.concept_id.is_empty() || params.concept_id.contains(&granule.concept_id) {
+            if granule_ids.is_empty() || granule_ids.contains(&granule.concept_id) {
                 found.push((collection, granule));
             }
         }
