@@ -35,6 +35,9 @@ fn run_script(text: &str) -> String {
             Report::NotAvailable { statement, reason } => {
                 out.push_str(&format!("not available: {statement}: {reason}\n"))
             }
+            Report::Failed(failure) => out.push_str(
+                &harmonyql::output::report::failure_as_caret(&failure).render_plain(&failure.source, "script"),
+            ),
             other => out.push_str(&format!("harmony: {}\n", harmonyql::output::report::plain(&other))),
         }
     }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod cmr;
 mod credentials;
 mod data;
 mod kernel;

@@ -222,7 +222,7 @@ fn expect_in(statement: &str) -> Expect {
             ClauseName::By => Expect::Choice(&["distance", "latitude", "time"]),
             ClauseName::Surface => Expect::Choice(&["land", "ocean", "sea_ice", "land_ice", "inland_water"]),
             ClauseName::Crs => Expect::Choice(&["EPSG:4326", "EPSG:6933", "EPSG:3413", "EPSG:3031"]),
-            ClauseName::Version => Expect::Choice(&["1", "2", "3-alpha"]),
+            ClauseName::Version if verb == Verb::Capabilities => Expect::Choice(&["1", "2", "3-alpha"]),
             ClauseName::Interpolation => Expect::Choice(&["nearest", "bilinear", "cubic"]),
             ClauseName::Beam => Expect::Choice(&["gt1l", "gt1r", "gt2l", "gt2r", "gt3l", "gt3r"]),
             ClauseName::To if verb == Verb::Download => Expect::Path,
@@ -235,7 +235,7 @@ fn expect_in(statement: &str) -> Expect {
         Verb::Set if rest.is_empty() => Expect::Choice(&["label"]),
         Verb::Login if rest.is_empty() => Expect::Choice(&["user", "token", "netrc", "env"]),
         Verb::Help if rest.is_empty() => Expect::Statement,
-        Verb::Subset | Verb::Capabilities if rest.is_empty() => Expect::Collection,
+        Verb::Subset | Verb::Capabilities | Verb::Granules | Verb::Collections if rest.is_empty() => Expect::Collection,
         Verb::Wait
         | Verb::Status
         | Verb::Pause

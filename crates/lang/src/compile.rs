@@ -34,6 +34,9 @@ pub enum CompileError {
     /// A job named by a binding or "the last job" must be resolved to its ID first.
     #[error("the job `{0}` has not been resolved to a job ID")]
     UnresolvedJob(String),
+    /// A search's shape file must be read (by the evaluator) before its polygons can be sent to CMR.
+    #[error("the shape file `{0}` has not been read: its polygons are what CMR is sent")]
+    UnreadShape(String),
 }
 
 /// Compiles a query into the request harmony-py would send for it.
@@ -58,6 +61,7 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
             capabilities.version.as_deref(),
         ),
         Query::Subset(subset) => compile_subset(subset, root, options),
+        Query::Search(search) => crate::search::request(search, env)?,
         Query::Jobs(jobs) => endpoint::jobs(root, jobs.page, jobs.limit, &jobs.labels),
         Query::Labels(labels) => {
             let ids = labels.jobs.iter().map(job_id).collect::<Result<Vec<_>, _>>()?;

@@ -19,6 +19,10 @@ pub enum Verb {
     Capabilities,
     /// `subset COLLECTION clauses…`: a transformation request.
     Subset,
+    /// `collections "TEXT" | SHORT_NAME clauses…`: search CMR for collections.
+    Collections,
+    /// `granules COLLECTION clauses…`: search CMR for a collection's granules.
+    Granules,
     /// `jobs [page N] [limit N] [label(…)]`: list jobs.
     Jobs,
     /// `labels add(…)|remove(…) to|from JOB…`.
@@ -149,6 +153,8 @@ pub enum ClauseName {
     Confidence,
     Surface,
     Var,
+    Provider,
+    Cloud,
 }
 
 /// A clause's name, form and docs.
@@ -209,6 +215,20 @@ pub const VERBS: &[VerbInfo] = &[
         usage: "subset COLLECTION [bbox(…)] [time(…)] [vars(…)] [format F] …",
         doc: "submit a transformation request; the result is a job",
         example: "subset ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)",
+    },
+    VerbInfo {
+        verb: Verb::Collections,
+        name: "collections",
+        usage: "collections \"TEXT\" | SHORT_NAME | CONCEPT_ID [provider P] [version V] [cloud] [bbox(…)] [time(…)] [limit N]",
+        doc: "search NASA's CMR for collections, by keyword (a quoted text) or short name; no login needed",
+        example: "collections \"sea ice\" cloud limit 5",
+    },
+    VerbInfo {
+        verb: Verb::Granules,
+        name: "granules",
+        usage: "granules COLLECTION [bbox(…)|WKT|shape(…)] [time(…)] [provider P] [version V] [limit N]",
+        doc: "search CMR for a collection's granules: how many, how large, and the first N (name, times, size, links)",
+        example: "granules ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)",
     },
     VerbInfo {
         verb: Verb::Jobs,
@@ -465,7 +485,7 @@ pub const CLAUSES: &[ClauseInfo] = &[
         keyword: "limit",
         form: Form::Value,
         usage: "limit N",
-        doc: "at most N granules (subset) or items (listings)",
+        doc: "at most N granules (subset), items (listings) or search results (collections, granules)",
     },
     ClauseInfo {
         name: ClauseName::Crs,
@@ -590,8 +610,8 @@ pub const CLAUSES: &[ClauseInfo] = &[
         name: ClauseName::Version,
         keyword: "version",
         form: Form::Value,
-        usage: "version 1|2|3-alpha",
-        doc: "capabilities document version (2 by default)",
+        usage: "version 1|2|3-alpha | version 006",
+        doc: "capabilities document version (2 by default); for `collections` and `granules`, the collection's version",
     },
     ClauseInfo {
         name: ClauseName::Page,
@@ -721,6 +741,20 @@ pub const CLAUSES: &[ClauseInfo] = &[
         usage: "var \"GROUP/NAME\"",
         doc: "the variable to plot, e.g. \"gt1l/heights/h_ph\" or \"Soil_Moisture_Retrieval_Data_AM/soil_moisture\"",
     },
+    ClauseInfo {
+        name: ClauseName::Provider,
+        keyword: "provider",
+        form: Form::Value,
+        usage: "provider NSIDC_CPRD",
+        doc: "only collections (or granules) of this CMR provider",
+    },
+    ClauseInfo {
+        name: ClauseName::Cloud,
+        keyword: "cloud",
+        form: Form::Flag,
+        usage: "cloud [true|false]",
+        doc: "only collections in NASA's cloud (Earthdata Cloud), or with `false` only those outside it",
+    },
 ];
 
 impl Verb {
@@ -769,6 +803,37 @@ impl Verb {
                 Extend,
             ],
             Verb::Capabilities => &[Version],
+            Verb::Collections => &[
+                Provider,
+                Version,
+                Cloud,
+                Bbox,
+                Time,
+                Point,
+                MultiPoint,
+                LineString,
+                MultiLineString,
+                Polygon,
+                MultiPolygon,
+                Wkt,
+                Shape,
+                Limit,
+            ],
+            Verb::Granules => &[
+                Provider,
+                Version,
+                Bbox,
+                Time,
+                Point,
+                MultiPoint,
+                LineString,
+                MultiLineString,
+                Polygon,
+                MultiPolygon,
+                Wkt,
+                Shape,
+                Limit,
+            ],
             Verb::Jobs => &[Page, Limit, Label],
             Verb::Labels => &[Add, Remove, To, From],
             Verb::Steps => &[Step, Status, WorkItems, Limit, ResolveFiles, WiLimit, StepPage, InputPage, OutputPage],
@@ -859,8 +924,8 @@ mod tests {
 
     #[test]
     fn every_verb_but_show_has_a_table_entry() {
-        // Verb has 28 variants; Show (a bare name) is the one without a keyword.
-        assert_eq!(VERBS.len(), 27);
+        // Verb has 30 variants; Show (a bare name) is the one without a keyword.
+        assert_eq!(VERBS.len(), 29);
         for info in VERBS {
             assert_eq!(Verb::from_keyword(info.name), Some(info.verb));
             assert_eq!(info.verb.info().name, info.name);

@@ -24,4 +24,5 @@ pub mod keyword;
 pub mod lex;
 pub mod parse;
 pub mod query;
+pub mod search;
 pub mod span;

@@ -33,6 +33,8 @@ pub enum Query {
     Capabilities(CapabilitiesQuery),
     /// A transformation request.
     Subset(Box<SubsetQuery>),
+    /// A CMR search for collections or granules (`collections …`, `granules …`).
+    Search(Box<SearchQuery>),
     /// The jobs listing.
     Jobs(JobsQuery),
     /// Add or remove job labels.
@@ -425,6 +427,38 @@ pub struct SubsetQuery {
     /// Dimensions to extend.
     pub extend: Vec<String>,
 }
+
+/// `collections …` or `granules …`: a CMR search, every field checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// Collections or granules.
+    pub concept: crate::api::cmr::Concept,
+    /// Free text (`collections "sea ice"`).
+    pub keyword: Option<String>,
+    /// The collection, by short name or concept ID (always set for granules).
+    pub collection: Option<Collection>,
+    /// CMR provider.
+    pub provider: Option<String>,
+    /// Collection version.
+    pub version: Option<String>,
+    /// Only collections in (true) or outside (false) NASA's cloud.
+    pub cloud_hosted: Option<bool>,
+    /// Bounding box or WKT.
+    pub spatial: Option<Spatial>,
+    /// A shape file whose polygons become CMR `polygon`s.
+    pub shape: Option<ShapeFile>,
+    /// The shape file's polygons (outer rings, `[lon, lat]`), read by the evaluator: `lang` does no I/O.
+    pub shape_rings: Option<Vec<Vec<[f64; 2]>>>,
+    /// Time range.
+    pub temporal: Option<TimeRange>,
+    /// How many results to list (CMR-Hits still counts them all).
+    pub limit: Option<u64>,
+}
+
+/// How many results `collections` and `granules` list unless `limit` says otherwise.
+pub const DEFAULT_SEARCH_LIMIT: u64 = 10;
+/// The most results `collections` and `granules` list: five pages of CMR's largest size.
+pub const MAX_SEARCH_LIMIT: u64 = 10_000;
 
 /// `jobs …`.
 #[derive(Debug, Clone, PartialEq, Default)]

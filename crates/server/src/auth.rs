@@ -208,6 +208,8 @@ fn is_public(path: &str) -> bool {
         || path == "/health"
         || path == "/versions"
         || path == "/hq/collections"
+        // CMR's search API, which `hq serve` answers for its catalog, needs no login (as NASA's CMR).
+        || path.starts_with("/search/")
         || path.starts_with("/stac/")
         || path.starts_with("/docs")
         || path.starts_with("/oauth")

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod cmr;
 pub mod engine;
 pub mod error;
 pub mod params;

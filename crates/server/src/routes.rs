@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cloud-access", get(cloud_access))
         .route("/cloud-access.sh", get(cloud_access_sh))
         .route("/service-results/{bucket}/{*path}", get(service_results))
+        .merge(crate::cmr::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -10,6 +10,9 @@ pub enum EvalError {
     /// Harmony, the network or Earthdata Login said no (Harmony's `{code, description}` kept).
     #[error(transparent)]
     Harmony(#[from] crate::harmony::error::Error),
+    /// NASA's CMR (or `hq serve`'s) refused or failed a search (CMR's `errors` kept).
+    #[error(transparent)]
+    Cmr(#[from] crate::harmony::cmr::CmrError),
     /// `login` did not log in.
     #[error(transparent)]
     Login(#[from] crate::eval::login::LoginError),
@@ -62,8 +65,11 @@ impl EvalError {
     /// A short name for the kind of failure, as a notebook shows it (`HarmonyError`, `DataError`, …).
     pub fn name(&self) -> &'static str {
         match self {
-            EvalError::Harmony(crate::harmony::error::Error::Cancelled { .. }) | EvalError::Stopped(_) => "Interrupted",
+            EvalError::Harmony(crate::harmony::error::Error::Cancelled { .. })
+            | EvalError::Cmr(crate::harmony::cmr::CmrError::Cancelled { .. })
+            | EvalError::Stopped(_) => "Interrupted",
             EvalError::Harmony(_) => "HarmonyError",
+            EvalError::Cmr(_) => "CmrError",
             EvalError::Login(_) => "LoginError",
             EvalError::Data { .. } | EvalError::Hdf5 { .. } => "DataError",
             EvalError::Io { .. } => "FileError",

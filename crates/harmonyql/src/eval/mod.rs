@@ -11,5 +11,6 @@ pub mod files;
 pub mod help;
 pub mod login;
 pub mod paths;
+pub mod search;
 pub mod session;
 pub mod sink;

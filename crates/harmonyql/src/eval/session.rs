@@ -428,6 +428,11 @@ impl Session {
                 }
                 None => Err(EvalError::Unusable(format!("{name} has no value in this session"))),
             },
+            Query::Search(search) => {
+                let report = crate::eval::search::run(&client, search, &self.env, cancel).await?;
+                sink.report(report.clone());
+                Ok(Some(Value::Shown(Box::new(report))))
+            }
             Query::Login(_) | Query::Logout => unreachable!("login and logout return above"),
             other => {
                 let request = self.request(other)?;
@@ -726,6 +731,7 @@ impl Session {
             Query::Download(download) => download.jobs = download.jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::WaitJobs(jobs) => *jobs = jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
+            Query::Search(search) => **search = crate::eval::search::with_shape_read(search)?,
             _ => {}
         }
         Ok(query)
@@ -746,6 +752,7 @@ fn is_request(query: &Query) -> bool {
             | Query::Labels(_)
             | Query::Steps(_)
             | Query::Results(_)
+            | Query::Search(_)
     ) || matches!(query, Query::Job(action, _) if !matches!(action, crate::lang::query::JobAction::Wait))
 }
 

@@ -86,6 +86,10 @@ pub enum Report {
     },
     /// Harmony's capabilities answer for a collection, as it came (shown as a table and as JSON).
     Capabilities(Box<serde_json::Value>),
+    /// Collections CMR found (`collections …`).
+    Collections(Box<crate::harmony::cmr::CollectionResults>),
+    /// Granules CMR found (`granules …`): how many, how large, the first of them.
+    Granules(Box<crate::harmony::cmr::GranuleResults>),
     /// A jobs listing (`jobs`).
     Jobs(Box<JobListing>),
     /// Any other answer Harmony gave as a JSON document (steps, labels, a synchronous subset), as it came.

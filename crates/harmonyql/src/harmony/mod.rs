@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod cmr;
 pub mod download;
 pub mod error;
 pub mod jobs;

@@ -63,6 +63,8 @@ pub fn bundles(report: &Report) -> Vec<MimeBundle> {
             ];
         }
         Report::Jobs(listing) => harmony::jobs(listing, plain(report)),
+        Report::Collections(results) => crate::output::cmr::collections_bundle(results),
+        Report::Granules(results) => crate::output::cmr::granules_bundle(results),
         Report::Answer { statement, document } => {
             return vec![harmony::json_view(document, &format!("Harmony's {statement} answer"))];
         }
@@ -144,6 +146,8 @@ pub fn plain(report: &Report) -> String {
         }
         Report::Capabilities(document) => harmony::capabilities_table(document),
         Report::Jobs(listing) => harmony::jobs_text(listing),
+        Report::Collections(results) => crate::output::cmr::collections_text(results),
+        Report::Granules(results) => crate::output::cmr::granules_text(results),
         Report::Answer { document, .. } => serde_json::to_string_pretty(document).unwrap_or_default(),
         Report::Url(text) | Report::Curl(text) | Report::Text(text) | Report::Warning(text) | Report::Help(text) => {
             text.clone()
@@ -171,6 +175,9 @@ pub fn document(report: &Report) -> Option<serde_json::Value> {
     match report {
         Report::Job(job) => serde_json::to_value(job).ok(),
         Report::Jobs(listing) => serde_json::to_value(listing).ok(),
+        // Search results as typed JSON: hits, the URL, the entries as CMR gave them.
+        Report::Collections(results) => serde_json::to_value(results).ok(),
+        Report::Granules(results) => serde_json::to_value(results).ok(),
         Report::Capabilities(document) | Report::Answer { document, .. } => Some((**document).clone()),
         _ => None,
     }

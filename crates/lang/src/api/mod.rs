@@ -3,6 +3,7 @@
 //! Pure: serde types and string building only. No I/O, no async, no secrets.
 
 pub mod capabilities;
+pub mod cmr;
 pub mod endpoint;
 pub mod environment;
 pub mod error;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+mod search;
 mod spatial;
 mod statement;
 mod time;
@@ -119,6 +120,7 @@ pub fn produced_kind(query: &Query) -> Option<ValueKind> {
         | Query::Steps(_)
         | Query::Job(JobAction::Stac, _)
         | Query::Plot(_)
+        | Query::Search(_)
         | Query::Url(_)
         | Query::Curl(_) => ValueKind::Other,
         _ => return None,
@@ -192,6 +194,8 @@ impl Checker {
             Verb::Logout => Some(Query::Logout),
             Verb::Capabilities => self.capabilities(command),
             Verb::Subset => self.subset(command).map(|q| Query::Subset(Box::new(q))),
+            Verb::Collections => self.search(command, crate::api::cmr::Concept::Collections),
+            Verb::Granules => self.search(command, crate::api::cmr::Concept::Granules),
             Verb::Jobs => self.jobs(command),
             Verb::Labels => self.labels(command),
             Verb::Steps => self.steps(command),

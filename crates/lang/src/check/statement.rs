@@ -723,12 +723,14 @@ impl Checker {
             Verb::SkipPreview,
             Verb::Results,
             Verb::Stac,
+            Verb::Collections,
+            Verb::Granules,
         ];
         if !request_verbs.contains(&inner.verb.node) {
             let name = command.verb.node.info().name;
             self.error(
                 Diagnostic::error("not-a-request", format!("`{}` is not a single Harmony request, so `{name}` cannot show it", inner.verb.node.info().name), inner.verb.span)
-                    .with_hint(format!("`{name}` shows capabilities, subset, jobs, labels, steps, status, pause, resume, cancel, skip preview, results and stac")),
+                    .with_hint(format!("`{name}` shows capabilities, subset, jobs, labels, steps, status, pause, resume, cancel, skip preview, results, stac, collections and granules")),
             );
             return None;
         }

@@ -1,0 +1,153 @@
+//! CMR search end to end: `hq serve`'s CMR answers over HTTP, the client's paging, and `collections` /
+//! `granules` run by a session against it.
+
+use harmonyql::api::cmr::{Concept, Search, SpatialFilter};
+use harmonyql::api::environment::Environment;
+use harmonyql::eval::session::{Config, Session};
+use harmonyql::eval::sink::Report;
+use harmonyql::harmony::auth::Credentials;
+use harmonyql::harmony::client::Client;
+use harmonyql::harmony::cmr::{CmrError, search_all};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+async fn start_server(auth: AuthMode) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.txt");
+    std::fs::write(&users, "alice:wonderland\n").unwrap();
+    let config =
+        ServeConfig { port: 0, data_dir: dir.path().to_path_buf(), auth, users: Some(users), ..ServeConfig::default() };
+    let server = Server::bind(config).await.unwrap();
+    let base = format!("http://{}", server.addr());
+    // The server stops with the test's runtime.
+    tokio::spawn(async move {
+        let _ = server.run(std::future::pending()).await;
+    });
+    (base, dir)
+}
+
+const COLORADO: &str = "bounding_box=-105.5,40,-105,41";
+
+#[tokio::test]
+async fn hq_serve_answers_cmr_with_hits_search_after_and_cmr_errors() {
+    // With Earthdata Login emulated, CMR search still needs no login, as NASA's.
+    let (base, _dir) = start_server(AuthMode::Edl).await;
+    let http = reqwest::Client::new();
+    let get = |path: String, after: Option<String>| {
+        let mut request = http.get(format!("{base}{path}"));
+        if let Some(token) = after {
+            request = request.header("CMR-Search-After", token);
+        }
+        request.send()
+    };
+    let first = get(format!("/search/granules.json?short_name=ATL03&page_size=1&{COLORADO}"), None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["CMR-Hits"], "2");
+    let token = first.headers()["CMR-Search-After"].to_str().unwrap().to_owned();
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["feed"]["entry"][0]["title"], "ATL03_20200427193622_04930702_006_02.h5");
+    let entry: harmonyql::api::cmr::GranuleEntry = serde_json::from_value(body["feed"]["entry"][0].clone()).unwrap();
+    // The ground track, as CMR writes lines (latitude first), read back as [lon, lat].
+    let track = &entry.footprints()[0];
+    assert!(
+        track.len() > 2 && track.iter().all(|[lon, lat]| (-105.4..-105.0).contains(lon) && (39.8..41.2).contains(lat))
+    );
+    let second =
+        get(format!("/search/granules.json?short_name=ATL03&page_size=1&{COLORADO}"), Some(token)).await.unwrap();
+    assert!(second.headers().get("CMR-Search-After").is_none(), "the last page has no token");
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["feed"]["entry"][0]["title"], "ATL03_20200612190211_12190702_006_01.h5");
+
+    let umm: Value = get("/search/granules.umm_json?short_name=SPL3SMP&page_size=2".into(), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(umm["items"].as_array().unwrap().len(), 2);
+    assert_eq!(umm["items"][0]["meta"]["concept-type"], "granule");
+    assert!(umm["hits"].as_u64().unwrap() >= 2);
+    let collections: Value =
+        get("/search/collections.json?keyword=atl03".into(), None).await.unwrap().json().await.unwrap();
+    let names: Vec<&str> =
+        collections["feed"]["entry"].as_array().unwrap().iter().map(|e| e["short_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ATL03", "ATL03_GT1L"]);
+    // The sample collections keep NASA's providers and concept IDs.
+    let nsidc: Value = get("/search/collections.json?keyword=atl03&provider=NSIDC_CPRD".into(), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(nsidc["feed"]["entry"][0]["id"], "C2596864127-NSIDC_CPRD");
+    assert_eq!(nsidc["feed"]["entry"].as_array().unwrap().len(), 1);
+
+    for (path, message) in [
+        ("/search/granules.json?short_name=ATL03&page_nmu=2", "Parameter [page_nmu] was not recognized."),
+        ("/search/granules.json?temporal=2020-01-01T00:00:00Z,", "across granules in all collections"),
+        ("/search/collections.json?bounding_box=40,-105.5,41,-105", "not a valid bounding_box"),
+        ("/search/granules.json?short_name=ATL03&sort_key=size", "The sort key [size] is not a valid field"),
+    ] {
+        let response = get(path.into(), None).await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"][0].as_str().unwrap().contains(message), "{path}: {body}");
+    }
+    let response = get("/search/granules.json?short_name=ATL03".into(), Some("[\"nope\"]".into())).await.unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn the_client_pages_with_search_after_and_stops_at_the_limit() {
+    let (base, _dir) = start_server(AuthMode::None).await;
+    let client = Client::new(Environment::Url(base.clone()), Credentials::Anonymous).unwrap();
+    let cancel = CancellationToken::new();
+    let search = Search { short_name: Some("ATL03".into()), ..Search::default() };
+    // Pages of 2000 are asked for; a limit of 4 reads one page of 4.
+    let (hits, granules) =
+        search_all::<harmonyql::api::cmr::GranuleEntry>(&client, &base, &search, Concept::Granules, 4, &cancel)
+            .await
+            .unwrap();
+    assert_eq!((hits, granules.len()), (6, 4));
+    let everything =
+        search_all::<harmonyql::api::cmr::GranuleEntry>(&client, &base, &search, Concept::Granules, 100, &cancel)
+            .await
+            .unwrap();
+    assert_eq!(everything.1.len(), 6);
+    let bad = Search { spatial: vec![SpatialFilter::Polygon(vec![[0.0, 0.0], [1.0, 0.0]])], ..search.clone() };
+    match search_all::<harmonyql::api::cmr::GranuleEntry>(&client, &base, &bad, Concept::Granules, 10, &cancel).await {
+        Err(CmrError::Cmr { status: 400, errors, .. }) => assert!(errors[0].contains("polygon"), "{errors:?}"),
+        other => panic!("expected CMR's 400, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn collections_and_granules_run_in_a_session_against_hq_serve() {
+    let (base, _dir) = start_server(AuthMode::None).await;
+    let config = Config { env: Environment::Url(base.clone()), ..Config::default() };
+    let mut session = Session::new(config);
+    let mut reports: Vec<Report> = Vec::new();
+    let cancel = CancellationToken::new();
+    let outcome = session
+        .run_async(
+            "found = granules ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)\n\
+             collections \"atl*\" limit 1",
+            &mut reports,
+            &cancel,
+        )
+        .await;
+    assert!(outcome.ok, "{reports:?}");
+    let Some(Report::Granules(granules)) = reports.first() else { panic!("{reports:?}") };
+    assert_eq!(granules.hits, 1);
+    assert_eq!(granules.granules[0].title, "ATL03_20200427193622_04930702_006_02.h5");
+    assert!(granules.url.starts_with(&format!("{base}/search/granules.json?short_name=ATL03&bounding_box=")));
+    let text = harmonyql::output::report::plain(&reports[0]);
+    assert!(text.starts_with("ATL03: 1 granule(s), size not given by CMR\nname"), "{text}");
+    let Some(Report::Collections(collections)) = reports.get(1) else { panic!("{reports:?}") };
+    assert_eq!((collections.hits, collections.collections.len()), (2, 1));
+    assert_eq!(collections.collections[0].short_name, "ATL03");
+    assert!(session.value("found").is_some());
+    let bundle = reports[1].to_bundle().unwrap();
+    assert!(bundle.get("text/html").unwrap().as_str().unwrap().contains("<td><b>ATL03</b></td>"));
+}
