@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod data;
+mod download;
 mod kernel;
 mod lang;
 mod library;

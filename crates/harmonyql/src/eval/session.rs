@@ -400,6 +400,9 @@ impl Session {
                 let resume = resume_hint(&ids, download);
                 let stopped = |error: crate::harmony::error::Error| match error {
                     crate::harmony::error::Error::Cancelled { .. } => format!("stopped: {resume}"),
+                    // A file that stopped arriving: say which statement picks it up again.
+                    error @ (crate::harmony::error::Error::Stalled { .. }
+                    | crate::harmony::error::Error::Incomplete { .. }) => format!("{error}\n{resume}"),
                     other => other.to_string(),
                 };
                 let jobs = match &ids[..] {
