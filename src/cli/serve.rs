@@ -33,6 +33,9 @@ pub struct ServeArgs {
     /// keys. Keys: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else local defaults.
     #[arg(long, value_name = "URL")]
     stage_s3: Option<String>,
+    /// Seconds a client may take to send a request head before its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
 }
 
 /// How clients authenticate.
@@ -64,6 +67,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
         stage_s3: args.stage_s3.as_deref().map(harmonyql_server::staging::S3Staging::from_env),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -10,5 +10,6 @@ mod library;
 mod login;
 mod plot;
 mod regression;
+mod serve_hostile;
 mod server;
 mod tidy;
