@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Files downloaded at once [default: twice the number of cores, 2..16]
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
+    /// Seconds a download may receive nothing before it is retried (then reported)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    stall_timeout: f64,
     /// Seconds between job status polls
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
     poll_interval: f64,
@@ -52,7 +55,13 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         Ok(token) if !token.trim().is_empty() => Credentials::Token(Secret::new(token.trim())),
         _ => Credentials::from_env(),
     };
-    let mut download = DownloadConfig::default();
+    if !(args.stall_timeout.is_finite() && args.stall_timeout > 0.0) {
+        return Err(Failure::Usage("--stall-timeout must be a positive number of seconds".into()));
+    }
+    let mut download = DownloadConfig {
+        stall_timeout: std::time::Duration::from_secs_f64(args.stall_timeout),
+        ..DownloadConfig::default()
+    };
     if let Some(concurrency) = args.concurrency {
         download.concurrency = concurrency.max(1);
     }

@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// keys. Keys: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else local defaults.
     #[arg(long, value_name = "URL")]
     stage_s3: Option<String>,
+    /// Seconds a client may take to send a request head before its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
 }
 
 /// How clients authenticate.
@@ -63,6 +66,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         users: args.users,
         preview_threshold: args.preview_threshold.max(1),
         stage_s3: args.stage_s3.as_deref().map(harmonyql_server::staging::S3Staging::from_env),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -120,7 +120,7 @@ async fn submit_wait_results_and_download_against_hq_serve() {
     let target = tempfile::tempdir().unwrap();
     let urls: Vec<String> = links.iter().map(|l| l.href.clone()).collect();
     let mut reports = Vec::new();
-    let config = DownloadConfig { concurrency: 2, overwrite: false };
+    let config = DownloadConfig { concurrency: 2, overwrite: false, ..DownloadConfig::default() };
     let paths = download_all(
         &client,
         &urls,
@@ -240,7 +240,10 @@ async fn a_download_that_never_completes_leaves_only_a_part_file() {
         .unwrap_err();
     assert!(matches!(error, Error::Incomplete { expected: 1000, .. }), "{error}");
     assert_eq!(complete_files(dir.path()), Vec::<String>::new());
-    assert_eq!(leftovers(dir.path()), [".f.h5.hq-part"]);
+    // The partial file and its sidecar (what remote file the bytes are from, for a safe resumption).
+    let mut left = leftovers(dir.path());
+    left.sort();
+    assert_eq!(left, [".f.h5.hq-part", ".f.h5.hq-part.resume"]);
 }
 
 /// Files in `dir` that look complete (not partial downloads).
@@ -309,7 +312,7 @@ async fn an_interrupted_download_keeps_its_part_and_the_next_one_resumes_it() {
         let cancel = CancellationToken::new();
         cancel_when_file_has(dir.path().join(".granule.h5.hq-part"), 400, cancel.clone());
         let urls = vec![format!("{base}/granule.h5")];
-        let config = DownloadConfig { concurrency: 1, overwrite: false };
+        let config = DownloadConfig { concurrency: 1, overwrite: false, ..DownloadConfig::default() };
         let first = tokio::time::timeout(
             Duration::from_secs(20),
             download_all(&client, &urls, dir.path(), &config, &mut |_| {}, &cancel),
@@ -356,7 +359,7 @@ async fn two_results_with_one_name_both_land_under_distinct_names() {
     let client = client(&base, Credentials::Anonymous);
     let dir = tempfile::tempdir().unwrap();
     let urls = vec![format!("{base}/one/out.h5"), format!("{base}/two/out.h5")];
-    let config = DownloadConfig { concurrency: 1, overwrite: false };
+    let config = DownloadConfig { concurrency: 1, overwrite: false, ..DownloadConfig::default() };
     let paths =
         download_all(&client, &urls, dir.path(), &config, &mut |_| {}, &CancellationToken::new()).await.unwrap();
     assert_eq!(paths, [dir.path().join("out.h5"), dir.path().join("out_2.h5")]);

@@ -1,8 +1,16 @@
 //! Shape files as Harmony accepts them (GeoJSON, KML, zipped ESRI shapefile) turned into polygons of
 //! `[lon, lat]` rings: what Harmony core does before handing a shape to a service. `hq serve` subsets
 //! with them and the evaluator outlines them on track maps. Parsing only; the bytes come from the caller.
+//!
+//! Bounded: a `.shp` is never inflated past [`MAX_SHP_BYTES`] whatever its zip header claims (zip bombs),
+//! and no shape may hold more than [`MAX_VERTICES`] points (each is tested against every data point).
 
 use std::io::{Cursor, Read};
+
+/// Largest uncompressed `.shp` read out of a zip: 16 bytes a point, room for [`MAX_VERTICES`] and headers.
+pub const MAX_SHP_BYTES: u64 = 32 * 1024 * 1024;
+/// Most points (over all rings and polygons) a shape may have; Harmony's own services refuse far fewer.
+pub const MAX_VERTICES: usize = 1_000_000;
 
 /// A polygon as rings of `[lon, lat]` points; the first ring is the outer boundary, the others are holes.
 pub type Polygon = Vec<Vec<[f64; 2]>>;
@@ -19,6 +27,14 @@ pub enum ShapeError {
         /// `GeoJSON`, `KML` or `zipped shapefile`.
         kind: &'static str,
         /// What the parser said.
+        detail: String,
+    },
+    /// The file is bigger than the limits (uncompressed size, vertex count).
+    #[error("the {kind} shape file is too large: {detail}")]
+    TooLarge {
+        /// `GeoJSON`, `KML` or `zipped shapefile`.
+        kind: &'static str,
+        /// Which limit, and by how much.
         detail: String,
     },
     /// The file parsed but has no polygon (only points or lines, say).
@@ -89,8 +105,28 @@ pub fn parse(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, ShapeError> {
     Ok(polygons)
 }
 
+fn too_many_vertices(kind: &'static str, count: usize) -> ShapeError {
+    ShapeError::TooLarge {
+        kind,
+        detail: format!("more than {MAX_VERTICES} vertices ({count} or more); simplify the shape first"),
+    }
+}
+
+fn check_vertices(kind: &'static str, polygons: &[Polygon]) -> Result<(), ShapeError> {
+    let count: usize = polygons.iter().flatten().map(Vec::len).sum();
+    if count > MAX_VERTICES {
+        return Err(too_many_vertices(kind, count));
+    }
+    Ok(())
+}
+
 fn geojson_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| invalid("GeoJSON", e))?;
+    // Every position is an array: counting `[` bounds the vertices before the parser builds them all.
+    let arrays = bytecount(bytes, b'[');
+    if arrays > 2 * MAX_VERTICES {
+        return Err(too_many_vertices("GeoJSON", arrays / 2));
+    }
     let document: geojson::GeoJson = text.parse().map_err(|e| invalid("GeoJSON", e))?;
     let mut polygons = Vec::new();
     match document {
@@ -108,7 +144,12 @@ fn geojson_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
             }
         }
     }
+    check_vertices("GeoJSON", &polygons)?;
     Ok(polygons)
+}
+
+fn bytecount(bytes: &[u8], wanted: u8) -> usize {
+    bytes.iter().filter(|&&b| b == wanted).count()
 }
 
 fn collect_geometry(geometry: &geojson::Geometry, out: &mut Vec<Polygon>) {
@@ -138,6 +179,7 @@ fn kml_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
     let mut in_inner = false;
     let mut in_coordinates = false;
     let mut coordinates = String::new();
+    let mut vertices = 0usize;
     loop {
         match reader.read_event().map_err(|e| invalid("KML", e))? {
             Event::Start(tag) => match tag.local_name().as_ref() {
@@ -160,6 +202,10 @@ fn kml_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
                     in_coordinates = false;
                     if in_outer || in_inner {
                         let ring = parse_kml_coordinates(&coordinates)?;
+                        vertices += ring.len();
+                        if vertices > MAX_VERTICES {
+                            return Err(too_many_vertices("KML", vertices));
+                        }
                         if let Some(polygon) = polygons.last_mut() {
                             if in_outer {
                                 polygon.insert(0, ring);
@@ -206,11 +252,19 @@ fn shapefile_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
         })
         .ok_or_else(|| invalid("zipped shapefile", "no .shp file in the archive"))?;
     let mut shp = Vec::new();
+    // The size in the zip's header is the sender's word: read at most one byte past the limit.
     archive
         .by_name(&shp_name)
         .map_err(|e| invalid("zipped shapefile", e))?
+        .take(MAX_SHP_BYTES + 1)
         .read_to_end(&mut shp)
         .map_err(|e| invalid("zipped shapefile", e))?;
+    if shp.len() as u64 > MAX_SHP_BYTES {
+        return Err(ShapeError::TooLarge {
+            kind: "zipped shapefile",
+            detail: format!("its .shp inflates to more than {} MiB", MAX_SHP_BYTES / (1024 * 1024)),
+        });
+    }
     let reader = shapefile::ShapeReader::new(Cursor::new(shp)).map_err(|e| invalid("zipped shapefile", e))?;
     let shapes = reader.read().map_err(|e| invalid("zipped shapefile", e))?;
     let mut polygons: Vec<Polygon> = Vec::new();
@@ -247,6 +301,7 @@ fn shapefile_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
             }
         }
     }
+    check_vertices("zipped shapefile", &polygons)?;
     Ok(polygons)
 }
 
@@ -277,5 +332,53 @@ mod tests {
             Err(ShapeError::NoPolygon)
         );
         assert!(matches!(parse(b"{", ""), Err(ShapeError::Invalid { kind: "GeoJSON", .. })));
+    }
+
+    /// A zip holding `name` with `size` zero bytes, deflated (a few hundred KB for 100 MB).
+    fn zip_of_zeros(name: &str, size: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        writer.start_file(name, options).unwrap();
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..size / block.len() {
+            writer.write_all(&block).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_without_inflating_it() {
+        let bomb = zip_of_zeros("bomb.shp", 3 * MAX_SHP_BYTES as usize);
+        assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+        match parse(&bomb, "application/shapefile+zip") {
+            Err(ShapeError::TooLarge { kind: "zipped shapefile", detail }) => {
+                assert!(detail.contains("MiB"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shapes_with_too_many_vertices_are_refused() {
+        let ring = |n: usize| {
+            let mut points: Vec<String> = (0..n).map(|i| format!("[{},{}]", i % 90, i % 45)).collect();
+            points.push("[0,0]".into());
+            points.join(",")
+        };
+        let big = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring(MAX_VERTICES + 1));
+        assert!(matches!(parse(big.as_bytes(), ""), Err(ShapeError::TooLarge { kind: "GeoJSON", .. })));
+        let huge = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring(3 * MAX_VERTICES));
+        assert!(matches!(parse(huge.as_bytes(), ""), Err(ShapeError::TooLarge { kind: "GeoJSON", .. })));
+        let tuples: Vec<String> = (0..=MAX_VERTICES).map(|i| format!("{},{}", i % 90, i % 45)).collect();
+        let kml = format!(
+            "<kml><Polygon><outerBoundaryIs><LinearRing><coordinates>{}</coordinates></LinearRing></outerBoundaryIs></Polygon></kml>",
+            tuples.join(" ")
+        );
+        assert!(matches!(parse(kml.as_bytes(), ""), Err(ShapeError::TooLarge { kind: "KML", .. })));
+        let fits = format!(r#"{{"type":"Polygon","coordinates":[[{}]]}}"#, ring(1000));
+        assert_eq!(parse(fits.as_bytes(), "").unwrap()[0][0].len(), 1001);
     }
 }

@@ -29,6 +29,9 @@ pub enum ServerError {
     /// The service failed a synchronous request (400 `harmony.ServiceError`, Harmony's default status).
     #[error("{0}")]
     ServiceFailed(String),
+    /// A body over the size limit (413), answered before the rest of it is read.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A range outside the file (416).
     #[error("{0}")]
     RangeNotSatisfiable(String),
@@ -46,6 +49,7 @@ impl ServerError {
             ServerError::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             ServerError::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "UnsupportedOperation"),
             ServerError::ServiceFailed(_) => (StatusCode::BAD_REQUEST, "ServiceError"),
+            ServerError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeError"),
             ServerError::RangeNotSatisfiable(_) => (StatusCode::RANGE_NOT_SATISFIABLE, "RequestValidationError"),
             ServerError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
@@ -93,6 +97,7 @@ mod tests {
             (ServerError::NotFound("n".into()), 404, "harmony.NotFoundError"),
             (ServerError::Conflict("c".into()), 409, "harmony.ConflictError"),
             (ServerError::Unsupported("x".into()), 422, "harmony.UnsupportedOperation"),
+            (ServerError::PayloadTooLarge("p".into()), 413, "harmony.PayloadTooLargeError"),
             (ServerError::Internal("secret detail".into()), 500, "harmony.ServerError"),
         ];
         for (error, status, code) in cases {

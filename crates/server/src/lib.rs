@@ -56,6 +56,8 @@ pub struct ServeConfig {
     pub preview_threshold: usize,
     /// Also stage every output into this S3-compatible server (`--stage-s3`).
     pub stage_s3: Option<staging::S3Staging>,
+    /// How long a client may take to send a request head; a silent or half-open connection is closed after.
+    pub header_timeout: std::time::Duration,
 }
 
 impl Default for ServeConfig {
@@ -68,6 +70,7 @@ impl Default for ServeConfig {
             users: None,
             preview_threshold: 300,
             stage_s3: None,
+            header_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -150,6 +153,7 @@ pub struct Server {
     router: axum::Router,
     engine: Engine,
     addr: SocketAddr,
+    header_timeout: std::time::Duration,
 }
 
 impl Server {
@@ -165,6 +169,10 @@ impl Server {
     pub async fn bind_with_processor(config: ServeConfig, processor: Arc<dyn Processor>) -> Result<Self, ServeError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|source| ServeError::DataDir { path: config.data_dir.clone(), source })?;
+        let removed = remove_partial_files(&config.data_dir);
+        if removed > 0 {
+            tracing::info!(removed, "removed partial files left by an interrupted run");
+        }
         let store = Store::open(&config.data_dir.join("harmony.redb"))?;
         let engine_config =
             EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
@@ -187,7 +195,7 @@ impl Server {
             .await
             .map_err(|source| ServeError::Bind { port: config.port, source })?;
         let addr = listener.local_addr().map_err(|source| ServeError::Bind { port: config.port, source })?;
-        Ok(Server { listener, router, engine, addr })
+        Ok(Server { listener, router, engine, addr, header_timeout: config.header_timeout })
     }
 
     /// The address it listens on.
@@ -196,9 +204,64 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then closes the job database.
+    ///
+    /// Each connection must send its request head within the header timeout (hyper's timer, which
+    /// `axum::serve` leaves unset): a client that connects and goes silent is disconnected. Requests in
+    /// flight when `shutdown` completes finish on their own tasks.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-        let result = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_timeout);
+        builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(self.header_timeout));
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let accepted = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => accepted,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let service = hyper_util::service::TowerToHyperService::new(self.router.clone());
+            let builder = builder.clone();
+            tokio::spawn(async move {
+                if let Err(error) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+                    tracing::debug!(%error, "connection ended");
+                }
+            });
+        }
         self.engine.shutdown();
-        result.map_err(ServeError::Serve)
+        Ok(())
     }
+}
+
+/// Removes what an interrupted run leaves: `.part` files (granules being generated, results being
+/// written) and `.tmp` files (the signing key being written) under `data_dir`. Returns how many.
+fn remove_partial_files(data_dir: &Path) -> usize {
+    let mut removed = 0;
+    // (directory, depth): granules sit at depth 1-2, results at 3; the bound keeps a stray link harmless.
+    let mut pending = vec![(data_dir.to_path_buf(), 0)];
+    while let Some((directory, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let path = entry.path();
+            if kind.is_dir() && depth < 6 {
+                pending.push((path, depth + 1));
+            } else if kind.is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let partial = name.ends_with(".part") || (name.starts_with('.') && name.ends_with(".tmp"));
+                if partial && std::fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+    }
+    removed
 }

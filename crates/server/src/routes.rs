@@ -262,6 +262,18 @@ async fn capabilities(State(state): State<AppState>, uri: Uri) -> Result<Respons
     }
 }
 
+/// A body that could not be read: 413 when it is over [`MAX_BODY`] (the limit layer says so with its
+/// status), else 400.
+fn body_error(kind: &str, status: StatusCode, detail: String) -> ServerError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ServerError::PayloadTooLarge(format!(
+            "the {kind} body is larger than the {} MiB limit of a request (shape files included)",
+            MAX_BODY / (1024 * 1024)
+        ));
+    }
+    ServerError::BadRequest(format!("the {kind} body could not be read: {detail}"))
+}
+
 /// Reads the body of a submission: form, multipart (with an optional `shapefile` part) or JSON.
 async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(Bytes, String)>)> {
     let content_type =
@@ -269,15 +281,18 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
     if request.method() == Method::GET {
         return Ok((Vec::new(), None));
     }
+    // A declared length over the limit is answered at once, before any of the body is read.
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+        return Err(body_error("request", StatusCode::PAYLOAD_TOO_LARGE, String::new()));
+    }
     if content_type.starts_with("multipart/form-data") {
         let mut multipart = Multipart::from_request(request, &())
             .await
-            .map_err(|e| ServerError::BadRequest(format!("the multipart body could not be read: {}", e.body_text())))?;
+            .map_err(|e| body_error("multipart", e.status(), e.body_text()))?;
         let mut fields = Vec::new();
         let mut shapefile = None;
-        let bad = |e: axum::extract::multipart::MultipartError| {
-            ServerError::BadRequest(format!("the multipart body could not be read: {}", e.body_text()))
-        };
+        let bad = |e: axum::extract::multipart::MultipartError| body_error("multipart", e.status(), e.body_text());
         while let Some(field) = multipart.next_field().await.map_err(bad)? {
             let name = field.name().unwrap_or_default().to_string();
             if name.eq_ignore_ascii_case("shapefile") || name.eq_ignore_ascii_case("shape") {
@@ -296,9 +311,8 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
         }
         return Ok((fields, shapefile));
     }
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes =
+        Bytes::from_request(request, &()).await.map_err(|e| body_error("request", e.status(), e.body_text()))?;
     if bytes.is_empty() {
         return Ok((Vec::new(), None));
     }
@@ -611,9 +625,8 @@ fn parse_ids(bytes: &Bytes) -> Result<Vec<String>> {
 
 async fn bulk_status(State(state): State<AppState>, request: Request) -> Result<Response> {
     let user = identity(request.extensions());
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes =
+        Bytes::from_request(request, &()).await.map_err(|e| body_error("request", e.status(), e.body_text()))?;
     let ids = parse_ids(&bytes)?;
     let mut answer = BulkStatus { job_statuses: Vec::new(), not_found_job_ids: Vec::new() };
     for id in ids {
@@ -655,9 +668,8 @@ async fn batch_change(State(state): State<AppState>, Path(action): Path<String>,
     let user = identity(request.extensions());
     let event =
         action_event(&action).ok_or_else(|| ServerError::NotFound("The requested POST page was not found.".into()))?;
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes =
+        Bytes::from_request(request, &()).await.map_err(|e| body_error("request", e.status(), e.body_text()))?;
     let ids = parse_ids(&bytes)?;
     for id in &ids {
         find_job(&state, id, &user)?;
@@ -724,9 +736,8 @@ async fn job_steps(State(state): State<AppState>, Path(id): Path<String>, reques
 async fn label_request(request: Request) -> Result<(String, Vec<String>, Vec<String>)> {
     let user = identity(request.extensions());
     let mut pairs = query_lower(request.uri())?;
-    let bytes = Bytes::from_request(request, &())
-        .await
-        .map_err(|e| ServerError::BadRequest(format!("the request body could not be read: {}", e.body_text())))?;
+    let bytes =
+        Bytes::from_request(request, &()).await.map_err(|e| body_error("request", e.status(), e.body_text()))?;
     if !bytes.is_empty() {
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| ServerError::BadRequest(format!("the JSON body could not be parsed: {e}")))?;

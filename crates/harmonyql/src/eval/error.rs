@@ -52,6 +52,16 @@ pub enum EvalError {
         #[source]
         source: PlotError,
     },
+    /// A download stopped short (it stalled, or the server cut it off) after its retries; says which
+    /// statement picks it up again, where the part file waits.
+    #[error("{source}\n{resume}")]
+    Unfinished {
+        /// The statement that resumes it.
+        resume: String,
+        /// What stopped it.
+        #[source]
+        source: crate::harmony::error::Error,
+    },
     /// A wait or download was stopped (interrupt); says how to go on.
     #[error("stopped: {0}")]
     Stopped(String),
@@ -68,7 +78,7 @@ impl EvalError {
             EvalError::Harmony(crate::harmony::error::Error::Cancelled { .. })
             | EvalError::Cmr(crate::harmony::cmr::CmrError::Cancelled { .. })
             | EvalError::Stopped(_) => "Interrupted",
-            EvalError::Harmony(_) => "HarmonyError",
+            EvalError::Harmony(_) | EvalError::Unfinished { .. } => "HarmonyError",
             EvalError::Cmr(_) => "CmrError",
             EvalError::Login(_) => "LoginError",
             EvalError::Data { .. } | EvalError::Hdf5 { .. } => "DataError",

@@ -364,6 +364,11 @@ impl Session {
                 let resume = resume_hint(&ids, download);
                 let stopped = |error: crate::harmony::error::Error| match error {
                     crate::harmony::error::Error::Cancelled { .. } => EvalError::Stopped(resume.clone()),
+                    // A file that stopped arriving: say which statement picks it up again.
+                    error @ (crate::harmony::error::Error::Stalled { .. }
+                    | crate::harmony::error::Error::Incomplete { .. }) => {
+                        EvalError::Unfinished { resume: resume.clone(), source: error }
+                    }
                     other => EvalError::Harmony(other),
                 };
                 let jobs = match &ids[..] {

@@ -1,7 +1,9 @@
 //! Downloads: concurrent, streamed into a partial file in the target directory and renamed only when
 //! complete, resumed with `Range` after a dropped connection or an interrupted run (the hidden
 //! `.NAME.hq-part` stays for the next attempt; nothing that looks complete is ever left half written),
-//! checked against `Content-Length`. File names come from harmony-py's rule, made unique within a batch
+//! checked against `Content-Length`. A sidecar beside each partial file (`.NAME.hq-part.resume`: URL, ETag,
+//! Last-Modified, length) lets a resumption ask `If-Range` and throw away bytes of another file; an answer
+//! that stops arriving for `stall_timeout` is retried, then reported. File names come from harmony-py's rule, made unique within a batch
 //! and sanitised so none can escape the target directory. HTTP goes through `Client`; `s3://` through
 //! `harmony::s3`.
 
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, HeaderMap, HeaderValue, RANGE};
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_RANGE, ETAG, HeaderMap, HeaderValue, IF_RANGE, LAST_MODIFIED, RANGE};
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -26,13 +28,22 @@ pub struct DownloadConfig {
     pub concurrency: usize,
     /// Download again even when the target file exists (harmony-py's `overwrite`).
     pub overwrite: bool,
+    /// How long a download may go without receiving a byte (no answer, or a body that stops) before the
+    /// attempt is abandoned and retried within the client's retry budget.
+    pub stall_timeout: Duration,
 }
 
 impl Default for DownloadConfig {
     fn default() -> Self {
         // Downloads wait on the network, not the CPU: two per core, within polite bounds for one server.
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        DownloadConfig { concurrency: (cores * 2).clamp(2, 16), overwrite: false }
+        DownloadConfig {
+            concurrency: (cores * 2).clamp(2, 16),
+            overwrite: false,
+            // Long enough for a slow link or a busy server to send its next packet, short enough that a dead
+            // connection is noticed while someone is still watching.
+            stall_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -128,9 +139,38 @@ pub fn unique_names(urls: &[String]) -> Vec<String> {
 }
 
 /// The partial file a download of `name` writes to: hidden, beside the target, never mistaken for a
-/// complete file, and the same on every run so an interrupted download resumes from it.
+/// complete file, and the same on every run so an interrupted download resumes from it. `.NAME.hq-part`
+/// when that name (and its sidecar's, [`resume_path`]) fits the 255-byte limit of file names; for longer
+/// names, the start of the name and a hash of all of it, so a result may use the whole 255 bytes.
+///
+/// ```
+/// use std::path::Path;
+/// use harmonyql::harmony::download::part_path;
+/// assert_eq!(part_path(Path::new("d"), "f.h5"), Path::new("d/.f.h5.hq-part"));
+/// let long = part_path(Path::new("d"), &"g".repeat(255));
+/// assert!(long.file_name().unwrap().len() < 200);
+/// ```
 pub fn part_path(directory: &Path, name: &str) -> PathBuf {
-    directory.join(format!(".{name}.hq-part"))
+    // `.` + name + `.hq-part` + `.resume.tmp` (the sidecar's temporary name) must fit in 255 bytes.
+    const SPARE: usize = 1 + ".hq-part".len() + ".resume.tmp".len();
+    if name.len() + SPARE <= 255 {
+        return directory.join(format!(".{name}.hq-part"));
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+    let hash: String = digest.as_ref()[..12].iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut end = 100;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    directory.join(format!(".{}~{hash}.hq-part", &name[..end]))
+}
+
+/// The sidecar of a partial file: what identifies the remote file its bytes came from (URL, ETag,
+/// Last-Modified, total length), so a resumption never splices two different files together.
+pub fn resume_path(part: &Path) -> PathBuf {
+    let mut name = part.file_name().unwrap_or_default().to_os_string();
+    name.push(".resume");
+    part.with_file_name(name)
 }
 
 fn is_uuid_v4(text: &str) -> bool {
@@ -189,9 +229,7 @@ pub async fn download_from(
         .map(|(url, name)| {
             let sender = sender.clone();
             let stop = &stop;
-            Box::pin(
-                async move { fetch_into(source, url, directory, name, config.overwrite, Some(&sender), stop).await },
-            )
+            Box::pin(async move { fetch_into(source, url, directory, name, config, Some(&sender), stop).await })
         })
         .collect();
     drop(sender);
@@ -263,7 +301,7 @@ fn update_rate(progress: &mut DownloadProgress, started: Instant) {
 
 /// Downloads one URL into `directory` and returns the local path. An existing file is kept unless
 /// `overwrite`. The bytes go to a partial file beside the target, renamed into place only when complete;
-/// a partial file left by an earlier, interrupted call is resumed with `Range`.
+/// a partial file left by an earlier, interrupted call is resumed with `Range` if it is the same remote file.
 pub async fn download_file(
     client: &Client,
     url: &str,
@@ -271,7 +309,8 @@ pub async fn download_file(
     overwrite: bool,
     cancel: &CancellationToken,
 ) -> Result<PathBuf> {
-    fetch_into(Source::Http(client), url, directory, &file_name_for(url), overwrite, None, cancel).await
+    let config = DownloadConfig { overwrite, ..DownloadConfig::default() };
+    fetch_into(Source::Http(client), url, directory, &file_name_for(url), &config, None, cancel).await
 }
 
 async fn fetch_into(
@@ -279,12 +318,12 @@ async fn fetch_into(
     url: &str,
     directory: &Path,
     name: &str,
-    overwrite: bool,
+    config: &DownloadConfig,
     events: Option<&mpsc::UnboundedSender<Event>>,
     cancel: &CancellationToken,
 ) -> Result<PathBuf> {
     let target = directory.join(name);
-    if !overwrite && tokio::fs::try_exists(&target).await.unwrap_or(false) {
+    if !config.overwrite && tokio::fs::try_exists(&target).await.unwrap_or(false) {
         return Ok(target);
     }
     let io = |path: &Path| {
@@ -293,6 +332,7 @@ async fn fetch_into(
     };
     tokio::fs::create_dir_all(directory).await.map_err(io(directory))?;
     let part = part_path(directory, name);
+    let resume = resume_path(&part);
     let send = |event: Event| {
         if let Some(events) = events {
             let _ = events.send(event);
@@ -300,27 +340,46 @@ async fn fetch_into(
     };
     let mut sink = PartFile::open(&part, &send).await?;
     let result = match source {
-        Source::Http(client) => fetch(client, url, &mut sink, &send, cancel).await,
+        Source::Http(client) => {
+            let wire = Wire { client, url, name, resume: &resume, stall_timeout: config.stall_timeout };
+            fetch(&wire, &mut sink, &send, cancel).await
+        }
         Source::S3(reader) => reader.fetch(url, &mut sink, &send, cancel).await,
     };
     match result {
         Ok(()) => {
             sink.finish().await?;
+            // The sidecar goes first: a crash before the rename leaves a part without one, which the next
+            // run downloads again rather than trusting.
+            remove_if_present(&resume).await?;
+            // The rename is the only moment the target changes: an existing good file stays whole until
+            // its replacement is complete.
             tokio::fs::rename(&part, &target).await.map_err(io(&target))?;
             Ok(target)
         }
         // Kept for the next attempt to resume: interrupted, or the connection kept breaking (unless empty).
-        Err(error @ (Error::Cancelled { .. } | Error::Incomplete { .. } | Error::Connection { .. }))
-            if sink.received > 0 =>
-        {
-            Err(error)
-        }
+        Err(
+            error @ (Error::Cancelled { .. }
+            | Error::Incomplete { .. }
+            | Error::Connection { .. }
+            | Error::Stalled { .. }),
+        ) if sink.received > 0 => Err(error),
         // The server refused the file (gone, expired, forbidden): nothing worth resuming.
         Err(error) => {
             drop(sink);
             let _ = tokio::fs::remove_file(&part).await;
+            let _ = tokio::fs::remove_file(&resume).await;
             Err(error)
         }
+    }
+}
+
+async fn remove_if_present(path: &Path) -> Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::Io { path: path.display().to_string(), source: error })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -379,17 +438,116 @@ impl PartFile {
     }
 }
 
+/// One HTTP download: where from, under which name, and how patiently.
+struct Wire<'a> {
+    client: &'a Client,
+    url: &'a str,
+    /// The local file name, for messages.
+    name: &'a str,
+    /// The partial file's sidecar ([`resume_path`]).
+    resume: &'a Path,
+    stall_timeout: Duration,
+}
+
+/// What identifies the remote file a partial file's bytes came from; kept in the sidecar.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct RemoteFile {
+    /// The redacted URL (no query string: presigned signatures are never written to disk).
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    /// Total length, when the server said it.
+    total: Option<u64>,
+}
+
+impl RemoteFile {
+    fn of(url: &str, headers: &HeaderMap, total: Option<u64>) -> Self {
+        let text = |name| headers.get(name).and_then(|value: &HeaderValue| value.to_str().ok()).map(str::to_owned);
+        RemoteFile { url: url.to_owned(), etag: text(ETAG), last_modified: text(LAST_MODIFIED), total }
+    }
+
+    /// The `If-Range` validator: a strong ETag (weak ones are not allowed there), else Last-Modified.
+    fn validator(&self) -> Option<&str> {
+        self.etag.as_deref().filter(|tag| !tag.starts_with("W/")).or(self.last_modified.as_deref())
+    }
+
+    /// Whether a later answer describes the same file: every identifier both sides know agrees.
+    fn same_as(&self, later: &RemoteFile) -> bool {
+        fn agree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+            a.is_none() || b.is_none() || a == b
+        }
+        self.url == later.url
+            && agree(&self.etag, &later.etag)
+            && agree(&self.last_modified, &later.last_modified)
+            && agree(&self.total, &later.total)
+    }
+
+    async fn load(path: &Path) -> Option<RemoteFile> {
+        serde_json::from_slice(&tokio::fs::read(path).await.ok()?).ok()
+    }
+
+    /// Writes the sidecar atomically (temporary file, then rename).
+    async fn save(&self, path: &Path) -> Result<()> {
+        let mut temporary = path.as_os_str().to_os_string();
+        temporary.push(".tmp");
+        let temporary = PathBuf::from(temporary);
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let text = serde_json::to_vec(self).unwrap_or_default();
+        tokio::fs::write(&temporary, text).await.map_err(io)?;
+        tokio::fs::rename(&temporary, path).await.map_err(io)
+    }
+}
+
 async fn fetch(
-    client: &Client,
-    url: &str,
+    wire: &Wire<'_>,
     part: &mut PartFile,
     send: &(dyn Fn(Event) + Sync),
     cancel: &CancellationToken,
 ) -> Result<()> {
-    let shown = redact(url);
-    let mut expected: Option<u64> = None;
+    let shown = redact(wire.url);
+    let retry = wire.client.retry().clone();
+    let cancelled = || Error::Cancelled { what: format!("downloading {shown}") };
+    // What the bytes in the partial file are: only a sidecar for this URL says so. Anything else (an
+    // older version's part, a foreign file, a part longer than its file) is started again.
+    let mut known = None;
+    if part.received > 0 {
+        match RemoteFile::load(wire.resume).await {
+            Some(remote) if remote.url == shown && remote.total.is_none_or(|total| part.received <= total) => {
+                known = Some(remote);
+            }
+            _ => {
+                send(Event::Restart(part.received));
+                part.restart().await?;
+            }
+        }
+    }
+    let mut announced = false;
     let mut broken = 0u32;
-    let retry = client.retry().clone();
+    let mut restarts = 0u32;
+    // Throws the partial file away (it is not the file the server now sends), within a bound.
+    macro_rules! start_again {
+        () => {{
+            restarts += 1;
+            if restarts > retry.max_retries + 1 {
+                return Err(Error::BadResponse {
+                    url: shown.clone(),
+                    message: "the file changed (ETag, length or range) on every attempt; try again later".into(),
+                });
+            }
+            send(Event::Restart(part.received));
+            part.restart().await?;
+            known = None;
+            remove_if_present(wire.resume).await?;
+            continue;
+        }};
+    }
+    let stalled = |received: u64, attempts: u32| Error::Stalled {
+        file: wire.name.to_owned(),
+        url: shown.clone(),
+        seconds: wire.stall_timeout.as_secs_f64(),
+        attempts,
+        received,
+    };
     loop {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
@@ -397,52 +555,63 @@ async fn fetch(
             && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
         {
             headers.insert(RANGE, range);
+            if let Some(validator) = known.as_ref().and_then(RemoteFile::validator)
+                && let Ok(value) = HeaderValue::from_str(validator)
+            {
+                headers.insert(IF_RANGE, value);
+            }
         }
-        let response = tokio::select! {
-            _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("downloading {shown}") }),
-            response = client.get(url, headers) => response,
+        let answer = tokio::select! {
+            _ = cancel.cancelled() => return Err(cancelled()),
+            answer = tokio::time::timeout(wire.stall_timeout, wire.client.get(wire.url, headers)) => answer,
         };
-        let response = match response {
-            Ok(response) => response,
-            Err(Error::Connection { .. }) if broken < retry.max_retries => {
+        let response = match answer {
+            Ok(Ok(response)) => response,
+            Err(_) | Ok(Err(Error::Connection { .. })) if broken < retry.max_retries => {
                 tokio::time::sleep(retry.backoff(broken)).await;
                 broken += 1;
                 continue;
             }
-            Err(error) => return Err(error),
+            Err(_) => return Err(stalled(part.received, broken + 1)),
+            Ok(Err(error)) => return Err(error),
         };
         let status = response.status();
-        match status {
-            StatusCode::PARTIAL_CONTENT if part.received > 0 => {
-                if expected.is_none() {
-                    expected = content_range_total(response.headers());
-                    if let Some(total) = expected {
-                        send(Event::Total(total));
-                    }
+        let expected = match status {
+            StatusCode::PARTIAL_CONTENT => {
+                let range = content_range(response.headers());
+                let remote = RemoteFile::of(&shown, response.headers(), range.and_then(|(_, total)| total));
+                let consistent = range.is_some_and(|(start, _)| start == part.received)
+                    && known.as_ref().is_none_or(|known| known.same_as(&remote));
+                if !consistent {
+                    start_again!();
                 }
+                if known.is_none() {
+                    remote.save(wire.resume).await?;
+                    known = Some(remote.clone());
+                }
+                remote.total
             }
             StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
-                // `Content-Range: bytes */N`: the partial file may already hold the whole object.
-                if content_range_total(response.headers()) == Some(part.received) {
-                    send(Event::Total(part.received));
+                // `Content-Range: bytes */N`: the partial file may already hold the whole (same) file.
+                let total = content_range_total(response.headers());
+                if total == Some(part.received) && known.as_ref().is_some_and(|known| known.total == total) {
+                    if !announced {
+                        send(Event::Total(part.received));
+                    }
                     break;
                 }
-                send(Event::Restart(part.received));
-                part.restart().await?;
-                continue;
+                start_again!();
             }
             status if status.is_success() => {
                 if part.received > 0 {
-                    // The server ignored the range: start the file again.
+                    // The server ignored the range, or If-Range said the file changed: start again.
                     send(Event::Restart(part.received));
                     part.restart().await?;
                 }
-                if expected.is_none() {
-                    expected = response.content_length();
-                    if let Some(total) = expected {
-                        send(Event::Total(total));
-                    }
-                }
+                let remote = RemoteFile::of(&shown, response.headers(), response.content_length());
+                remote.save(wire.resume).await?;
+                known = Some(remote.clone());
+                remote.total
             }
             status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
                 tokio::time::sleep(retry.backoff(broken)).await;
@@ -450,29 +619,47 @@ async fn fetch(
                 continue;
             }
             _ => return Err(error_from(response).await),
+        };
+        if let Some(total) = expected
+            && !announced
+        {
+            announced = true;
+            send(Event::Total(total));
         }
         let mut stream = response.bytes_stream();
         let mut dropped = false;
+        let mut stopped_sending = false;
         loop {
             let chunk = tokio::select! {
-                _ = cancel.cancelled() => return Err(Error::Cancelled { what: format!("downloading {shown}") }),
-                chunk = stream.next() => chunk,
+                _ = cancel.cancelled() => return Err(cancelled()),
+                chunk = tokio::time::timeout(wire.stall_timeout, stream.next()) => chunk,
             };
             match chunk {
-                Some(Ok(bytes)) => {
+                Ok(Some(Ok(bytes))) => {
                     part.write(&bytes).await?;
                     send(Event::Bytes(bytes.len() as u64));
                 }
-                Some(Err(_)) => {
+                Ok(Some(Err(_))) => {
                     dropped = true;
                     break;
                 }
-                None => break,
+                Ok(None) => break,
+                Err(_) => {
+                    stopped_sending = true;
+                    break;
+                }
             }
         }
+        if expected.is_some_and(|total| part.received > total) {
+            // More bytes than the file has: whatever they are, they are not the file.
+            start_again!();
+        }
         let short = expected.is_some_and(|total| part.received < total);
-        if dropped || short {
+        if dropped || short || stopped_sending {
             if broken >= retry.max_retries {
+                if stopped_sending {
+                    return Err(stalled(part.received, broken + 1));
+                }
                 return Err(Error::Incomplete {
                     url: shown,
                     received: part.received,
@@ -483,14 +670,17 @@ async fn fetch(
             broken += 1;
             continue;
         }
-        if let Some(total) = expected
-            && part.received != total
-        {
-            return Err(Error::Incomplete { url: shown, received: part.received, expected: total });
-        }
         break;
     }
     Ok(())
+}
+
+/// `Content-Range: bytes START-END/TOTAL` → (START, TOTAL); TOTAL is `None` for `*`.
+fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?.trim();
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let start = range.split_once('-')?.0.trim().parse().ok()?;
+    Some((start, total.trim().parse().ok()))
 }
 
 fn content_range_total(headers: &HeaderMap) -> Option<u64> {

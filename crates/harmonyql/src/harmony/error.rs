@@ -101,6 +101,22 @@ pub enum Error {
         /// Bytes announced.
         expected: u64,
     },
+    /// A download received nothing for the stall timeout on every attempt; what arrived is kept.
+    #[error(
+        "download of {file} from {url} received nothing for {seconds} s on each of {attempts} attempt(s); the {received} byte(s) received are kept: run the same download again to resume it"
+    )]
+    Stalled {
+        /// The local file name.
+        file: String,
+        /// Redacted URL.
+        url: String,
+        /// The stall timeout, in seconds.
+        seconds: f64,
+        /// Attempts made.
+        attempts: u32,
+        /// Bytes kept in the partial file.
+        received: u64,
+    },
     /// Reading an `s3://` object failed (object_store's error; credentials never appear in it).
     #[error("could not read {url} from S3: {source}")]
     S3 {

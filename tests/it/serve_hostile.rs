@@ -1,0 +1,138 @@
+//! `hq serve` against hostile clients and leftovers: oversize bodies, half-open connections, orphaned
+//! partial files from a killed run. Each answer must be Harmony's JSON error shape with the right status.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use harmonyql_server::engine::Processor;
+use harmonyql_server::sample::SampleGranule;
+use harmonyql_server::transform::{Operation, Output, TransformError};
+use harmonyql_server::{AuthMode, ServeConfig, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const RANGESET: &str = "ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset";
+const FIXTURE: &str = "C1000000001-HQ_LOCAL";
+
+/// Writes one small file per granule.
+struct OneFile;
+
+impl Processor for OneFile {
+    fn process(&self, granule: &SampleGranule, _: &Operation, out_dir: &Path) -> Result<Vec<Output>, TransformError> {
+        let path = out_dir.join(&granule.name);
+        std::fs::write(&path, b"data").map_err(|e| TransformError::Io(e.to_string()))?;
+        Ok(vec![Output {
+            path,
+            mime: "application/x-hdf5".into(),
+            bbox: granule.bbox,
+            start: granule.start,
+            end: granule.end,
+        }])
+    }
+}
+
+/// Starts a server on `data_dir`; it stops with the test's runtime.
+async fn start(data_dir: &Path) -> String {
+    let config = ServeConfig {
+        port: 0,
+        data_dir: data_dir.to_path_buf(),
+        auth: AuthMode::None,
+        header_timeout: Duration::from_secs(1),
+        ..ServeConfig::default()
+    };
+    let server = Server::bind_with_processor(config, Arc::new(OneFile)).await.unwrap();
+    let base = format!("http://{}", server.addr());
+    tokio::spawn(async move {
+        let _ = server.run(std::future::pending()).await;
+    });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_bodies_get_413_in_harmonys_error_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start(dir.path()).await;
+    let url = format!("{base}/{FIXTURE}/{RANGESET}");
+    let big = vec![b'a'; 65 * 1024 * 1024];
+    let client = reqwest::Client::new();
+    let multipart = reqwest::multipart::Form::new()
+        .text("forceAsync", "true")
+        .part("shapefile", reqwest::multipart::Part::bytes(big.clone()).mime_str("application/geo+json").unwrap());
+    let response = client.post(&url).multipart(multipart).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    assert_too_large("multipart", status, &body);
+    // A declared length over the limit is refused before the body is read; the client sees the answer
+    // without having to send 65 MB (a raw socket, as reqwest reports the early close as an error).
+    for kind in ["application/x-www-form-urlencoded", "application/json"] {
+        let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+        let head = format!(
+            "POST /{FIXTURE}/{RANGESET} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            big.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let _ = socket.write_all(&big[..1024]).await;
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer)).await.unwrap().unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        let status: u16 = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        assert_too_large(kind, status, &serde_json::from_str(body).unwrap_or_default());
+    }
+}
+
+fn assert_too_large(kind: &str, status: u16, body: &serde_json::Value) {
+    assert_eq!(status, 413, "{kind}: {body}");
+    assert_eq!(body["code"], "harmony.PayloadTooLargeError", "{kind}: {body}");
+    assert!(body["description"].as_str().unwrap_or_default().contains("64 MiB"), "{kind}: {body}");
+}
+
+/// Names of files under `dir`, recursively, relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path: PathBuf = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_files_left_by_a_killed_server_are_removed_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // What a `kill -9` during generation or staging leaves: temporary files beside complete ones.
+    let granules = dir.path().join("ATL03");
+    std::fs::create_dir_all(&granules).unwrap();
+    std::fs::write(granules.join("ATL03_kept.h5"), b"whole").unwrap();
+    std::fs::write(granules.join(".ATL03_20181014.h5.4242-0.part"), b"half").unwrap();
+    std::fs::write(dir.path().join(".edl-signing-key.a1b2.tmp"), b"half").unwrap();
+    let results = dir.path().join("results").join("job").join("1");
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::write(results.join("out.h5.part"), b"half").unwrap();
+    let _base = start(dir.path()).await;
+    let left = files_under(dir.path());
+    assert!(left.contains(&"ATL03/ATL03_kept.h5".to_owned()), "{left:?}");
+    let partial: Vec<&String> = left.iter().filter(|name| name.ends_with(".part") || name.contains(".tmp")).collect();
+    assert!(partial.is_empty(), "{partial:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_open_connection_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start(dir.path()).await;
+    let address = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    // Half a request head, then silence: the server must hang up instead of holding the connection.
+    socket.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut buffer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut buffer)).await;
+    assert!(read.is_ok(), "the connection was still open 10 s after a 1 s header timeout");
+}
