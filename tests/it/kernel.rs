@@ -556,3 +556,79 @@ async fn requested_user_expressions_are_answered_not_ignored() {
     let exchange = kernel.request(request).await;
     assert_eq!(content(&exchange.reply)["user_expressions"]["n"]["status"], "error");
 }
+
+/// Signs frames as a client holding the connection key would (HMAC-SHA256 over header, parent, metadata
+/// and content, in hex).
+fn signed_frames(key: &str, header: &serde_json::Value, content: &serde_json::Value) -> zeromq::ZmqMessage {
+    let parts = [header.to_string(), "{}".to_owned(), "{}".to_owned(), content.to_string()];
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let mut context = ring::hmac::Context::with_key(&key);
+    for part in &parts {
+        context.update(part.as_bytes());
+    }
+    let signature: String = context.sign().as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+    let mut frames = zeromq::ZmqMessage::from("<IDS|MSG>".to_owned());
+    frames.push_back(signature.into_bytes().into());
+    for part in parts {
+        frames.push_back(part.into_bytes().into());
+    }
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_frames_unknown_types_and_a_twenty_megabyte_cell_never_stop_the_kernel() {
+    let mut kernel = TestKernel::start().await;
+    let mut intruder = zeromq::DealerSocket::new();
+    intruder.connect(&kernel.info.shell_url()).await.expect("connect intruder");
+    // Truncated multipart messages: the delimiter alone, a signature without the rest, half a header,
+    // no delimiter at all, and binary junk.
+    let truncated: [&[&[u8]]; 5] = [
+        &[b"<IDS|MSG>"],
+        &[b"<IDS|MSG>", b"00ff"],
+        &[b"<IDS|MSG>", b"", b"{\"msg_id\": \"trunc", b"{}"],
+        &[b"{}", b"{}", b"{}", b"{}"],
+        &[b"\xff\x00\xfe<IDS|MSG>\x00", b"\x00\x01\x02"],
+    ];
+    for parts in truncated {
+        let mut frames = zeromq::ZmqMessage::from(parts[0].to_vec());
+        for part in &parts[1..] {
+            frames.push_back(part.to_vec().into());
+        }
+        intruder.send(frames).await.expect("send truncated");
+    }
+    // Correctly signed messages of types the kernel does not know: a request gets an error reply, anything
+    // else is ignored.
+    for (msg_id, msg_type) in [("unknown-request", "frobnicate_request"), ("unknown-other", "frobnicate")] {
+        let header = serde_json::json!({
+            "msg_id": msg_id, "session": "intruder", "username": "intruder",
+            "date": "2026-12-07T00:00:00Z", "msg_type": msg_type, "version": "5.3",
+        });
+        intruder.send(signed_frames(&kernel.info.key, &header, &serde_json::json!({"x": 1}))).await.expect("send");
+    }
+    let reply = tokio::time::timeout(RECEIVE_TIMEOUT, zeromq::SocketRecv::recv(&mut intruder))
+        .await
+        .expect("the unknown request is answered")
+        .expect("a reply");
+    let frames: Vec<String> = reply.iter().map(|frame| String::from_utf8_lossy(frame).into_owned()).collect();
+    let header: serde_json::Value = serde_json::from_str(&frames[2]).expect("a reply header");
+    assert_eq!(header["msg_type"], "frobnicate_reply");
+    let content: serde_json::Value = serde_json::from_str(&frames[5]).expect("reply content");
+    assert_eq!(content["ename"], "UnsupportedRequest");
+
+    // A 20 MB cell is received and answered like any other.
+    let big = format!("print \"{}\"", "x".repeat(20 * 1024 * 1024));
+    let exchange = kernel.request(execute(&big)).await;
+    assert_eq!(content_of_reply(&exchange), "ok");
+    assert_eq!(exchange.streams().concat().len(), 20 * 1024 * 1024 + 1);
+
+    let after = kernel.request(execute("print \"still here\"")).await;
+    assert_eq!(after.streams(), ["still here\n"]);
+    tokio::time::timeout(RECEIVE_TIMEOUT, kernel.heartbeat.single_heartbeat())
+        .await
+        .expect("heartbeat in time")
+        .expect("heartbeat");
+}
+
+fn content_of_reply(exchange: &Exchange) -> String {
+    content(&exchange.reply)["status"].as_str().unwrap_or_default().to_owned()
+}

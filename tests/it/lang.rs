@@ -82,6 +82,15 @@ fn a_session_survives_a_cell_of_ten_thousand_parentheses() {
     assert!(reports.1.starts_with("error[too-deep]: nesting deeper than 32 levels"), "{}", &reports.1[..200]);
 }
 
+#[test]
+fn a_twenty_megabyte_cell_is_refused_in_one_short_diagnostic() {
+    let cell = "subset ATL03 ".to_owned() + &"limit 1 ".repeat(2_500_000);
+    let output = run_script(&cell);
+    assert!(output.starts_with("error[cell-too-large]: this cell is 20000013 bytes; the limit is 2097152"), "{output}");
+    assert!(output.len() < 2048, "{} bytes", output.len());
+    assert_eq!(harmonyql::lang::assist::is_complete(&cell), harmonyql::lang::assist::Completeness::Invalid);
+}
+
 fn word() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9_]{0,6}(/[a-z_]{1,5})?".prop_filter("not a keyword", |w: &String| not_a_keyword(w))
 }

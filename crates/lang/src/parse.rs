@@ -22,6 +22,11 @@ use crate::span::{Span, Spanned};
 /// drop within a few hundred kilobytes of stack even in debug builds.
 pub const MAX_NESTING: usize = 32;
 
+/// The largest cell parsed, in bytes (2 MiB). Parsing and checking take memory in proportion to the text
+/// (about 100 bytes per byte for a run of repeated clauses), so a pasted 20 MB blob would take a notebook
+/// kernel to gigabytes; no real cell comes near this, and data belongs in files (`shape`, `open`).
+pub const MAX_CELL_BYTES: usize = 2 * 1024 * 1024;
+
 /// What parsing a cell gives.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Parsed {
@@ -45,6 +50,21 @@ pub struct Parsed {
 /// ```
 pub fn parse(cell: &str) -> Parsed {
     let mut parsed = Parsed::default();
+    if cell.len() > MAX_CELL_BYTES {
+        let mut limit = MAX_CELL_BYTES;
+        while !cell.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let diagnostic = Diagnostic::error(
+            "cell-too-large",
+            format!("this cell is {} bytes; the limit is {MAX_CELL_BYTES}", cell.len()),
+            Span::at(limit),
+        )
+        .with_label("the limit is passed here")
+        .with_hint("split it into smaller cells; a long outline belongs in a shape file: `shape(\"area.geojson\")`");
+        parsed.diagnostics.push(diagnostic);
+        return parsed;
+    }
     for range in split_statements(cell) {
         let parser = Parser::new(cell);
         match parser.statement(&cell[range.clone()]) {
@@ -902,6 +922,23 @@ mod tests {
         let cell = "url ".repeat(10_000) + "capabilities ATL03";
         let parsed = on_a_small_stack(move || parse(&cell));
         assert_eq!(parsed.diagnostics[0].code, "too-deep");
+    }
+
+    #[test]
+    fn a_cell_over_the_size_limit_is_one_diagnostic_not_millions() {
+        // A 20 MB cell of repeated clauses once cost the kernel ~2 GB: every clause a node, every repeat
+        // an error. Past the limit nothing is parsed.
+        let cell = "subset ATL03 ".to_owned() + &"limit 1 ".repeat(MAX_CELL_BYTES / 8 + 1);
+        let parsed = parse(&cell);
+        assert!(parsed.ast.statements.is_empty());
+        assert_eq!(parsed.diagnostics.len(), 1);
+        let diagnostic = &parsed.diagnostics[0];
+        assert_eq!(diagnostic.code, "cell-too-large");
+        assert_eq!(diagnostic.message, format!("this cell is {} bytes; the limit is {MAX_CELL_BYTES}", cell.len()));
+        assert!(!parsed.incomplete);
+        // Just under the limit, it still parses.
+        let cell = "subset ATL03 ".to_owned() + &"limit 1 ".repeat((MAX_CELL_BYTES - 13) / 8);
+        assert_eq!(parse(&cell).ast.statements.len(), 1);
     }
 
     #[test]

@@ -229,3 +229,28 @@ def test_a_syntax_error_in_the_real_kernel_is_one_error_with_the_caret(hq_kernel
     plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in traceback]
     source = next(i for i, line in enumerate(plain) if line.endswith("subset ATL03 bbox(1,2"))
     assert plain[source + 1].index("^") == plain[source].index("("), plain
+
+
+def test_pasted_junk_cells_get_an_error_and_the_real_kernel_lives_on(hq_kernel):
+    """10,000 `(` once overflowed the parser's stack and killed the kernel (on execute and on
+    is_complete); 3,999 errors in 32 KB printed ~190 MB; a 20 MB cell took gigabytes."""
+    _, kc = hq_kernel
+    deep = "subset ATL03 bbox" + "(" * 10_000
+    msg_id = kc.is_complete(deep)
+    assert reply_to(kc, msg_id)["content"]["status"] == "invalid"
+    cells = [
+        (deep, "too-deep"),
+        (deep + ")" * 10_000, "too-deep"),
+        ("subset ATL03 " + "limit 1 " * 4_000, "duplicate-clause"),
+        ("subset ATL03 " + "limit 1 " * 2_500_000, "cell-too-large"),
+    ]
+    for code, expected in cells:
+        reply, outputs = run(kc, code)
+        assert reply["content"]["status"] == "error", expected
+        errors = [m for m in outputs if m["msg_type"] == "error"]
+        assert len(errors) == 1, expected
+        traceback = "\n".join(errors[0]["content"]["traceback"])
+        assert f"[{expected}]" in re.sub(r"\x1b\[[0-9;]*m", "", traceback), traceback[:500]
+        assert len(traceback) < 64 * 1024, f"{expected}: {len(traceback)} characters of traceback"
+    reply, outputs = run(kc, 'print "still here"')
+    assert [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"] == ["still here\n"]
