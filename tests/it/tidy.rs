@@ -123,3 +123,62 @@ fn the_crates_are_the_layering() {
         }
     }
 }
+
+/// Every file under `dir` (recursively) whose name ends with `extension`.
+fn files_with(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with("target") && !path.ends_with("node_modules") && !path.ends_with(".venv") {
+                found.extend(files_with(&path, extension));
+            }
+        } else if path.extension().is_some_and(|e| e == extension) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The security pages' tables name the tests that check each row (`module::test_name`, or a Python file with
+/// `::test_name`); each named test must exist, so a renamed or deleted test fails here instead of leaving the table
+/// claiming a defence nobody checks.
+#[test]
+fn security_tables_name_real_tests() {
+    let mut pages = vec![workspace().join("docs/SECURITY.md")];
+    let pages_dir = workspace().join("docs/security");
+    if pages_dir.is_dir() {
+        pages.extend(files_with(&pages_dir, "md"));
+    }
+    let mut rust = String::new();
+    for root in ["crates", "src", "tests/it"] {
+        for path in files_with(&dir(root), "rs") {
+            rust.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    let mut python = String::new();
+    for path in files_with(&dir("tests/python"), "py") {
+        python.push_str(&std::fs::read_to_string(path).unwrap());
+    }
+    let mut named = 0;
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for row in text.lines().filter(|line| line.starts_with('|') && !line.starts_with("|---")) {
+            let Some(tests) = row.trim_end_matches('|').rsplit('|').next() else { continue };
+            for reference in tests.split('`').skip(1).step_by(2) {
+                let Some((_, name)) = reference.rsplit_once("::") else { continue };
+                if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || name.is_empty() {
+                    continue;
+                }
+                let found = if reference.contains(".py") {
+                    python.contains(&format!("def {name}("))
+                } else {
+                    rust.contains(&format!("fn {name}("))
+                };
+                assert!(found, "{}: the table names `{reference}`, which no test defines", page.display());
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 0 || !workspace().join("docs/security").is_dir(), "the security tables name no test at all");
+}
