@@ -150,4 +150,22 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     assert!(session.value("found").is_some());
     let bundle = reports[1].to_bundle().unwrap();
     assert!(bundle.get("text/html").unwrap().as_str().unwrap().contains("<td><b>ATL03</b></td>"));
+
+    // The bound result's footprints on the map, with the searched box.
+    let mut plotted: Vec<Report> = Vec::new();
+    assert!(session.run_async("plot granules found\nfound", &mut plotted, &cancel).await.ok, "{plotted:?}");
+    let Some(Report::Figure { name, figure }) = plotted.first() else { panic!("{plotted:?}") };
+    assert_eq!(name, "ATL03_granules");
+    assert!(figure.svg.contains("ATL03_20200427193622_04930702_006_02.h5"), "the legend names the granule");
+    assert!(figure.svg.contains("ATL03: 1 of 1 granule(s)"));
+    assert!(figure.png.starts_with(b"\x89PNG"));
+    assert!(matches!(plotted.get(1), Some(Report::Granules(results)) if results.areas.len() == 1));
+
+    // Only a `granules` result can be plotted so.
+    let mut refused: Vec<Report> = Vec::new();
+    session
+        .run_async("collections_found = collections ATL03\nplot granules collections_found", &mut refused, &cancel)
+        .await;
+    let Some(Report::Diagnostics { diagnostics, .. }) = refused.first() else { panic!("{refused:?}") };
+    assert_eq!(diagnostics[0].code, "not-granules");
 }

@@ -569,11 +569,13 @@ pub enum PlotKind {
     Histogram,
     /// A 1-D variable as a line.
     Series,
+    /// The footprints of a `granules` result on a map.
+    Granules,
 }
 
 impl PlotKind {
     /// The names users type.
-    pub const NAMES: [&'static str; 5] = ["photons", "track", "raster", "histogram", "series"];
+    pub const NAMES: [&'static str; 6] = ["photons", "track", "raster", "histogram", "series", "granules"];
 
     /// The kind called `name`.
     pub fn from_name(name: &str) -> Option<PlotKind> {
@@ -583,6 +585,7 @@ impl PlotKind {
             "raster" | "map" => PlotKind::Raster,
             "histogram" | "hist" => PlotKind::Histogram,
             "series" | "line" => PlotKind::Series,
+            "granules" | "footprints" => PlotKind::Granules,
             _ => return None,
         })
     }

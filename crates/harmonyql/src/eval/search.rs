@@ -5,12 +5,14 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::api::cmr::{Concept, Format, cmr_root};
+use crate::api::cmr::{Concept, Format, SpatialFilter, cmr_root};
 use crate::api::environment::Environment;
+use crate::eval::session::Value;
 use crate::eval::sink::{Report, Sink};
 use crate::harmony::client::Client;
 use crate::harmony::cmr::{CmrError, CollectionResults, GranuleResults, search_all};
 use crate::lang::query::{DEFAULT_SEARCH_LIMIT, SearchQuery};
+use crate::plot::{DEFAULT_SIZE, Figure, Track, TrackMap, render};
 
 /// The outer rings of a shape file's polygons, `[lon, lat]`, for CMR's `polygon` parameter.
 pub fn shape_rings(path: &Path, mime: &str) -> Result<Vec<Vec<[f64; 2]>>, String> {
@@ -36,7 +38,7 @@ pub async fn run(
     env: &Environment,
     sink: &mut (dyn Sink + Send),
     cancel: &CancellationToken,
-) -> Result<serde_json::Value, String> {
+) -> Result<Value, String> {
     let query = with_shape_read(query)?;
     let search = crate::lang::search::search(&query).map_err(|error| error.to_string())?;
     let root = cmr_root(env);
@@ -50,16 +52,55 @@ pub async fn run(
             let results = CollectionResults { url, hits, collections };
             let value = serde_json::to_value(&results).unwrap_or_default();
             sink.report(Report::Collections(Box::new(results)));
-            Ok(value)
+            Ok(Value::Json(value))
         }
         Concept::Granules => {
             let (hits, granules) =
                 search_all(client, &root, &search, Concept::Granules, limit, cancel).await.map_err(text)?;
             let collection = query.collection.as_ref().map(|c| c.0.clone()).unwrap_or_default();
-            let results = GranuleResults { url, collection, hits, granules };
-            let value = serde_json::to_value(&results).unwrap_or_default();
-            sink.report(Report::Granules(Box::new(results)));
-            Ok(value)
+            let areas = search.spatial.iter().filter_map(area_ring).collect();
+            let results = GranuleResults { url, collection, hits, granules, areas };
+            sink.report(Report::Granules(Box::new(results.clone())));
+            Ok(Value::Granules(Box::new(results)))
         }
     }
+}
+
+/// A searched area as a closed ring: a bounding box's four corners or a polygon (points and lines have none).
+fn area_ring(filter: &SpatialFilter) -> Option<Vec<[f64; 2]>> {
+    match filter {
+        SpatialFilter::BoundingBox { west, south, east, north } => {
+            let [w, s, e, n] = [west, south, east, north].map(|text| text.parse::<f64>().unwrap_or(f64::NAN));
+            // A box across the antimeridian is drawn east of it, so the ring stays one piece.
+            let e = if w > e { e + 360.0 } else { e };
+            Some(vec![[w, s], [e, s], [e, n], [w, n], [w, s]])
+        }
+        SpatialFilter::Polygon(ring) => Some(crate::api::cmr::counter_clockwise_ring(ring)),
+        SpatialFilter::Point(_) | SpatialFilter::Line(_) => None,
+    }
+}
+
+/// The footprints of the listed granules over the coastline map, with the searched area outlined.
+pub fn plot_granules(results: &GranuleResults) -> Result<Figure, String> {
+    let tracks: Vec<Track> = results
+        .granules
+        .iter()
+        .flat_map(|granule| {
+            granule.footprints().into_iter().map(|footprint| Track {
+                name: granule.title.clone(),
+                strong: false,
+                points: footprint.into_iter().map(|[lon, lat]| (lon, lat)).collect(),
+            })
+        })
+        .collect();
+    if tracks.is_empty() {
+        return Err(format!(
+            "none of the {} listed granule(s) of {} has a footprint to draw",
+            results.granules.len(),
+            results.collection
+        ));
+    }
+    let title = format!("{}: {} of {} granule(s)", results.collection, results.granules.len(), results.hits);
+    let areas = results.areas.iter().map(|ring| ring.iter().map(|&[lon, lat]| (lon, lat)).collect()).collect();
+    render(&TrackMap { title, tracks, areas }, DEFAULT_SIZE).map_err(|error| error.to_string())
 }

@@ -78,6 +78,8 @@ pub enum Value {
     Files(Vec<PathBuf>),
     /// Result URLs.
     Links(Vec<String>),
+    /// Granules a `granules` search found.
+    Granules(Box<crate::harmony::cmr::GranuleResults>),
     /// Any other answer.
     Json(serde_json::Value),
 }
@@ -464,12 +466,13 @@ impl Session {
                     sink.report(Report::Json { kind: name.clone(), value: value.clone() });
                     Ok(None)
                 }
+                Some(Value::Granules(results)) => {
+                    sink.report(Report::Granules(results.clone()));
+                    Ok(None)
+                }
                 None => Err(format!("{name} has no value in this session")),
             },
-            Query::Search(search) => {
-                let value = crate::eval::search::run(&client, search, &self.env, sink, cancel).await?;
-                Ok(Some(Value::Json(value)))
-            }
+            Query::Search(search) => crate::eval::search::run(&client, search, &self.env, sink, cancel).await.map(Some),
             Query::Login(_) | Query::Logout => Err("login and logout are handled above".into()),
             other => {
                 let request = self.request(other)?;
@@ -612,6 +615,28 @@ impl Session {
                 }
                 Err(message) => self.fail(cell, statement, message, sink),
             },
+            Query::Plot(plot) if plot.kind == Some(PlotKind::Granules) => {
+                let found = match &plot.target {
+                    Target::Name(name) => self.values.get(name),
+                    Target::Path(_) => None,
+                };
+                match found {
+                    Some(Value::Granules(results)) => match crate::eval::search::plot_granules(results) {
+                        Ok(figure) => {
+                            let name = format!("{}_granules", results.collection);
+                            sink.report(Report::Figure { name, figure: Box::new(figure) });
+                            true
+                        }
+                        Err(message) => self.fail(cell, statement, message, sink),
+                    },
+                    _ => self.fail(
+                        cell,
+                        statement,
+                        "`plot granules` needs a name bound to a `granules` result in this session".to_owned(),
+                        sink,
+                    ),
+                }
+            }
             Query::Plot(plot) => match self.plot_inputs(&plot.target, plot.kind == Some(PlotKind::Track)) {
                 Ok((files, areas)) => match crate::eval::files::plot_files(&files, plot, &areas) {
                     Ok(figure) => {

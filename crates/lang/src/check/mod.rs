@@ -33,6 +33,8 @@ pub enum ValueKind {
     Capabilities,
     /// Result links.
     Links,
+    /// Granules found by a `granules` search.
+    Granules,
     /// Anything else (listings, statuses, plots, text).
     Other,
 }
@@ -45,6 +47,7 @@ impl ValueKind {
             ValueKind::Dataset => "an opened file",
             ValueKind::Capabilities => "a capabilities document",
             ValueKind::Links => "result links",
+            ValueKind::Granules => "granules found in CMR",
             ValueKind::Other => "a value",
         }
     }
@@ -116,6 +119,7 @@ pub fn produced_kind(query: &Query) -> Option<ValueKind> {
         Query::Open(_) => ValueKind::Dataset,
         Query::Capabilities(_) => ValueKind::Capabilities,
         Query::Results(_) => ValueKind::Links,
+        Query::Search(search) if search.concept == crate::api::cmr::Concept::Granules => ValueKind::Granules,
         Query::Jobs(_)
         | Query::Steps(_)
         | Query::Job(JobAction::Stac, _)

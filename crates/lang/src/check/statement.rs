@@ -587,6 +587,24 @@ impl Checker {
             );
             return None;
         };
+        if kind == Some(PlotKind::Granules) {
+            let found = match &target {
+                Target::Name(name) => self.scope.bindings.get(name).copied(),
+                Target::Path(_) => None,
+            };
+            if found != Some(super::ValueKind::Granules) {
+                let span = command.args.last().map_or(command.span, |term| term.span);
+                self.error(
+                    Diagnostic::error(
+                        "not-granules",
+                        "`plot granules` draws the footprints of a `granules` result, by its name",
+                        span,
+                    )
+                    .with_hint("e.g. `found = granules ATL03 bbox(-105.5, 40, -105, 41)` then `plot granules found`"),
+                );
+                return None;
+            }
+        }
         let confidence = match find_clause(command, ClauseName::Confidence) {
             Some(term) => Some(self.integer(term, "confidence", 0, 4)? as i64),
             None => None,
