@@ -161,6 +161,22 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     assert!(figure.png.starts_with(b"\x89PNG"));
     assert!(matches!(plotted.get(1), Some(Report::Granules(results)) if results.areas.len() == 1));
 
+    // `subset found` orders exactly those granules: the collection and their concept IDs.
+    let mut shown: Vec<Report> = Vec::new();
+    assert!(session.run_async("url subset found vars(/gt1l/heights/h_ph)", &mut shown, &cancel).await.ok, "{shown:?}");
+    let Some(Report::Url(url)) = shown.first() else { panic!("{shown:?}") };
+    assert_eq!(
+        url,
+        &format!(
+            "{base}/C2596864127-NSIDC_CPRD/ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset?forceAsync=true&label=harmonyql&granuleId=G1100000001-HQ_LOCAL&variable=%2Fgt1l%2Fheights%2Fh_ph"
+        )
+    );
+    let mut submitted: Vec<Report> = Vec::new();
+    assert!(session.run_async("job = subset found", &mut submitted, &cancel).await.ok, "{submitted:?}");
+    let Some(Report::Job(job)) = submitted.first() else { panic!("{submitted:?}") };
+    assert!(job.request.contains("granuleId=G1100000001-HQ_LOCAL"), "{}", job.request);
+    assert_eq!(job.num_input_granules, 1);
+
     // Only a `granules` result can be plotted so.
     let mut refused: Vec<Report> = Vec::new();
     session

@@ -424,6 +424,9 @@ pub struct SubsetQuery {
     pub service_id: Option<String>,
     /// Dimensions to extend.
     pub extend: Vec<String>,
+    /// The name of a `granules` result whose listed granules this request orders exactly; the session
+    /// replaces it with their collection and granule IDs before compiling.
+    pub granules_from: Option<String>,
 }
 
 /// `collections …` or `granules …`: a CMR search, every field checked.

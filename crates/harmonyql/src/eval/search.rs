@@ -104,3 +104,17 @@ pub fn plot_granules(results: &GranuleResults) -> Result<Figure, String> {
     let areas = results.areas.iter().map(|ring| ring.iter().map(|&[lon, lat]| (lon, lat)).collect()).collect();
     render(&TrackMap { title, tracks, areas }, DEFAULT_SIZE).map_err(|error| error.to_string())
 }
+
+/// What `subset NAME` orders for a `granules` result: its collection's concept ID and the concept IDs of
+/// exactly the granules it listed.
+pub fn order_exactly(results: &GranuleResults) -> Result<(String, Vec<String>), String> {
+    if results.granules.is_empty() {
+        return Err(format!("the search of {} found no granules: there is nothing to order", results.collection));
+    }
+    let collection = results
+        .granules
+        .iter()
+        .find_map(|granule| granule.collection_concept_id.clone())
+        .unwrap_or_else(|| results.collection.clone());
+    Ok((collection, results.granules.iter().map(|granule| granule.id.clone()).collect()))
+}

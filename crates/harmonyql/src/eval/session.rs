@@ -327,6 +327,15 @@ impl Session {
         match &query {
             Query::Subset(subset) => {
                 let request = self.request(&query)?;
+                if let Some(Value::Granules(results)) = subset.granules_from.as_ref().and_then(|n| self.values.get(n))
+                    && results.hits > results.granules.len() as u64
+                {
+                    sink.report(Report::Warning(format!(
+                        "ordering the {} granule(s) listed, of {} that matched: search with a larger `limit` to order more",
+                        results.granules.len(),
+                        results.hits
+                    )));
+                }
                 if let Some(collection) = &subset.collection {
                     self.catalog.saw(&collection.0);
                 }
@@ -777,6 +786,18 @@ impl Session {
             Query::WaitJobs(jobs) => *jobs = jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
             Query::Search(search) => **search = crate::eval::search::with_shape_read(search)?,
+            Query::Subset(subset) if subset.collection.is_none() => {
+                if let Some(name) = subset.granules_from.clone() {
+                    let Some(Value::Granules(results)) = self.values.get(&name) else {
+                        return Err(format!(
+                            "{name} holds no granules in this session: run its `granules` search first"
+                        ));
+                    };
+                    let (collection, ids) = crate::eval::search::order_exactly(results)?;
+                    subset.collection = Some(crate::lang::query::Collection(collection));
+                    subset.granule_ids = ids;
+                }
+            }
             _ => {}
         }
         Ok(query)
