@@ -177,6 +177,18 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     assert!(job.request.contains("granuleId=G1100000001-HQ_LOCAL"), "{}", job.request);
     assert_eq!(job.num_input_granules, 1);
 
+    // Once the collection's capabilities are known, what it cannot do is caught before sending.
+    let mut caps: Vec<Report> = Vec::new();
+    assert!(session.run_async("capabilities ATL03", &mut caps, &cancel).await.ok, "{caps:?}");
+    let mut checked: Vec<Report> = Vec::new();
+    let outcome =
+        session.run_async("subset ATL03 vars(/gt1l/heights/h_phh) crs EPSG:3413", &mut checked, &cancel).await;
+    assert!(!outcome.ok);
+    let Some(Report::Diagnostics { diagnostics, .. }) = checked.first() else { panic!("{checked:?}") };
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["unknown-variable", "not-supported"], "{diagnostics:?}");
+    assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
+
     // Only a `granules` result can be plotted so.
     let mut refused: Vec<Report> = Vec::new();
     session

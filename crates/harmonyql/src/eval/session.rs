@@ -238,6 +238,12 @@ impl Session {
         let checked = check(&parsed.ast, &self.scope);
         let mut diagnostics = parsed.diagnostics;
         diagnostics.extend(checked.diagnostics.iter().cloned());
+        // What a collection cannot do, when the session has its capabilities; nothing is guessed otherwise.
+        let known = |collection: &str| {
+            let document = self.catalog.capabilities(&self.env, collection)?;
+            serde_json::from_value::<crate::api::capabilities::CapabilitiesV2>(document.clone()).ok()
+        };
+        diagnostics.extend(crate::lang::check::against_capabilities(&parsed.ast, &known));
         diagnostics.sort_by_key(|d| d.span.start);
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         if !diagnostics.is_empty() {

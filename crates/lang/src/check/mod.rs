@@ -6,12 +6,14 @@
 
 use std::collections::BTreeMap;
 
+mod capabilities;
 mod search;
 mod spatial;
 mod statement;
 mod time;
 mod value;
 
+pub use capabilities::against_capabilities;
 pub use time::parse_datetime;
 
 use crate::ast::{Arg, ArgKind, Ast, Clause, ClauseValue, Command, Term};
