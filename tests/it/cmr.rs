@@ -197,3 +197,32 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     let Some(Report::Diagnostics { diagnostics, .. }) = refused.first() else { panic!("{refused:?}") };
     assert_eq!(diagnostics[0].code, "not-granules");
 }
+
+#[tokio::test]
+async fn hq_check_online_counts_granules_and_checks_capabilities() {
+    let (base, dir) = start_server(AuthMode::None).await;
+    let script = dir.path().join("order.hq");
+    std::fs::write(
+        &script,
+        "subset ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)\n\
+         subset SPL3SMP limit 2\n\
+         subset ATL03 vars(/gt1l/heights/h_phh)\n",
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["check", "--online", "--env", &base])
+        .arg(&script)
+        .env("EDL_TOKEN", "")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("order.hq:1: subset ATL03 selects 1 granule(s)"), "{stderr}");
+    assert!(stderr.contains("order.hq:2: subset SPL3SMP selects 3 granule(s) (limit: 2 processed)"), "{stderr}");
+    assert!(stderr.contains("did you mean `/gt1l/heights/h_ph`?"), "{stderr}");
+    assert!(stderr.contains("1 error"), "{stderr}");
+    // Offline, the same script is fine: nothing is guessed without capabilities.
+    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_hq")).arg("check").arg(&script).output().unwrap();
+    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+}

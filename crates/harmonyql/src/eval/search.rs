@@ -118,3 +118,90 @@ pub fn order_exactly(results: &GranuleResults) -> Result<(String, Vec<String>), 
         .unwrap_or_else(|| results.collection.clone());
     Ok((collection, results.granules.iter().map(|granule| granule.id.clone()).collect()))
 }
+
+/// Harmony pauses a request of more granules than this for preview (`skip preview` lets it run).
+pub const PREVIEW_THRESHOLD: u64 = 300;
+
+/// What a `subset` would select, found before sending it: the granules and bytes, and Harmony's limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Granules matching the request's collection, area and time (`CMR-Hits`).
+    pub granules: u64,
+    /// Granules Harmony would process: `limit` caps them.
+    pub processed: u64,
+    /// Their input size (exact, or estimated from the first page's sizes), if CMR gives sizes.
+    pub bytes: Option<(u64, bool)>,
+}
+
+impl Estimate {
+    /// One line: `selects 2 granule(s), 4.0 GiB` with the preview warning when Harmony would pause.
+    pub fn describe(&self) -> String {
+        let mut text = format!("selects {} granule(s)", self.granules);
+        if self.processed < self.granules {
+            text.push_str(&format!(" (limit: {} processed)", self.processed));
+        }
+        match self.bytes {
+            Some((bytes, true)) => text.push_str(&format!(", {}", crate::output::cmr::human_bytes(bytes))),
+            Some((bytes, false)) => text.push_str(&format!(", about {}", crate::output::cmr::human_bytes(bytes))),
+            None => text.push_str(", size not given by CMR"),
+        }
+        if self.processed > PREVIEW_THRESHOLD {
+            text.push_str(&format!(
+                "; Harmony will pause it for preview (more than {PREVIEW_THRESHOLD} granules): `skip preview` or `skip_preview` in the request runs it all"
+            ));
+        }
+        text
+    }
+}
+
+/// Finds what `subset` would select, with one CMR page (up to 2000 granules) for the sizes.
+pub async fn estimate(
+    client: &Client,
+    subset: &crate::lang::query::SubsetQuery,
+    env: &Environment,
+    cancel: &CancellationToken,
+) -> Result<Estimate, String> {
+    let query = crate::lang::search::granules_of(subset).ok_or("the request names no collection")?;
+    let query = with_shape_read(&query)?;
+    let search = crate::lang::search::search(&query).map_err(|error| error.to_string())?;
+    let root = cmr_root(env);
+    let (hits, granules) = search_all::<crate::api::cmr::GranuleEntry>(
+        client,
+        &root,
+        &search,
+        Concept::Granules,
+        crate::api::cmr::MAX_PAGE_SIZE,
+        cancel,
+    )
+    .await
+    .map_err(|error| error.to_string())?;
+    let processed = subset.max_results.map_or(hits, |max| max.min(hits));
+    let results =
+        GranuleResults { url: String::new(), collection: String::new(), hits: processed, granules, areas: Vec::new() };
+    let bytes = if processed < hits {
+        // The first `processed` granules in CMR's order are the ones Harmony takes.
+        let listed =
+            GranuleResults { granules: results.granules.iter().take(processed as usize).cloned().collect(), ..results };
+        listed.total_size()
+    } else {
+        results.total_size()
+    };
+    Ok(Estimate { granules: hits, processed, bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_warn_before_harmony_pauses_for_preview() {
+        let small = Estimate { granules: 2, processed: 2, bytes: Some((4 << 30, true)) };
+        assert_eq!(small.describe(), "selects 2 granule(s), 4.0 GiB");
+        let large = Estimate { granules: 5000, processed: 5000, bytes: Some((5000 << 30, false)) };
+        assert!(
+            large.describe().starts_with("selects 5000 granule(s), about 4.9 TiB; Harmony will pause it for preview")
+        );
+        let capped = Estimate { granules: 5000, processed: 300, bytes: None };
+        assert_eq!(capped.describe(), "selects 5000 granule(s) (limit: 300 processed), size not given by CMR");
+    }
+}
