@@ -150,4 +150,79 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     assert!(session.value("found").is_some());
     let bundle = reports[1].to_bundle().unwrap();
     assert!(bundle.get("text/html").unwrap().as_str().unwrap().contains("<td><b>ATL03</b></td>"));
+
+    // The bound result's footprints on the map, with the searched box.
+    let mut plotted: Vec<Report> = Vec::new();
+    assert!(session.run_async("plot granules found\nfound", &mut plotted, &cancel).await.ok, "{plotted:?}");
+    let Some(Report::Figure { name, figure }) = plotted.first() else { panic!("{plotted:?}") };
+    assert_eq!(name, "ATL03_granules");
+    assert!(figure.svg.contains("ATL03_20200427193622_04930702_006_02.h5"), "the legend names the granule");
+    assert!(figure.svg.contains("ATL03: 1 of 1 granule(s)"));
+    assert!(figure.png.starts_with(b"\x89PNG"));
+    assert!(matches!(plotted.get(1), Some(Report::Granules(results)) if results.areas.len() == 1));
+
+    // `subset found` orders exactly those granules: the collection and their concept IDs.
+    let mut shown: Vec<Report> = Vec::new();
+    assert!(session.run_async("url subset found vars(/gt1l/heights/h_ph)", &mut shown, &cancel).await.ok, "{shown:?}");
+    let Some(Report::Url(url)) = shown.first() else { panic!("{shown:?}") };
+    assert_eq!(
+        url,
+        &format!(
+            "{base}/C2596864127-NSIDC_CPRD/ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset?forceAsync=true&label=harmonyql&granuleId=G1100000001-HQ_LOCAL&variable=%2Fgt1l%2Fheights%2Fh_ph"
+        )
+    );
+    let mut submitted: Vec<Report> = Vec::new();
+    assert!(session.run_async("job = subset found", &mut submitted, &cancel).await.ok, "{submitted:?}");
+    let Some(Report::Job(job)) = submitted.first() else { panic!("{submitted:?}") };
+    assert!(job.request.contains("granuleId=G1100000001-HQ_LOCAL"), "{}", job.request);
+    assert_eq!(job.num_input_granules, 1);
+
+    // Once the collection's capabilities are known, what it cannot do is caught before sending.
+    let mut caps: Vec<Report> = Vec::new();
+    assert!(session.run_async("capabilities ATL03", &mut caps, &cancel).await.ok, "{caps:?}");
+    let mut checked: Vec<Report> = Vec::new();
+    let outcome =
+        session.run_async("subset ATL03 vars(/gt1l/heights/h_phh) crs EPSG:3413", &mut checked, &cancel).await;
+    assert!(!outcome.ok);
+    let Some(Report::Diagnostics { diagnostics, .. }) = checked.first() else { panic!("{checked:?}") };
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["unknown-variable", "not-supported"], "{diagnostics:?}");
+    assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
+
+    // Only a `granules` result can be plotted so.
+    let mut refused: Vec<Report> = Vec::new();
+    session
+        .run_async("collections_found = collections ATL03\nplot granules collections_found", &mut refused, &cancel)
+        .await;
+    let Some(Report::Diagnostics { diagnostics, .. }) = refused.first() else { panic!("{refused:?}") };
+    assert_eq!(diagnostics[0].code, "not-granules");
+}
+
+#[tokio::test]
+async fn hq_check_online_counts_granules_and_checks_capabilities() {
+    let (base, dir) = start_server(AuthMode::None).await;
+    let script = dir.path().join("order.hq");
+    std::fs::write(
+        &script,
+        "subset ATL03 bbox(-105.5, 40, -105, 41) time(2020-04-27 .. 2020-05-28)\n\
+         subset SPL3SMP limit 2\n\
+         subset ATL03 vars(/gt1l/heights/h_phh)\n",
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["check", "--online", "--env", &base])
+        .arg(&script)
+        .env("EDL_TOKEN", "")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("order.hq:1: subset ATL03 selects 1 granule(s)"), "{stderr}");
+    assert!(stderr.contains("order.hq:2: subset SPL3SMP selects 3 granule(s) (limit: 2 processed)"), "{stderr}");
+    assert!(stderr.contains("did you mean `/gt1l/heights/h_ph`?"), "{stderr}");
+    assert!(stderr.contains("1 error"), "{stderr}");
+    // Offline, the same script is fine: nothing is guessed without capabilities.
+    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_hq")).arg("check").arg(&script).output().unwrap();
+    assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
 }

@@ -34,6 +34,9 @@ pub enum CompileError {
     /// A job named by a binding or "the last job" must be resolved to its ID first.
     #[error("the job `{0}` has not been resolved to a job ID")]
     UnresolvedJob(String),
+    /// A `subset NAME` of a `granules` result must have its granules filled in by the session first.
+    #[error("the granules of `{0}` have not been resolved to their IDs")]
+    UnresolvedGranules(String),
     /// A search's shape file must be read (by the evaluator) before its polygons can be sent to CMR.
     #[error("the shape file `{0}` has not been read: its polygons are what CMR is sent")]
     UnreadShape(String),
@@ -60,6 +63,9 @@ pub fn compile(query: &Query, env: &Environment, options: &CompileOptions) -> Re
             capabilities.collection.is_concept_id(),
             capabilities.version.as_deref(),
         ),
+        Query::Subset(subset) if subset.collection.is_none() && subset.granules_from.is_some() => {
+            return Err(CompileError::UnresolvedGranules(subset.granules_from.clone().unwrap_or_default()));
+        }
         Query::Subset(subset) => compile_subset(subset, root, options),
         Query::Search(search) => crate::search::request(search, env)?,
         Query::Jobs(jobs) => endpoint::jobs(root, jobs.page, jobs.limit, &jobs.labels),

@@ -318,8 +318,8 @@ pub const VERBS: &[VerbInfo] = &[
     VerbInfo {
         verb: Verb::Plot,
         name: "plot",
-        usage: "plot [photons|track|raster|histogram|series] FILE|NAME [beam B] [var PATH] [by distance|latitude|time] [confidence 0..4] [surface S]",
-        doc: "plot a downloaded file: photon cloud, ground tracks, raster map, histogram or time series",
+        usage: "plot [photons|track|raster|histogram|series|granules] FILE|NAME [beam B] [var PATH] [by distance|latitude|time] [confidence 0..4] [surface S]",
+        doc: "plot a downloaded file (photon cloud, ground tracks, raster map, histogram or time series), or the footprints of a `granules` result on a map",
         example: "plot photons files beam gt1l confidence 3",
     },
     VerbInfo {

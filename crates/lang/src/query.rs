@@ -426,6 +426,9 @@ pub struct SubsetQuery {
     pub service_id: Option<String>,
     /// Dimensions to extend.
     pub extend: Vec<String>,
+    /// The name of a `granules` result whose listed granules this request orders exactly; the session
+    /// replaces it with their collection and granule IDs before compiling.
+    pub granules_from: Option<String>,
 }
 
 /// `collections …` or `granules …`: a CMR search, every field checked.
@@ -571,11 +574,13 @@ pub enum PlotKind {
     Histogram,
     /// A 1-D variable as a line.
     Series,
+    /// The footprints of a `granules` result on a map.
+    Granules,
 }
 
 impl PlotKind {
     /// The names users type.
-    pub const NAMES: [&'static str; 5] = ["photons", "track", "raster", "histogram", "series"];
+    pub const NAMES: [&'static str; 6] = ["photons", "track", "raster", "histogram", "series", "granules"];
 
     /// The kind called `name`.
     pub fn from_name(name: &str) -> Option<PlotKind> {
@@ -585,6 +590,7 @@ impl PlotKind {
             "raster" | "map" => PlotKind::Raster,
             "histogram" | "hist" => PlotKind::Histogram,
             "series" | "line" => PlotKind::Series,
+            "granules" | "footprints" => PlotKind::Granules,
             _ => return None,
         })
     }

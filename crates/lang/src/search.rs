@@ -10,7 +10,7 @@ use crate::api::environment::Environment;
 use crate::api::request::Request;
 use crate::ast::{Arg, ArgKind, TermKind};
 use crate::compile::CompileError;
-use crate::query::{DEFAULT_SEARCH_LIMIT, DateTime, SearchQuery, Spatial, Wkt, WktKind};
+use crate::query::{DEFAULT_SEARCH_LIMIT, DateTime, SearchQuery, Spatial, SubsetQuery, Wkt, WktKind};
 
 /// The search a query asks for, with the page size for its first page.
 pub fn search(query: &SearchQuery) -> Result<Search, CompileError> {
@@ -48,6 +48,24 @@ pub fn search(query: &SearchQuery) -> Result<Search, CompileError> {
         search.sort_key.push("start_date".to_owned());
     }
     Ok(search)
+}
+
+/// The granule search that selects what a `subset` would process: its collection, area, shape and time.
+/// Granule IDs and names are not CMR search parameters here, so a request naming granules is overestimated.
+pub fn granules_of(subset: &SubsetQuery) -> Option<SearchQuery> {
+    Some(SearchQuery {
+        concept: Concept::Granules,
+        keyword: None,
+        collection: Some(subset.collection.clone()?),
+        provider: None,
+        version: None,
+        cloud_hosted: None,
+        spatial: subset.spatial.clone(),
+        shape: subset.shape.clone(),
+        shape_rings: None,
+        temporal: subset.temporal.clone(),
+        limit: subset.max_results.map(|max| max.min(crate::query::MAX_SEARCH_LIMIT)),
+    })
 }
 
 /// The request for the first page of a query's search, against the environment's CMR.

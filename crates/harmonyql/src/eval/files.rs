@@ -153,6 +153,10 @@ pub fn plot_files(paths: &[PathBuf], query: &PlotQuery, areas: &[Ring]) -> EvalR
         ))),
         (PlotKind::Histogram | PlotKind::Series, _) => one_d(path, &name, kind, plot_kind, query),
         (PlotKind::Track, _) => track(paths, areas),
+        (PlotKind::Granules, _) => Err(EvalError::Unusable(
+            "`plot granules` draws a `granules` result: `found = granules ATL03 …` then `plot granules found`"
+                .to_owned(),
+        )),
     }
 }
 

@@ -79,6 +79,8 @@ pub enum Value {
     Files(Vec<PathBuf>),
     /// Result URLs.
     Links(Vec<String>),
+    /// Granules a `granules` search found: shown as they were, plotted by `plot granules`, ordered by `subset NAME`.
+    Granules(Box<crate::harmony::cmr::GranuleResults>),
     /// Any other answer, kept as the report its statement showed, so the name shows exactly that again.
     Shown(Box<Report>),
 }
@@ -205,6 +207,13 @@ impl Session {
         let checked = check(&parsed.ast, &self.scope);
         let mut diagnostics = parsed.diagnostics;
         diagnostics.extend(checked.diagnostics.iter().cloned());
+        // What a collection cannot do, when the session has its capabilities; nothing is guessed otherwise.
+        let known = |collection: &str| {
+            let document = self.catalog.capabilities(&self.env, collection)?;
+            serde_json::from_value::<crate::api::capabilities::CapabilitiesV2>(document.clone()).ok()
+        };
+        diagnostics.extend(crate::lang::check::against_capabilities(&parsed.ast, &known));
+        diagnostics.sort_by_key(|d| d.span.start);
         let has_errors = diagnostics.iter().any(Diagnostic::is_error);
         if !diagnostics.is_empty() {
             let diagnostics = crate::lang::diagnostic::first_shown(diagnostics);
@@ -290,6 +299,15 @@ impl Session {
         match &query {
             Query::Subset(subset) => {
                 let request = self.request(&query)?;
+                if let Some(Value::Granules(results)) = subset.granules_from.as_ref().and_then(|n| self.values.get(n))
+                    && results.hits > results.granules.len() as u64
+                {
+                    sink.report(Report::Warning(format!(
+                        "ordering the {} granule(s) listed, of {} that matched: search with a larger `limit` to order more",
+                        results.granules.len(),
+                        results.hits
+                    )));
+                }
                 if let Some(collection) = &subset.collection {
                     self.catalog.saw(&collection.0);
                 }
@@ -431,12 +449,19 @@ impl Session {
                     sink.report((**report).clone());
                     Ok(None)
                 }
+                Some(Value::Granules(results)) => {
+                    sink.report(Report::Granules(results.clone()));
+                    Ok(None)
+                }
                 None => Err(EvalError::Unusable(format!("{name} has no value in this session"))),
             },
             Query::Search(search) => {
                 let report = crate::eval::search::run(&client, search, &self.env, cancel).await?;
                 sink.report(report.clone());
-                Ok(Some(Value::Shown(Box::new(report))))
+                Ok(Some(match report {
+                    Report::Granules(results) => Value::Granules(results),
+                    other => Value::Shown(Box::new(other)),
+                }))
             }
             Query::Login(_) | Query::Logout => unreachable!("login and logout return above"),
             other => {
@@ -589,6 +614,30 @@ impl Session {
                 }
                 Err(error) => self.fail(cell, statement, error, sink),
             },
+            Query::Plot(plot) if plot.kind == Some(PlotKind::Granules) => {
+                let found = match &plot.target {
+                    Target::Name(name) => self.values.get(name),
+                    Target::Path(_) => None,
+                };
+                match found {
+                    Some(Value::Granules(results)) => match crate::eval::search::plot_granules(results) {
+                        Ok(figure) => {
+                            let name = format!("{}_granules", results.collection);
+                            sink.report(Report::Figure { name, figure: Box::new(figure) });
+                            true
+                        }
+                        Err(error) => self.fail(cell, statement, error, sink),
+                    },
+                    _ => self.fail(
+                        cell,
+                        statement,
+                        EvalError::Unusable(
+                            "`plot granules` needs a name bound to a `granules` result in this session".to_owned(),
+                        ),
+                        sink,
+                    ),
+                }
+            }
             Query::Plot(plot) => match self.plot_inputs(&plot.target, plot.kind == Some(PlotKind::Track)) {
                 Ok((files, areas)) => match crate::eval::files::plot_files(&files, plot, &areas) {
                     Ok(figure) => {
@@ -737,6 +786,18 @@ impl Session {
             Query::WaitJobs(jobs) => *jobs = jobs.iter().map(id).collect::<Result<_, _>>()?,
             Query::Url(inner) | Query::Curl(inner) => **inner = self.resolve(inner)?,
             Query::Search(search) => **search = crate::eval::search::with_shape_read(search)?,
+            Query::Subset(subset) if subset.collection.is_none() => {
+                if let Some(name) = subset.granules_from.clone() {
+                    let Some(Value::Granules(results)) = self.values.get(&name) else {
+                        return Err(EvalError::Unusable(format!(
+                            "{name} holds no granules in this session: run its `granules` search first"
+                        )));
+                    };
+                    let (collection, ids) = crate::eval::search::order_exactly(results)?;
+                    subset.collection = Some(crate::lang::query::Collection(collection));
+                    subset.granule_ids = ids;
+                }
+            }
             _ => {}
         }
         Ok(query)

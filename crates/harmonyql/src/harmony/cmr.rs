@@ -166,6 +166,9 @@ pub struct GranuleResults {
     pub hits: u64,
     /// The first of them.
     pub granules: Vec<GranuleEntry>,
+    /// The searched area as closed `[lon, lat]` rings (a bounding box or polygons), for maps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub areas: Vec<Vec<[f64; 2]>>,
 }
 
 impl GranuleResults {

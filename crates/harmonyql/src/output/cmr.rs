@@ -227,6 +227,7 @@ mod tests {
             collection: "ATL03".into(),
             hits: 2,
             granules: vec![granule("a.h5", Some("1024")), granule("b.h5", Some("3072"))],
+            areas: Vec::new(),
         };
         assert_eq!(granule_summary(&results), "2 granule(s), 4.0 GiB in all");
         let many = GranuleResults { hits: 1000, ..results.clone() };

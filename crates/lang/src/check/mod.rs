@@ -6,12 +6,14 @@
 
 use std::collections::BTreeMap;
 
+mod capabilities;
 mod search;
 mod spatial;
 mod statement;
 mod time;
 mod value;
 
+pub use capabilities::against_capabilities;
 pub use time::parse_datetime;
 
 use crate::ast::{Arg, ArgKind, Ast, Clause, ClauseValue, Command, Term};
@@ -33,6 +35,8 @@ pub enum ValueKind {
     Capabilities,
     /// Result links.
     Links,
+    /// Granules found by a `granules` search.
+    Granules,
     /// Anything else (listings, statuses, plots, text).
     Other,
 }
@@ -45,6 +49,7 @@ impl ValueKind {
             ValueKind::Dataset => "an opened file",
             ValueKind::Capabilities => "a capabilities document",
             ValueKind::Links => "result links",
+            ValueKind::Granules => "granules found in CMR",
             ValueKind::Other => "a value",
         }
     }
@@ -116,6 +121,7 @@ pub fn produced_kind(query: &Query) -> Option<ValueKind> {
         Query::Open(_) => ValueKind::Dataset,
         Query::Capabilities(_) => ValueKind::Capabilities,
         Query::Results(_) => ValueKind::Links,
+        Query::Search(search) if search.concept == crate::api::cmr::Concept::Granules => ValueKind::Granules,
         Query::Jobs(_)
         | Query::Steps(_)
         | Query::Job(JobAction::Stac, _)

@@ -117,3 +117,33 @@ impl Checker {
         Some(Query::Search(Box::new(query)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{Scope, ValueKind, check};
+    use crate::parse::parse;
+    use crate::query::Query;
+
+    #[test]
+    fn a_granules_result_is_ordered_by_name_and_only_so() {
+        let checked = check(
+            &parse("found = granules ATL03 limit 3\nsubset found vars(/gt1l/heights/h_ph)").ast,
+            &Scope::default(),
+        );
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        let Query::Subset(subset) = &checked.statements[1].query else { panic!() };
+        assert_eq!((subset.collection.as_ref(), subset.granules_from.as_deref()), (None, Some("found")));
+
+        let mut scope = Scope::default();
+        scope.bindings.insert("found".into(), ValueKind::Granules);
+        let twice = check(&parse("subset found granule(G1-P)").ast, &scope);
+        assert_eq!(twice.diagnostics[0].code, "granules-twice");
+        // A name bound to anything else is still a collection short name.
+        scope.bindings.insert("files".into(), ValueKind::Files);
+        let checked = check(&parse("subset files").ast, &scope);
+        let Query::Subset(subset) = &checked.statements[0].query else { panic!() };
+        assert_eq!(subset.collection.as_ref().map(|c| c.0.as_str()), Some("files"));
+        let plot = check(&parse("plot granules files").ast, &scope);
+        assert_eq!(plot.diagnostics[0].code, "not-granules");
+    }
+}

@@ -160,7 +160,15 @@ impl Checker {
     }
 
     pub(super) fn subset(&mut self, command: &Command) -> Option<SubsetQuery> {
-        let mut query = SubsetQuery { collection: self.collection(command), ..SubsetQuery::default() };
+        // `subset found …` orders exactly the granules a `granules` result listed.
+        let granules_from = match command.args.first().map(|term| &term.node) {
+            Some(TermKind::Word(name)) if self.scope.bindings.get(name) == Some(&super::ValueKind::Granules) => {
+                Some(name.clone())
+            }
+            _ => None,
+        };
+        let collection = if granules_from.is_some() { None } else { self.collection(command) };
+        let mut query = SubsetQuery { collection, granules_from, ..SubsetQuery::default() };
         let mut seen: BTreeMap<ClauseName, Span> = BTreeMap::new();
         let mut spatial_span = None;
         let errors_before = self.error_count();
@@ -235,7 +243,21 @@ impl Checker {
                 );
             }
         }
-        (self.error_count() == errors_before && query.collection.is_some()).then_some(query)
+        if let Some(name) = &query.granules_from {
+            let picked = [ClauseName::Granule, ClauseName::GranuleId, ClauseName::GranuleName];
+            if let Some(span) = picked.iter().find_map(|clause| seen.get(clause)) {
+                self.error(
+                    Diagnostic::error(
+                        "granules-twice",
+                        format!("`subset {name}` already orders the granules `{name}` lists"),
+                        *span,
+                    )
+                    .with_hint(format!("drop this clause, or search again to change which granules `{name}` holds")),
+                );
+            }
+        }
+        let named = query.collection.is_some() || query.granules_from.is_some();
+        (self.error_count() == errors_before && named).then_some(query)
     }
 
     pub(super) fn subset_clause(&mut self, clause: &Clause, query: &mut SubsetQuery) {
@@ -604,6 +626,24 @@ impl Checker {
             );
             return None;
         };
+        if kind == Some(PlotKind::Granules) {
+            let found = match &target {
+                Target::Name(name) => self.scope.bindings.get(name).copied(),
+                Target::Path(_) => None,
+            };
+            if found != Some(super::ValueKind::Granules) {
+                let span = command.args.last().map_or(command.span, |term| term.span);
+                self.error(
+                    Diagnostic::error(
+                        "not-granules",
+                        "`plot granules` draws the footprints of a `granules` result, by its name",
+                        span,
+                    )
+                    .with_hint("e.g. `found = granules ATL03 bbox(-105.5, 40, -105, 41)` then `plot granules found`"),
+                );
+                return None;
+            }
+        }
         let confidence = match find_clause(command, ClauseName::Confidence) {
             Some(term) => Some(self.integer(term, "confidence", 0, 4)? as i64),
             None => None,
