@@ -52,6 +52,16 @@ pub struct AppState {
 
 type Result<T, E = ServerError> = std::result::Result<T, E>;
 
+/// Logs each request's method, path and answer (`HQ_LOG=info hq serve`). Never the query string or headers:
+/// they may carry Earthdata Login codes, tokens and cookies.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64);
+    response
+}
+
 /// The router for every Harmony path the local server answers.
 pub fn router(state: AppState) -> Router {
     let coverages = "/{collections}/ogc-api-coverages/1.0.0/collections/{variables}/coverage/rangeset";
@@ -83,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
 
