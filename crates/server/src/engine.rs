@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -288,6 +289,8 @@ struct Inner {
     processor: Arc<dyn Processor>,
     jobs: Mutex<HashMap<String, JobRecord>>,
     wakers: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Set when a job is canceled; its running transformation checks it ([`crate::transform::cancel`]).
+    cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 /// The job engine. Cheap to clone.
@@ -325,6 +328,7 @@ impl Engine {
                 processor,
                 jobs: Mutex::new(jobs),
                 wakers: Mutex::new(HashMap::new()),
+                cancels: Mutex::new(HashMap::new()),
             }),
         };
         let in_progress: Vec<String> = engine
@@ -375,6 +379,11 @@ impl Engine {
 
     fn is_shut_down(&self) -> bool {
         self.inner.store.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    fn cancel_flag(&self, job_id: &str) -> Arc<AtomicBool> {
+        let mut cancels = self.inner.cancels.lock().unwrap_or_else(|p| p.into_inner());
+        cancels.entry(job_id.to_string()).or_default().clone()
     }
 
     fn waker(&self, job_id: &str) -> Arc<Notify> {
@@ -463,6 +472,9 @@ impl Engine {
             *job = next.clone();
             next
         };
+        if job.status == JobStatus::Canceled {
+            self.cancel_flag(job_id).store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.waker(job_id).notify_one();
         Ok(job)
     }
@@ -535,10 +547,11 @@ impl Engine {
                 Some(Some((item_id, granule, operation))) => {
                     let out_dir = self.inner.config.results_dir.join(&job_id).join(item_id.to_string());
                     let processor = self.inner.processor.clone();
+                    let cancel = self.cancel_flag(&job_id);
                     let result = tokio::task::spawn_blocking(move || {
                         std::fs::create_dir_all(&out_dir)
                             .map_err(|e| TransformError::Io(format!("could not create {}: {e}", out_dir.display())))?;
-                        processor.process(&granule, &operation, &out_dir)
+                        crate::transform::cancel::run(cancel, || processor.process(&granule, &operation, &out_dir))
                     })
                     .await
                     .unwrap_or_else(|join_error| {
@@ -560,6 +573,8 @@ impl Engine {
         let failed = result.is_err();
         if let Some(item) = next.work_items.iter_mut().find(|i| i.id == item_id) {
             match result {
+                // Canceled while it ran: its transformation stopped early, so what it wrote is not a result.
+                _ if canceled => item.status = ItemStatus::Canceled,
                 Ok(outputs) => {
                     item.status = ItemStatus::Successful;
                     item.outputs = outputs
@@ -789,6 +804,47 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("job {id} did not reach the expected state: {:?}", engine.get(id));
+    }
+
+    /// Masks 100,000 points with a 1,000,000-vertex polygon (minutes of work), as a shape subset does.
+    struct HugeMask;
+
+    impl Processor for HugeMask {
+        fn process(&self, _: &SampleGranule, _: &Operation, _: &Path) -> Result<Vec<Output>, TransformError> {
+            let ring: Vec<[f64; 2]> = (0..1_000_000)
+                .map(|i| {
+                    let angle = i as f64 / 1_000_000.0 * std::f64::consts::TAU;
+                    [angle.cos(), angle.sin()]
+                })
+                .collect();
+            let lons: Vec<f64> = (0..100_000).map(|i| (i % 100) as f64 / 100.0).collect();
+            let lats = lons.clone();
+            let everything = vec![0..lons.len()];
+            let runs = crate::transform::selection::polygon_runs(&lons, &lats, &everything, &[vec![ring]]);
+            Err(TransformError::NoData(format!("{} runs", runs.len())))
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_stops_the_running_transformation() {
+        let dir = temp_dir("cancel-running");
+        let store = Store::open(&dir.join("db.redb")).unwrap();
+        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300 };
+        let engine = Engine::start(store, config, Arc::new(HugeMask)).unwrap();
+        let job = engine.submit(new_job(&["g1"], false, true)).unwrap();
+        wait_until(&engine, &job.job_id, |j| j.work_items.iter().any(|i| i.status == ItemStatus::Running)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        engine.apply(&job.job_id, Event::Cancel).unwrap();
+        // The worker gives the item back once the transformation stops: it must not run on for minutes.
+        let running = || engine.get(&job.job_id).unwrap().work_items.iter().any(|i| i.status == ItemStatus::Running);
+        for _ in 0..400 {
+            if !running() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(!running(), "the transformation kept running 20 s after cancel");
+        assert_eq!(engine.get(&job.job_id).unwrap().status, JobStatus::Canceled);
     }
 
     fn temp_dir(name: &str) -> PathBuf {
