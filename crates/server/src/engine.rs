@@ -819,7 +819,7 @@ mod tests {
                 .collect();
             let lons: Vec<f64> = (0..100_000).map(|i| (i % 100) as f64 / 100.0).collect();
             let lats = lons.clone();
-            let everything = vec![0..lons.len()];
+            let everything: Vec<std::ops::Range<usize>> = std::iter::once(0..lons.len()).collect();
             let runs = crate::transform::selection::polygon_runs(&lons, &lats, &everything, &[vec![ring]]);
             Err(TransformError::NoData(format!("{} runs", runs.len())))
         }
