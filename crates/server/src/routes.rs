@@ -538,7 +538,9 @@ async fn submit(
 /// 303 to its single output (or to the job when it has none or several); a failed job is an error.
 async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
     let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
-    while tokio::time::Instant::now() < deadline {
+    // Subscribed before the first look, so a change between the look and the wait still wakes it.
+    let mut changes = state.engine.subscribe();
+    loop {
         let Some(job) = state.engine.get(job_id) else {
             break;
         };
@@ -553,7 +555,10 @@ async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
             }
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Woken by the engine's next change (or the deadline), instead of polling.
+        if !matches!(tokio::time::timeout_at(deadline, changes.changed()).await, Ok(Ok(()))) {
+            break;
+        }
     }
     // Too slow, or not exactly one output: the job status has everything.
     Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{job_id}")))
