@@ -540,10 +540,7 @@ async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
     let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
     // Subscribed before the first look, so a change between the look and the wait still wakes it.
     let mut changes = state.engine.subscribe();
-    loop {
-        let Some(job) = state.engine.get(job_id) else {
-            break;
-        };
+    while let Some(job) = state.engine.get(job_id) {
         if job.status == harmonyql_lang::api::job::JobStatus::Failed {
             return Err(ServerError::ServiceFailed(job.message()));
         }
