@@ -12,4 +12,5 @@ mod plot;
 mod regression;
 mod serve_hostile;
 mod server;
+mod soak;
 mod tidy;
