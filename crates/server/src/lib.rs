@@ -224,7 +224,10 @@ impl Server {
                 accepted = self.listener.accept() => accepted,
             };
             let stream = match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => {
+                    tracing::trace!(%peer, "connection accepted");
+                    stream
+                }
                 Err(error) => {
                     // Out of file descriptors and the like: wait instead of spinning.
                     tracing::warn!(%error, "could not accept a connection");
