@@ -950,8 +950,20 @@ async fn service_results(
     let mut file = tokio::fs::File::open(&file_path)
         .await
         .map_err(|_| ServerError::NotFound(format!("The file {} was not found", shorten(&path))))?;
-    let len = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?.len();
-    let range = match parse_range(request.headers().get(header::RANGE), len) {
+    let metadata = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    let len = metadata.len();
+    // Validators, so a client resuming a download can tell whether the file is still the one it started.
+    let modified = metadata.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
+    let etag = format!("\"{len:x}-{:x}\"", modified.map_or(0, |m| m.timestamp_nanos_opt().unwrap_or(0)));
+    let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    // `If-Range` that names another version: the range is ignored and the whole file sent (RFC 9110 §13.1.5).
+    let current = request
+        .headers()
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|validator| validator == etag || last_modified.as_deref() == Some(validator));
+    let range_header = request.headers().get(header::RANGE).filter(|_| current);
+    let range = match parse_range(range_header, len) {
         Ok(range) => range,
         Err(error) => {
             let mut response = error.into_response();
@@ -983,6 +995,12 @@ async fn service_results(
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Some(value) = last_modified.and_then(|text| HeaderValue::from_str(&text).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
     if let Ok(value) = HeaderValue::from_str(&mime) {
