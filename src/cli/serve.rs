@@ -37,6 +37,21 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request head before its connection is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
+    /// Fault injection (testing clients): milliseconds added before every answer (at most 10,000).
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Fault injection")]
+    fault_latency_ms: u64,
+    /// Fraction of GETs answered 503 or 429 with Retry-After (at most 0.5).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    fault_error_rate: f64,
+    /// Fraction of GET bodies cut after half their bytes (at most 0.5).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    fault_drop_rate: f64,
+    /// Milliseconds before each body chunk (at most 10,000).
+    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Fault injection")]
+    fault_slow_body_ms: u64,
+    /// Seed of the fault sequence (the same seed gives the same faults in the same order).
+    #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Fault injection")]
+    fault_seed: u64,
 }
 
 /// How clients authenticate.
@@ -67,6 +82,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         preview_threshold: args.preview_threshold.max(1),
         stage_s3: args.stage_s3.as_deref().map(harmonyql_server::staging::S3Staging::from_env),
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        faults: harmonyql_server::faults::Faults {
+            latency: std::time::Duration::from_millis(args.fault_latency_ms),
+            error_rate: if args.fault_error_rate.is_finite() { args.fault_error_rate } else { 0.0 },
+            drop_rate: if args.fault_drop_rate.is_finite() { args.fault_drop_rate } else { 0.0 },
+            slow_body: std::time::Duration::from_millis(args.fault_slow_body_ms),
+            seed: args.fault_seed,
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

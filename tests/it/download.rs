@@ -35,7 +35,12 @@ type Heads = Arc<Mutex<Vec<String>>>;
 
 /// A loopback server that answers request number N (from 0), whose head is `head`, with `script(N, head)`.
 async fn scripted(script: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> (String, Heads) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    scripted_on("http://127.0.0.1:0", script).await
+}
+
+/// [`scripted`] on the address of `base` (port 0: any free port).
+async fn scripted_on(base: &str, script: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> (String, Heads) {
+    let listener = tokio::net::TcpListener::bind(base.trim_start_matches("http://")).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let heads: Heads = Arc::default();
     let seen = heads.clone();
@@ -300,4 +305,61 @@ async fn an_existing_file_stays_whole_until_its_replacement_is_complete() {
     let error = fetch(&client(&base, 1), &urls, dir.path(), &overwrite).await.unwrap_err();
     assert!(matches!(error, Error::Incomplete { .. }), "{error:?}");
     assert_eq!(std::fs::read(dir.path().join("granule.h5")).unwrap(), version(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_that_stalls_for_good_says_which_file_and_which_statement_resumes_it() {
+    let job_id = "a7aee059-7531-4388-86e0-85af1de9c31a";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let json = |body: serde_json::Value| {
+        let body = body.to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: {}\nConnection: close\n",
+            body.len()
+        );
+        reply(&head, body.as_bytes())
+    };
+    let own = base.clone();
+    let (base, _) = scripted_on(&base, move |_, head| {
+        if head.starts_with("post /jobs/status") {
+            json(serde_json::json!({
+                "jobStatuses": [{"jobID": job_id, "status": "successful", "progress": 100}], "notFoundJobIDs": []
+            }))
+        } else if head.starts_with("get /jobs/") {
+            json(serde_json::json!({
+                "status": "successful", "message": "done", "progress": 100, "createdAt": "2020-01-01T00:00:00.000Z",
+                "updatedAt": "2020-01-01T00:00:00.000Z", "request": "x", "numInputGranules": 1, "jobID": job_id,
+                "links": [{"href": format!("{own}/data/granule.h5"), "rel": "data", "title": "granule.h5"}]
+            }))
+        } else {
+            Reply { stall: true, ..reply("HTTP/1.1 200 OK\nContent-Length: 1000\n", &version(1)[..400]) }
+        }
+    })
+    .await;
+    let target = tempfile::tempdir().unwrap();
+    let mut session = harmonyql::eval::session::Session::new(harmonyql::eval::session::Config {
+        env: Environment::Url(base.clone()),
+        mode: harmonyql::eval::session::Mode::Execute,
+        credentials: Credentials::Anonymous,
+        poll_interval: Duration::from_millis(50),
+        download: config(Duration::from_millis(100)),
+        ..harmonyql::eval::session::Config::default()
+    });
+    let statement = format!("download {job_id} to \"{}\"", target.path().display());
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        session.run_async(&statement, &mut reports, &CancellationToken::new()),
+    )
+    .await
+    .expect("a stalled download must end with an error, not hang");
+    assert!(!outcome.ok);
+    let message = match reports.last() {
+        Some(harmonyql::eval::sink::Report::Diagnostics { diagnostics, .. }) => diagnostics[0].message.clone(),
+        other => panic!("no error: {other:?}"),
+    };
+    assert!(message.contains("granule.h5") && message.contains("received nothing"), "{message}");
+    assert!(message.contains(&format!("`{statement}`")), "{message}");
 }

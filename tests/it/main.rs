@@ -14,4 +14,5 @@ mod plot;
 mod regression;
 mod serve_hostile;
 mod server;
+mod soak;
 mod tidy;

@@ -136,3 +136,38 @@ async fn a_half_open_connection_is_closed_after_the_header_timeout() {
     let read = tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut buffer)).await;
     assert!(read.is_ok(), "the connection was still open 10 s after a 1 s header timeout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_files_carry_an_etag_and_a_stale_if_range_gets_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start(dir.path()).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = reqwest::multipart::Form::new().text("forceAsync", "true").text("variable", "all");
+    let submitted = client.post(format!("{base}/{FIXTURE}/{RANGESET}")).multipart(form).send().await.unwrap();
+    let job = submitted.headers()["location"].to_str().unwrap().trim_start_matches("/jobs/").to_owned();
+    let mut href = None;
+    for _ in 0..200 {
+        let status: serde_json::Value =
+            client.get(format!("{base}/jobs/{job}")).send().await.unwrap().json().await.unwrap();
+        if status["status"] == "successful" {
+            href = status["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["rel"] == "data")
+                .map(|l| l["href"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let href = href.expect("a successful job with a data link");
+    let whole = client.get(&href).send().await.unwrap();
+    let etag = whole.headers().get("etag").expect("an ETag on result files").to_str().unwrap().to_owned();
+    assert!(whole.headers().contains_key("last-modified"));
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let ranged = |validator: &str| client.get(&href).header("range", "bytes=1-").header("if-range", validator).send();
+    assert_eq!(ranged(&etag).await.unwrap().status(), 206);
+    let stale = ranged("\"another\"").await.unwrap();
+    assert_eq!(stale.status(), 200);
+    assert_eq!(stale.bytes().await.unwrap().as_ref(), b"data");
+}

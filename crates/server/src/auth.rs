@@ -73,13 +73,13 @@ impl std::fmt::Debug for Edl {
     }
 }
 
+/// `n_bytes` from the operating system's CSPRNG, as hex: signing keys, OAuth codes and states.
 fn random_hex(n_bytes: usize) -> String {
-    let mut text = String::new();
-    while text.len() < n_bytes * 2 {
-        text.push_str(&uuid::Uuid::new_v4().simple().to_string());
-    }
-    text.truncate(n_bytes * 2);
-    text
+    use ring::rand::SecureRandom as _;
+    let mut bytes = vec![0u8; n_bytes];
+    // The system generator fails only when the OS has none; no key is better than a guessable one.
+    ring::rand::SystemRandom::new().fill(&mut bytes).expect("the operating system's random number generator failed");
+    hex(&bytes)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -93,32 +93,15 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
-/// Decodes standard base64 (as in HTTP Basic); `None` on anything malformed.
+/// Decodes standard base64 (as in HTTP Basic), padded or not; `None` on anything malformed.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes: Vec<u8> = text.trim().bytes().filter(|&c| c != b'=').collect();
-    if bytes.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            acc |= value(c)? << (18 - 6 * i);
-        }
-        let n = chunk.len() - 1;
-        out.extend_from_slice(&acc.to_be_bytes()[1..1 + n]);
-    }
-    Some(out)
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const BASIC: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    BASIC.decode(text.trim()).ok()
 }
 
 fn now() -> i64 {
@@ -234,32 +217,16 @@ fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: Option<
     }
 }
 
+/// Everything but RFC 3986's unreserved characters is percent-encoded.
+const COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 fn decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(text.get(i + 1..i + 3)?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(text).decode_utf8().ok().map(|text| text.into_owned())
 }
 
 fn unauthorized(message: &str) -> Response {
@@ -373,14 +340,11 @@ async fn start_dance(edl: &Edl, request: Request) -> Response {
 
 use axum::extract::FromRequest;
 
+/// A query parameter, decoded as browsers encode forms (`+` is a space).
 fn query_value(request: &Request, key: &str) -> Option<String> {
-    request
-        .uri()
-        .query()?
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| decode(v))
+    form_urlencoded::parse(request.uri().query()?.as_bytes())
+        .find(|(name, _)| name == key)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// The local URS: checks Basic credentials and redirects to `redirect_uri` with a one-time code.
@@ -478,6 +442,30 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hq-auth-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn random_values_are_not_uuids() {
+        // A v4 UUID's 13th hex digit is always `4`: values made from UUIDs show it every time.
+        let values: Vec<String> = (0..64).map(|_| random_hex(16)).collect();
+        assert!(values.iter().any(|v| v.as_bytes()[12] != b'4'), "{values:?}");
+        assert!(values.iter().all(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
+
+    #[test]
+    fn query_values_decode_plus_and_percent_like_a_form() {
+        let request = |query: &str| {
+            Request::builder().uri(format!("/oauth2/redirect?{query}")).body(axum::body::Body::empty()).unwrap()
+        };
+        let cases = [
+            ("state=a+b%2Bc&code=x", "state", Some("a b+c")),
+            ("code=1&state=%E2%9C%93", "state", Some("✓")),
+            ("state", "state", Some("")),
+            ("other=1", "state", None),
+        ];
+        for (query, key, expected) in cases {
+            assert_eq!(query_value(&request(query), key).as_deref(), expected, "{query}");
+        }
     }
 
     #[test]

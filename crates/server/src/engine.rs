@@ -6,11 +6,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::sample::SampleGranule;
 use crate::store::{Store, StoreError};
@@ -288,6 +289,10 @@ struct Inner {
     processor: Arc<dyn Processor>,
     jobs: Mutex<HashMap<String, JobRecord>>,
     wakers: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Set when a job is canceled; its running transformation checks it ([`crate::transform::cancel`]).
+    cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Bumped after every job change, so waiters wake on the change instead of polling.
+    changes: watch::Sender<u64>,
 }
 
 /// The job engine. Cheap to clone.
@@ -325,6 +330,8 @@ impl Engine {
                 processor,
                 jobs: Mutex::new(jobs),
                 wakers: Mutex::new(HashMap::new()),
+                cancels: Mutex::new(HashMap::new()),
+                changes: watch::Sender::new(0),
             }),
         };
         let in_progress: Vec<String> = engine
@@ -353,6 +360,27 @@ impl Engine {
         self.inner.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A receiver that sees a new value after every job change (status, progress, labels).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.inner.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Persists `job` after releasing the job map: the store is locked first, so commits keep the order of
+    /// the changes, but readers of the map (every status request) no longer wait for the disk.
+    fn persist_after(
+        &self,
+        jobs: MutexGuard<'_, HashMap<String, JobRecord>>,
+        job: &JobRecord,
+    ) -> Result<(), StoreError> {
+        let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
+        drop(jobs);
+        store.as_ref().ok_or(StoreError::Closed)?.put(job)
+    }
+
     fn persist(&self, job: &JobRecord) -> Result<(), StoreError> {
         let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
         store.as_ref().ok_or(StoreError::Closed)?.put(job)
@@ -375,6 +403,11 @@ impl Engine {
 
     fn is_shut_down(&self) -> bool {
         self.inner.store.lock().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    fn cancel_flag(&self, job_id: &str) -> Arc<AtomicBool> {
+        let mut cancels = self.inner.cancels.lock().unwrap_or_else(|p| p.into_inner());
+        cancels.entry(job_id.to_string()).or_default().clone()
     }
 
     fn waker(&self, job_id: &str) -> Arc<Notify> {
@@ -427,6 +460,7 @@ impl Engine {
         }
         self.persist(&job)?;
         self.lock().insert(job.job_id.clone(), job.clone());
+        self.changed();
         if !job.status.is_final() {
             self.spawn(job.job_id.clone());
         }
@@ -463,6 +497,10 @@ impl Engine {
             *job = next.clone();
             next
         };
+        if job.status == JobStatus::Canceled {
+            self.cancel_flag(job_id).store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.changed();
         self.waker(job_id).notify_one();
         Ok(job)
     }
@@ -529,22 +567,37 @@ impl Engine {
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), waker.notified()).await;
                 }
                 Some(None) => {
-                    self.finish(&job_id);
+                    let engine = self.clone();
+                    let id = job_id.clone();
+                    // A database commit: on a blocking thread, like the items' results.
+                    if let Err(join_error) = tokio::task::spawn_blocking(move || engine.finish(&id)).await {
+                        tracing::error!(%join_error, job_id, "finishing the job crashed");
+                    }
                     return;
                 }
                 Some(Some((item_id, granule, operation))) => {
                     let out_dir = self.inner.config.results_dir.join(&job_id).join(item_id.to_string());
                     let processor = self.inner.processor.clone();
-                    let result = tokio::task::spawn_blocking(move || {
-                        std::fs::create_dir_all(&out_dir)
-                            .map_err(|e| TransformError::Io(format!("could not create {}: {e}", out_dir.display())))?;
-                        processor.process(&granule, &operation, &out_dir)
+                    let cancel = self.cancel_flag(&job_id);
+                    let engine = self.clone();
+                    let id = job_id.clone();
+                    // The result is recorded (a database commit) on the blocking thread too, not on a
+                    // runtime worker that status requests need.
+                    let outcome = tokio::task::spawn_blocking(move || {
+                        let result = std::fs::create_dir_all(&out_dir)
+                            .map_err(|e| TransformError::Io(format!("could not create {}: {e}", out_dir.display())))
+                            .and_then(|()| {
+                                crate::transform::cancel::run(cancel, || {
+                                    processor.process(&granule, &operation, &out_dir)
+                                })
+                            });
+                        engine.record(&id, item_id, result);
                     })
-                    .await
-                    .unwrap_or_else(|join_error| {
-                        Err(TransformError::Io(format!("the transformation crashed: {join_error}")))
-                    });
-                    self.record(&job_id, item_id, result);
+                    .await;
+                    if let Err(join_error) = outcome {
+                        let message = format!("the transformation crashed: {join_error}");
+                        self.record(&job_id, item_id, Err(TransformError::Io(message)));
+                    }
                 }
             }
         }
@@ -560,6 +613,8 @@ impl Engine {
         let failed = result.is_err();
         if let Some(item) = next.work_items.iter_mut().find(|i| i.id == item_id) {
             match result {
+                // Canceled while it ran: its transformation stopped early, so what it wrote is not a result.
+                _ if canceled => item.status = ItemStatus::Canceled,
                 Ok(outputs) => {
                     item.status = ItemStatus::Successful;
                     item.outputs = outputs
@@ -582,7 +637,7 @@ impl Engine {
             next.update_progress();
             if failed && !next.ignore_errors {
                 let message = next.work_items.iter().find(|i| i.id == item_id).and_then(|i| i.message.clone());
-                let _ = next.set_status(Event::Fail);
+                report_refused(next.set_status(Event::Fail), job_id);
                 next.failure = message;
                 for item in &mut next.work_items {
                     if item.status == ItemStatus::Ready {
@@ -590,16 +645,17 @@ impl Engine {
                     }
                 }
             } else if failed && next.status != JobStatus::Previewing {
-                let _ = next.set_status(Event::ItemFailed);
+                report_refused(next.set_status(Event::ItemFailed), job_id);
             }
             if next.status == JobStatus::Previewing && next.work_items.iter().any(|i| i.status == ItemStatus::Ready) {
-                let _ = next.set_status(Event::PreviewDone);
+                report_refused(next.set_status(Event::PreviewDone), job_id);
             }
         }
-        if let Err(error) = self.persist(&next) {
+        *job = next.clone();
+        if let Err(error) = self.persist_after(jobs, &next) {
             tracing::error!(%error, job_id, "could not persist a work item result");
         }
-        *job = next;
+        self.changed();
     }
 
     fn finish(&self, job_id: &str) {
@@ -619,12 +675,23 @@ impl Engine {
         } else {
             Event::Complete { with_errors: n_failed > 0 }
         };
-        if next.set_status(event).is_ok() {
-            if let Err(error) = self.persist(&next) {
-                tracing::error!(%error, job_id, "could not persist a finished job");
+        match next.set_status(event) {
+            Ok(()) => {
+                *job = next.clone();
+                if let Err(error) = self.persist_after(jobs, &next) {
+                    tracing::error!(%error, job_id, "could not persist a finished job");
+                }
+                self.changed();
             }
-            *job = next;
+            refused => report_refused(refused, job_id),
         }
+    }
+}
+
+/// A transition the state machine refused where the engine expected it to pass: logged, never dropped.
+fn report_refused(result: Result<(), Conflict>, job_id: &str) {
+    if let Err(conflict) = result {
+        tracing::warn!(job_id, conflict = %conflict.0, "a job state change was refused");
     }
 }
 
@@ -789,6 +856,65 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("job {id} did not reach the expected state: {:?}", engine.get(id));
+    }
+
+    /// Masks 100,000 points with a 1,000,000-vertex polygon (minutes of work), as a shape subset does.
+    struct HugeMask;
+
+    impl Processor for HugeMask {
+        fn process(&self, _: &SampleGranule, _: &Operation, _: &Path) -> Result<Vec<Output>, TransformError> {
+            let ring: Vec<[f64; 2]> = (0..1_000_000)
+                .map(|i| {
+                    let angle = i as f64 / 1_000_000.0 * std::f64::consts::TAU;
+                    [angle.cos(), angle.sin()]
+                })
+                .collect();
+            let lons: Vec<f64> = (0..100_000).map(|i| (i % 100) as f64 / 100.0).collect();
+            let lats = lons.clone();
+            let everything: Vec<std::ops::Range<usize>> = std::iter::once(0..lons.len()).collect();
+            let runs = crate::transform::selection::polygon_runs(&lons, &lats, &everything, &[vec![ring]]);
+            Err(TransformError::NoData(format!("{} runs", runs.len())))
+        }
+    }
+
+    #[tokio::test]
+    async fn every_change_wakes_subscribers() {
+        let dir = temp_dir("changes");
+        let engine = engine(&dir, 300);
+        let mut changes = engine.subscribe();
+        let job = engine.submit(new_job(&["a", "b"], false, true)).unwrap();
+        let mut wakes = 0;
+        while !engine.get(&job.job_id).unwrap().status.is_final() {
+            tokio::time::timeout(std::time::Duration::from_secs(10), changes.changed())
+                .await
+                .expect("a change must wake the subscriber")
+                .unwrap();
+            wakes += 1;
+        }
+        assert!(wakes >= 1);
+        assert_eq!(engine.get(&job.job_id).unwrap().status, Successful);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancel_stops_the_running_transformation() {
+        let dir = temp_dir("cancel-running");
+        let store = Store::open(&dir.join("db.redb")).unwrap();
+        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300 };
+        let engine = Engine::start(store, config, Arc::new(HugeMask)).unwrap();
+        let job = engine.submit(new_job(&["g1"], false, true)).unwrap();
+        wait_until(&engine, &job.job_id, |j| j.work_items.iter().any(|i| i.status == ItemStatus::Running)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        engine.apply(&job.job_id, Event::Cancel).unwrap();
+        // The worker gives the item back once the transformation stops: it must not run on for minutes.
+        let running = || engine.get(&job.job_id).unwrap().work_items.iter().any(|i| i.status == ItemStatus::Running);
+        for _ in 0..400 {
+            if !running() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(!running(), "the transformation kept running 20 s after cancel");
+        assert_eq!(engine.get(&job.job_id).unwrap().status, JobStatus::Canceled);
     }
 
     fn temp_dir(name: &str) -> PathBuf {

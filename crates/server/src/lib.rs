@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cmr;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod params;
 pub mod routes;
 pub mod sample;
@@ -58,6 +59,8 @@ pub struct ServeConfig {
     pub stage_s3: Option<staging::S3Staging>,
     /// How long a client may take to send a request head; a silent or half-open connection is closed after.
     pub header_timeout: std::time::Duration,
+    /// Faults injected into answers (none by default); see [`faults`].
+    pub faults: faults::Faults,
 }
 
 impl Default for ServeConfig {
@@ -71,6 +74,7 @@ impl Default for ServeConfig {
             preview_threshold: 300,
             stage_s3: None,
             header_timeout: std::time::Duration::from_secs(30),
+            faults: faults::Faults::default(),
         }
     }
 }
@@ -191,6 +195,7 @@ impl Server {
             let auth = auth::Edl::load(&config.data_dir, config.users.as_deref())?;
             router = auth::protect(router, Arc::new(auth));
         }
+        let router = faults::inject(router, config.faults.clone());
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
             .await
             .map_err(|source| ServeError::Bind { port: config.port, source })?;

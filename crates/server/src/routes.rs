@@ -550,10 +550,9 @@ async fn submit(
 /// 303 to its single output (or to the job when it has none or several); a failed job is an error.
 async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
     let deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
-    while tokio::time::Instant::now() < deadline {
-        let Some(job) = state.engine.get(job_id) else {
-            break;
-        };
+    // Subscribed before the first look, so a change between the look and the wait still wakes it.
+    let mut changes = state.engine.subscribe();
+    while let Some(job) = state.engine.get(job_id) {
         if job.status == harmonyql_lang::api::job::JobStatus::Failed {
             return Err(ServerError::ServiceFailed(job.message()));
         }
@@ -565,7 +564,10 @@ async fn synchronous(state: &AppState, job_id: &str) -> Result<Response> {
             }
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Woken by the engine's next change (or the deadline), instead of polling.
+        if !matches!(tokio::time::timeout_at(deadline, changes.changed()).await, Ok(Ok(()))) {
+            break;
+        }
     }
     // Too slow, or not exactly one output: the job status has everything.
     Ok(redirect(StatusCode::SEE_OTHER, &format!("/jobs/{job_id}")))
@@ -960,8 +962,20 @@ async fn service_results(
     let mut file = tokio::fs::File::open(&file_path)
         .await
         .map_err(|_| ServerError::NotFound(format!("The file {} was not found", shorten(&path))))?;
-    let len = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?.len();
-    let range = match parse_range(request.headers().get(header::RANGE), len) {
+    let metadata = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?;
+    let len = metadata.len();
+    // Validators, so a client resuming a download can tell whether the file is still the one it started.
+    let modified = metadata.modified().ok().map(chrono::DateTime::<chrono::Utc>::from);
+    let etag = format!("\"{len:x}-{:x}\"", modified.map_or(0, |m| m.timestamp_nanos_opt().unwrap_or(0)));
+    let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    // `If-Range` that names another version: the range is ignored and the whole file sent (RFC 9110 §13.1.5).
+    let current = request
+        .headers()
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|validator| validator == etag || last_modified.as_deref() == Some(validator));
+    let range_header = request.headers().get(header::RANGE).filter(|_| current);
+    let range = match parse_range(range_header, len) {
         Ok(range) => range,
         Err(error) => {
             let mut response = error.into_response();
@@ -993,6 +1007,12 @@ async fn service_results(
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Some(value) = last_modified.and_then(|text| HeaderValue::from_str(&text).ok()) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
     if let Ok(value) = HeaderValue::from_str(&mime) {

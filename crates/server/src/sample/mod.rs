@@ -192,6 +192,14 @@ pub fn ensure(granule: &SampleGranule, data_dir: &Path, scale: u32) -> Result<Pa
     if path.is_file() {
         return Ok(path);
     }
+    // Concurrent jobs asking for the same granule wait for one generation instead of each writing it.
+    let lock = generation_lock(&path);
+    let _generating = lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if path.is_file() {
+        return Ok(path);
+    }
+    #[cfg(test)]
+    GENERATED.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(path.clone());
     let unknown = || SampleError::UnknownGranule(granule.name.clone());
     let failed =
         |error: harmonyql_data::Error| SampleError::Write { name: granule.name.clone(), message: error.to_string() };
@@ -216,9 +224,46 @@ pub fn ensure(granule: &SampleGranule, data_dir: &Path, scale: u32) -> Result<Pa
     Ok(path)
 }
 
+/// The lock held while one granule file is generated; one per path, kept for the process's life (a few
+/// dozen sample granules at most).
+fn generation_lock(path: &Path) -> std::sync::Arc<std::sync::Mutex<()>> {
+    static LOCKS: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Arc<std::sync::Mutex<()>>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut locks = LOCKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    locks.entry(path.to_path_buf()).or_default().clone()
+}
+
+/// Every generation's path, so a test can count them.
+#[cfg(test)]
+static GENERATED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_requests_for_one_granule_generate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // A generated (not copied) granule: slow enough that unguarded threads would all write it.
+        let granule = granules("SPL3SMP").remove(0);
+        let start = std::sync::Barrier::new(8);
+        let paths: Vec<PathBuf> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        ensure(&granule, dir.path(), 1).unwrap()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|worker| worker.join().unwrap()).collect()
+        });
+        assert!(paths.iter().all(|path| path == &paths[0]));
+        assert!(hdf5::File::open(&paths[0]).is_ok());
+        let generated = GENERATED.lock().unwrap().iter().filter(|path| **path == paths[0]).count();
+        assert_eq!(generated, 1, "generated {generated} times");
+    }
 
     #[test]
     fn concept_ids_are_unique_and_stable() {

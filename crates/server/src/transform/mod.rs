@@ -8,6 +8,7 @@
 //! ([`variable`]) or, for `image/tiff`, gridding, masking, optional reprojection ([`reproject`]) and one
 //! GeoTIFF per variable ([`geotiff`]). Must not do HTTP: the job engine calls [`apply`] per granule.
 
+pub mod cancel;
 pub mod geotiff;
 pub mod naming;
 pub mod reproject;

@@ -54,7 +54,13 @@ pub fn bbox_runs(lons: &[f64], lats: &[f64], range: Range<usize>, bbox: [f64; 4]
 }
 
 /// Ray-casting point-in-polygon test with holes (the first ring is the outer boundary).
+///
+/// The costly step of every shape subset (points × vertices), so it is where a canceled job stops:
+/// once [`crate::transform::cancel::requested`], every point is outside and the loops end at once.
 pub fn in_polygon(polygon: &Polygon, lon: f64, lat: f64) -> bool {
+    if crate::transform::cancel::requested() {
+        return false;
+    }
     let mut rings = polygon.iter();
     let Some(outer) = rings.next() else {
         return false;
