@@ -211,7 +211,8 @@ def photons(args, work, python):
     measured([python, "-c", PY_MAKE_PHOTONS, str(path), str(args.photons)])
     # Bytes of the five arrays a reader returns: f64 lat, lon, time; f32 height; i8 confidence (one column).
     arrays = args.photons * (8 + 8 + 8 + 4 + 1) / 2**20
-    _, rss_hq, out, cpu_hq = measured([args.bench, "read", str(path), "gt1l"], cpu=True)
+    reader = [args.reader] if args.reader else [args.bench, "read"]
+    _, rss_hq, out, cpu_hq = measured([*reader, str(path), "gt1l"], cpu=True)
     ours = json.loads(out)
     _, rss_h5py, out = measured([python, "-c", PY_READ_H5PY, str(path), "gt1l"])
     seconds_h5py, count, cpu_h5py = float(out.split()[0]), int(out.split()[1]), float(out.split()[2])
@@ -230,8 +231,8 @@ def photons(args, work, python):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hq", required=True, help="the release hq binary")
-    parser.add_argument("--bench", required=True, help="the release benches/hq.rs binary")
+    parser.add_argument("--hq", help="the release hq binary (the download step needs it)")
+    parser.add_argument("--bench", help="the release benches/hq.rs binary (all steps but photons need it)")
     parser.add_argument("--scale", type=int, default=20, help="hq serve --scale: photons per granule multiplier")
     parser.add_argument("--granules", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5000, help="compile rounds (4 requests each)")
@@ -239,8 +240,14 @@ def main():
     parser.add_argument("--only", choices=STEPS, action="append",
                         help="run only these steps (repeatable); download also measures the read and the plot")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
+                        "crates/data/examples/read_photons.rs)")
     args = parser.parse_args()
     steps = set(args.only or STEPS)
+    if "download" in steps and not (args.hq and args.bench):
+        parser.error("the download step needs --hq and --bench")
+    if "compile" in steps and not args.bench or "photons" in steps and not (args.bench or args.reader):
+        parser.error("--bench (or --reader for the photons step) is required")
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
     rows = []

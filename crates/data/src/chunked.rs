@@ -542,6 +542,20 @@ mod tests {
             // One chunk larger than the whole dataset.
             let small = write(&group, "small", doubles.slice(ndarray::s![..10]).into_dyn(), 64, filters);
             check::<f64>(&small);
+            // Chunks wider than the rows (3 columns in chunks of 8, both axes resizable).
+            let mut wide = group
+                .new_dataset::<f64>()
+                .shape(hdf5::SimpleExtents::from_vec(vec![(n..).into(), (3..).into()]))
+                .chunk((700, 8));
+            if filters.contains("shuffle") {
+                wide = wide.shuffle();
+            }
+            if filters.contains("gzip") {
+                wide = wide.deflate(1);
+            }
+            let wide = wide.create("wide").unwrap();
+            wide.write(&Array2::from_shape_fn((n, 3), |(i, j)| i as f64 * 10.0 + j as f64)).unwrap();
+            check::<f64>(&wide);
         }
     }
 
