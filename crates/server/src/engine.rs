@@ -585,7 +585,7 @@ impl Engine {
                     // runtime worker that status requests need.
                     let outcome = tokio::task::spawn_blocking(move || {
                         let result = std::fs::create_dir_all(&out_dir)
-                            .map_err(|e| TransformError::Io(format!("could not create {}: {e}", out_dir.display())))
+                            .map_err(TransformError::failed(format!("could not create {}", out_dir.display())))
                             .and_then(|()| {
                                 crate::transform::cancel::run(cancel, || {
                                     processor.process(&granule, &operation, &out_dir)
@@ -595,8 +595,8 @@ impl Engine {
                     })
                     .await;
                     if let Err(join_error) = outcome {
-                        let message = format!("the transformation crashed: {join_error}");
-                        self.record(&job_id, item_id, Err(TransformError::Io(message)));
+                        let crashed = TransformError::failed("the transformation crashed")(join_error);
+                        self.record(&job_id, item_id, Err(crashed));
                     }
                 }
             }

@@ -144,8 +144,8 @@ impl Processor for SampleProcessor {
         operation: &Operation,
         out_dir: &Path,
     ) -> Result<Vec<Output>, TransformError> {
-        let input =
-            sample::ensure(granule, &self.data_dir, self.scale).map_err(|e| TransformError::Io(e.to_string()))?;
+        let input = sample::ensure(granule, &self.data_dir, self.scale)
+            .map_err(TransformError::failed(format!("preparing {}", granule.name)))?;
         transform::apply(granule, &input, operation, out_dir)
     }
 }

@@ -93,15 +93,15 @@ impl Processor for StagingProcessor {
         };
         // Called on a blocking thread (the engine's spawn_blocking), where waiting on the runtime is allowed.
         let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|e| TransformError::Io(format!("staging needs the server's runtime: {e}")))?;
+            .map_err(TransformError::failed("staging needs the server's runtime"))?;
         for output in &outputs {
             let file = output.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let key = ObjectPath::from(staged_key(job, item, &file));
             let bytes = std::fs::read(&output.path)
-                .map_err(|e| TransformError::Io(format!("could not read {}: {e}", output.path.display())))?;
+                .map_err(TransformError::failed(format!("could not read {}", output.path.display())))?;
             runtime
                 .block_on(self.store.put(&key, bytes.into()))
-                .map_err(|e| TransformError::Io(format!("could not stage {file} to s3://{BUCKET}/{key}: {e}")))?;
+                .map_err(TransformError::failed(format!("could not stage {file} to s3://{BUCKET}/{key}")))?;
         }
         Ok(outputs)
     }

@@ -16,28 +16,30 @@ const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened, read or written.
-    #[error("job store {what}: {message}")]
+    #[error("job store {what}: {source}")]
     Database {
         /// Which operation.
         what: &'static str,
-        /// The redb error text.
-        message: String,
+        /// redb's error, kept as the cause.
+        #[source]
+        source: redb::Error,
     },
     /// The server is shutting down and the database is closed.
     #[error("job store is closed: the server is shutting down")]
     Closed,
     /// A stored record is not valid JSON for this version.
-    #[error("job store holds an unreadable record for job {job_id}: {message}")]
+    #[error("job store holds an unreadable record for job {job_id}: {source}")]
     Corrupt {
         /// Which job.
         job_id: String,
-        /// The serde error text.
-        message: String,
+        /// Why the record does not read, kept as the cause.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
-fn db_error(what: &'static str) -> impl Fn(&dyn std::fmt::Display) -> StoreError {
-    move |error| StoreError::Database { what, message: error.to_string() }
+fn db_error<E: Into<redb::Error>>(what: &'static str) -> impl Fn(E) -> StoreError {
+    move |error| StoreError::Database { what, source: error.into() }
 }
 
 /// The job database.
@@ -49,37 +51,37 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|e| db_error("open")(&e))?;
+        let db = Database::create(path).map_err(db_error("open"))?;
         let store = Store { db };
         // Create the tables so that readers never meet a missing table.
-        let txn = store.db.begin_write().map_err(|e| db_error("begin write")(&e))?;
-        txn.open_table(JOBS).map_err(|e| db_error("create table")(&e))?;
-        txn.open_table(COUNTERS).map_err(|e| db_error("create table")(&e))?;
-        txn.commit().map_err(|e| db_error("commit")(&e))?;
+        let txn = store.db.begin_write().map_err(db_error("begin write"))?;
+        txn.open_table(JOBS).map_err(db_error("create table"))?;
+        txn.open_table(COUNTERS).map_err(db_error("create table"))?;
+        txn.commit().map_err(db_error("commit"))?;
         Ok(store)
     }
 
     /// Writes (inserts or replaces) one job record.
     pub fn put(&self, job: &JobRecord) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(job)
-            .map_err(|e| StoreError::Corrupt { job_id: job.job_id.clone(), message: e.to_string() })?;
-        let txn = self.db.begin_write().map_err(|e| db_error("begin write")(&e))?;
+        let bytes =
+            serde_json::to_vec(job).map_err(|e| StoreError::Corrupt { job_id: job.job_id.clone(), source: e })?;
+        let txn = self.db.begin_write().map_err(db_error("begin write"))?;
         {
-            let mut table = txn.open_table(JOBS).map_err(|e| db_error("open table")(&e))?;
-            table.insert(job.job_id.as_str(), bytes.as_slice()).map_err(|e| db_error("insert")(&e))?;
+            let mut table = txn.open_table(JOBS).map_err(db_error("open table"))?;
+            table.insert(job.job_id.as_str(), bytes.as_slice()).map_err(db_error("insert"))?;
         }
-        txn.commit().map_err(|e| db_error("commit")(&e))
+        txn.commit().map_err(db_error("commit"))
     }
 
     /// Reads every job record.
     pub fn load_all(&self) -> Result<Vec<JobRecord>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| db_error("begin read")(&e))?;
-        let table = txn.open_table(JOBS).map_err(|e| db_error("open table")(&e))?;
+        let txn = self.db.begin_read().map_err(db_error("begin read"))?;
+        let table = txn.open_table(JOBS).map_err(db_error("open table"))?;
         let mut jobs = Vec::new();
-        for entry in table.iter().map_err(|e| db_error("iterate")(&e))? {
-            let (key, value) = entry.map_err(|e| db_error("read")(&e))?;
+        for entry in table.iter().map_err(db_error("iterate"))? {
+            let (key, value) = entry.map_err(db_error("read"))?;
             let job = serde_json::from_slice(value.value())
-                .map_err(|e| StoreError::Corrupt { job_id: key.value().to_string(), message: e.to_string() })?;
+                .map_err(|e| StoreError::Corrupt { job_id: key.value().to_string(), source: e })?;
             jobs.push(job);
         }
         Ok(jobs)
@@ -88,17 +90,17 @@ impl Store {
     /// Reserves `count` consecutive values of counter `name` (the first ever is `first`) in one durable
     /// transaction and returns the first of them.
     pub fn reserve(&self, name: &str, first: u64, count: u64) -> Result<u64, StoreError> {
-        let txn = self.db.begin_write().map_err(|e| db_error("begin write")(&e))?;
+        let txn = self.db.begin_write().map_err(db_error("begin write"))?;
         let value = {
-            let mut table = txn.open_table(COUNTERS).map_err(|e| db_error("open table")(&e))?;
-            let current = table.get(name).map_err(|e| db_error("read")(&e))?.map(|v| v.value());
+            let mut table = txn.open_table(COUNTERS).map_err(db_error("open table"))?;
+            let current = table.get(name).map_err(db_error("read"))?.map(|v| v.value());
             let value = current.map_or(first, |v| v + 1);
             // The counter holds the last value handed out.
             let last = value.saturating_add(count.max(1) - 1);
-            table.insert(name, last).map_err(|e| db_error("insert")(&e))?;
+            table.insert(name, last).map_err(db_error("insert"))?;
             value
         };
-        txn.commit().map_err(|e| db_error("commit")(&e))?;
+        txn.commit().map_err(db_error("commit"))?;
         Ok(value)
     }
 }

@@ -69,9 +69,27 @@ pub enum TransformError {
     /// The request cannot be done for this granule (unknown variable, unsupported format, ...).
     #[error("{0}")]
     Unsupported(String),
-    /// The input could not be read or the output written.
+    /// The input could not be read or the output written (a message only; see [`TransformError::Failed`]).
     #[error("{0}")]
     Io(String),
+    /// An operation on the input or output failed; what was being done, and the error it failed with, kept
+    /// as the cause so logs and job messages can show the whole chain.
+    #[error("{context}: {source}")]
+    Failed {
+        /// What was being done, naming the file.
+        context: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl TransformError {
+    /// Maps an error to [`TransformError::Failed`] with what was being done.
+    pub fn failed<E: std::error::Error + Send + Sync + 'static>(context: impl Into<String>) -> impl FnOnce(E) -> Self {
+        let context = context.into();
+        move |source| TransformError::Failed { context, source: Box::new(source) }
+    }
 }
 
 /// MIME type of HDF5 outputs of the Trajectory Subsetter (data-formats.md §1.13).
@@ -89,7 +107,7 @@ pub fn parse_shape(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, TransformEr
 }
 
 fn io(error: harmonyql_data::Error) -> TransformError {
-    TransformError::Io(error.to_string())
+    TransformError::failed("reading or writing the granule")(error)
 }
 
 fn is_tiff(format: Option<&str>) -> bool {
@@ -105,7 +123,7 @@ pub fn apply(
     operation: &Operation,
     out_dir: &Path,
 ) -> Result<Vec<Output>, TransformError> {
-    std::fs::create_dir_all(out_dir).map_err(|e| TransformError::Io(format!("{}: {e}", out_dir.display())))?;
+    std::fs::create_dir_all(out_dir).map_err(TransformError::failed(format!("creating {}", out_dir.display())))?;
     if granule.short_name.starts_with("ATL03") {
         apply_trajectory(granule, input, operation, out_dir)
     } else if granule.short_name.starts_with("SPL") {
@@ -212,7 +230,7 @@ fn apply_geotiff(
     operation: &Operation,
     out_dir: &Path,
 ) -> Result<Vec<Output>, TransformError> {
-    let file = hdf5::File::open(input).map_err(|e| TransformError::Io(format!("{}: {e}", input.display())))?;
+    let file = hdf5::File::open(input).map_err(TransformError::failed(format!("opening {}", input.display())))?;
     let variables = if operation.variables.is_empty() {
         harmonyql_data::smap::data_variables(&file).map_err(io)?
     } else {
