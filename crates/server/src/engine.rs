@@ -493,8 +493,10 @@ impl Engine {
                     }
                 }
             }
-            self.persist(&next)?;
             *job = next.clone();
+            // Committed after the map is released (the store lock keeps commits in order), so status
+            // requests never wait for the disk behind a pause or a cancel.
+            self.persist_after(jobs, &next)?;
             next
         };
         if job.status == JobStatus::Canceled {
@@ -511,6 +513,7 @@ impl Engine {
         if let Some(missing) = job_ids.iter().find(|id| !jobs.contains_key(id.as_str())) {
             return Err(EngineError::NotFound(missing.clone()));
         }
+        let mut changed = Vec::with_capacity(job_ids.len());
         for id in job_ids {
             if let Some(job) = jobs.get_mut(id.as_str()) {
                 let mut next = job.clone();
@@ -524,10 +527,19 @@ impl Engine {
                     next.labels.retain(|l| !labels.contains(l));
                 }
                 next.updated_at = Utc::now();
-                self.persist(&next)?;
-                *job = next;
+                *job = next.clone();
+                changed.push(next);
             }
         }
+        // As in `persist_after`: the store lock is taken before the map is released, so commits keep the
+        // order of the changes while status requests read the map without waiting for the disk.
+        let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
+        drop(jobs);
+        let store = store.as_ref().ok_or(StoreError::Closed)?;
+        for job in &changed {
+            store.put(job)?;
+        }
+        self.changed();
         Ok(())
     }
 
