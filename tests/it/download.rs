@@ -357,7 +357,7 @@ async fn a_download_that_stalls_for_good_says_which_file_and_which_statement_res
     .expect("a stalled download must end with an error, not hang");
     assert!(!outcome.ok);
     let message = match reports.last() {
-        Some(harmonyql::eval::sink::Report::Diagnostics { diagnostics, .. }) => diagnostics[0].message.clone(),
+        Some(harmonyql::eval::sink::Report::Failed(failure)) => failure.message(),
         other => panic!("no error: {other:?}"),
     };
     assert!(message.contains("granule.h5") && message.contains("received nothing"), "{message}");

@@ -52,19 +52,11 @@ async fn start(data_dir: &Path) -> String {
 async fn oversize_bodies_get_413_in_harmonys_error_shape() {
     let dir = tempfile::tempdir().unwrap();
     let base = start(dir.path()).await;
-    let url = format!("{base}/{FIXTURE}/{RANGESET}");
     let big = vec![b'a'; 65 * 1024 * 1024];
-    let client = reqwest::Client::new();
-    let multipart = reqwest::multipart::Form::new()
-        .text("forceAsync", "true")
-        .part("shapefile", reqwest::multipart::Part::bytes(big.clone()).mime_str("application/geo+json").unwrap());
-    let response = client.post(&url).multipart(multipart).send().await.unwrap();
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
-    assert_too_large("multipart", status, &body);
     // A declared length over the limit is refused before the body is read; the client sees the answer
-    // without having to send 65 MB (a raw socket, as reqwest reports the early close as an error).
-    for kind in ["application/x-www-form-urlencoded", "application/json"] {
+    // without having to send 65 MB (a raw socket: a client still writing when the server answers and closes
+    // may see a broken pipe instead of the answer, which made a reqwest multipart upload flaky under load).
+    for kind in ["multipart/form-data; boundary=hq", "application/x-www-form-urlencoded", "application/json"] {
         let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
         let head = format!(
             "POST /{FIXTURE}/{RANGESET} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
