@@ -45,7 +45,7 @@ fn damaged(original: &[u8], truncations: usize, flips: usize, hot: usize) -> Vec
         cases.push(Case { what: format!("truncated to {offset} bytes"), bytes: original[..offset].to_vec() });
     }
     let mut places = Places(0x9E37_79B9_7F4A_7C15);
-    let mut place = |i: usize| if i % 2 == 0 { places.next(hot.min(len)) } else { places.next(len) };
+    let mut place = |i: usize| if i.is_multiple_of(2) { places.next(hot.min(len)) } else { places.next(len) };
     for i in 0..flips {
         let at = place(i);
         let mut bytes = original.to_vec();
