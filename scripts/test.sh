@@ -56,8 +56,17 @@ fuzz_all() {
     [ "$target" != parse ] || max_len=(-max_len=512)
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: over 2 GB is unbounded memory (a zip
     # bomb inflated, a million-vertex shape built). Both fail the run like a panic does.
-    RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --dev --sanitizer none "fuzz/corpus/$target" "fuzz/seeds/$target" \
-      -- -max_total_time="$share" -timeout=10 -rss_limit_mb=2048 "${max_len[@]}" -print_final_stats=1 2>&1 | tail -n 12
+    local output="fuzz/artifacts/$target.log"
+    mkdir -p fuzz/artifacts
+    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --dev --sanitizer none "fuzz/corpus/$target" \
+      "fuzz/seeds/$target" -- -max_total_time="$share" -timeout=10 -rss_limit_mb=2048 "${max_len[@]}" \
+      -print_final_stats=1 >"$output" 2>&1; then
+      # The panic message, the failing input's path and the command that replays it.
+      grep -m1 -A30 -E "panicked at|ERROR: libFuzzer" "$output" || tail -n 60 "$output"
+      grep -E "^(Test unit written to|Reproduce with)|cargo fuzz run" "$output" | tail -n 4
+      return 1
+    fi
+    tail -n 8 "$output"
   done
   if [ "${HQ_CLEAN_FUZZ_BUILD:-0}" = 1 ]; then
     # CI's disk is small and the instrumented build is never used again there.
