@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of HarmonyQL on a fresh Debian machine or a warm one: installs what is missing
 # (Debian packages, the Python venv in .venv, cargo-fuzz), then formatting and lint checks, the Rust
-# tests, a bounded fuzz run of the parser, the Python tests that use real clients as the oracle, and the
-# notebook in JupyterLab in headless Chromium. Each stage prints its duration; the last lines sum them up.
+# tests, a bounded fuzz run of every decoder of untrusted input, the Python tests that use real clients
+# as the oracle, and the notebook in JupyterLab in headless Chromium. Each stage prints its duration; the
+# last lines sum them up.
 # Idempotent: a second run installs nothing new.
 #
-#   HQ_FUZZ_SECONDS=0 scripts/test.sh     # skip the fuzz run (default 60 s)
+#   HQ_FUZZ_SECONDS=0 scripts/test.sh     # skip the fuzz run (default 60 s, shared by the targets)
 #   HQ_SKIP_BROWSER=1 scripts/test.sh     # skip the browser test
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,18 +29,45 @@ stage clippy cargo clippy --locked --workspace --all-targets -- -D warnings
 stage features python3 scripts/check_features.py
 stage cargo-test cargo test --locked --workspace
 
-# ---- fuzzing the language crate for a bounded time ------------------------------------------
-fuzz_parser() {
+# ---- fuzzing every decoder of untrusted bytes for a bounded time ----------------------------
+# One instrumented build for all targets, then each target runs for its share of HQ_FUZZ_SECONDS from its
+# committed seeds (fuzz/seeds/<target>) and the corpus kept from earlier runs. What each target feeds and
+# what must hold: docs/security/fuzzing.md.
+fuzz_targets=(parse api_json wkt shape params geotiff)
+fuzz_all() {
   local seconds=$1
   if ! cargo fuzz --version >/dev/null 2>&1; then
     log "installing cargo-fuzz"
     cargo install cargo-fuzz --locked --quiet
   fi
-  mkdir -p fuzz/corpus/parse
   # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them. A dev
   # build compiles in a fraction of the release build's time and still finds panics.
-  RUSTC_BOOTSTRAP=1 cargo fuzz run parse --dev --sanitizer none fuzz/corpus/parse fuzz/seeds \
-    -- -max_total_time="$seconds" -max_len=512 -print_final_stats=1 2>&1 | tail -n 12
+  RUSTC_BOOTSTRAP=1 cargo fuzz build --dev --sanitizer none
+  # At least 5 s each, so a short HQ_FUZZ_SECONDS still runs every target.
+  local share=$(( seconds / ${#fuzz_targets[@]} ))
+  [ "$share" -ge 5 ] || share=5
+  local target
+  for target in "${fuzz_targets[@]}"; do
+    mkdir -p "fuzz/corpus/$target"
+    log "fuzzing $target for ${share}s"
+    # The language's inputs are typed lines: short inputs keep the parser's executions fast. The others
+    # take the length of their largest seed (a 41 KB zip bomb for `shape`).
+    local max_len=()
+    [ "$target" != parse ] || max_len=(-max_len=512)
+    # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: over 2 GB is unbounded memory (a zip
+    # bomb inflated, a million-vertex shape built). Both fail the run like a panic does.
+    local output="fuzz/artifacts/$target.log"
+    mkdir -p fuzz/artifacts
+    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" --dev --sanitizer none "fuzz/corpus/$target" \
+      "fuzz/seeds/$target" -- -max_total_time="$share" -timeout=10 -rss_limit_mb=2048 "${max_len[@]}" \
+      -print_final_stats=1 >"$output" 2>&1; then
+      # The panic message, the failing input's path and the command that replays it.
+      grep -m1 -A30 -E "panicked at|ERROR: libFuzzer" "$output" || tail -n 60 "$output"
+      grep -E "^(Test unit written to|Reproduce with)|cargo fuzz run" "$output" | tail -n 4
+      return 1
+    fi
+    tail -n 8 "$output"
+  done
   if [ "${HQ_CLEAN_FUZZ_BUILD:-0}" = 1 ]; then
     # CI's disk is small and the instrumented build is never used again there.
     rm -rf fuzz/target
@@ -47,7 +75,7 @@ fuzz_parser() {
 }
 fuzz_seconds="${HQ_FUZZ_SECONDS:-60}"
 if [ "$fuzz_seconds" -gt 0 ]; then
-  stage fuzz fuzz_parser "$fuzz_seconds"
+  stage fuzz fuzz_all "$fuzz_seconds"
 fi
 
 # ---- Python: real harmony-py, h5py, jupyter_client as the oracles ----------------------------

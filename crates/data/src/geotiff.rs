@@ -201,6 +201,11 @@ pub fn read(path: &Path) -> Result<Raster> {
         DecodingResult::F32(v) => Pixels::F32(v),
         _ => return Err(tiff_error(path, "unsupported sample type")),
     };
+    // The decoder returns what the strips or tiles hold, which a damaged or multi-band file makes more or
+    // fewer than the header's size; readers index `pixels` by row and column.
+    if pixels.len() as u64 != u64::from(w) * u64::from(h) {
+        return Err(tiff_error(path, format!("{} pixels for a {w}×{h} image", pixels.len())));
+    }
     let transform =
         [tiepoint[3] - tiepoint[0] * scale[0], scale[0], 0.0, tiepoint[4] + tiepoint[1] * scale[1], 0.0, -scale[1]];
     Ok(Raster { width: w as usize, height: h as usize, pixels, epsg, transform, nodata })
@@ -246,5 +251,15 @@ mod tests {
         let stats = cases[0].statistics().expect("valid pixels");
         assert_eq!((stats.n_valid, stats.min as f32, stats.max as f32), (5, 0.1, 0.6));
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_raster_whose_pixels_do_not_fill_its_size_is_refused() {
+        // Found by the `geotiff` fuzz target: a 6×7 image whose strip decodes to 7 values was read as a
+        // raster of 42 pixels holding 7, which every reader of `pixels` by row and column takes on trust.
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/geotiff/crash-pixel-count.tif");
+        let error = read(&path).expect_err("7 pixels for a 6×7 image");
+        assert!(error.to_string().contains("7 pixels for a 6×7 image"), "{error}");
     }
 }
