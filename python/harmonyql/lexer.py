@@ -39,7 +39,7 @@ class HarmonyQLLexer(RegexLexer):
         "root": [
             (r"[ \t]+", Whitespace),
             (r"\n", Whitespace),
-            (r"#.*?$", Comment.Single),
+            (r"#[^\n]*", Comment.Single),
             (r'"(\\\\|\\"|[^"\n])*"?', String.Double),
             (r"'(\\\\|\\'|[^'\n])*'?", String.Single),
             # Date-times before numbers: 2020-04-27, 2020-01-01T00:00:00Z.

@@ -19,7 +19,7 @@ ones our HarmonyQL kernel shows: this module only hands the native module's disp
   `wait job` follows the job again.
 """
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.display import clear_output, display
 
 from harmonyql._errors import HarmonyQLError
@@ -78,11 +78,14 @@ class HarmonyQLMagics(Magics):
         self.shell.user_ns.update(cell.names)
         return cell.value
 
+    # IPython's own `{}` expansion (str() of the value) is off: `harmonyql.expand` gives values their HarmonyQL text.
+    @no_var_expand
     @cell_magic
     def hq(self, line, cell):
         """Runs the cell as HarmonyQL (the line after `%%hq` runs first)."""
         return self._run(f"{line}\n{cell}" if line.strip() else cell)
 
+    @no_var_expand
     @line_magic("hq")
     def hq_line(self, line):
         """Runs one line of HarmonyQL."""
