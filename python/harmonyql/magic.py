@@ -29,8 +29,7 @@ from harmonyql._harmonyql import Session, expand
 class _IPythonFrontEnd:
     """Where a running cell's displays go: each call is one IPython display call."""
 
-    def __init__(self, shell):
-        self._shell = shell
+    def __init__(self):
         self._progress = {}
 
     def progress(self, key, data, metadata):
@@ -71,7 +70,7 @@ class HarmonyQLMagics(Magics):
     def _run(self, text):
         text = expand(text, self.shell.user_ns)
         try:
-            cell = self.session.run(text, _IPythonFrontEnd(self.shell))
+            cell = self.session.run(text, _IPythonFrontEnd())
         except HarmonyQLError as error:
             self.shell.user_ns.update(error.cell.names)
             raise

@@ -194,28 +194,42 @@ def test_the_magic_runs_the_tutorial_in_a_python_notebook(venv, server, tmp_path
     assert loop.count("'successful'") == 3, loop
 
 
-INTERRUPT_CHECK = r"""
-import _thread, http.server, json, sys, threading, time
-import harmonyql
+FAKE_HARMONY = r"""
+import http.server, json, threading
 
 JOB = "21469294-d6f7-42cc-89f2-c81990a5d7f4"
 
+# A Harmony whose one job runs forever at 10 %: `wait` polls it (POST /jobs/status) every 3 s until stopped.
 class RunningForever(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"jobID": JOB, "status": "running", "message": "working", "progress": 10,
-                           "createdAt": "2020-01-01T00:00:00Z", "updatedAt": "2020-01-01T00:00:00Z",
-                           "links": [], "request": "http://x", "numInputGranules": 1, "username": "u"}).encode()
+
+    def answer(self, document):
+        body = json.dumps(document).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.answer({"jobStatuses": [{"jobID": JOB, "status": "running", "progress": 10}], "notFoundJobIDs": []})
+
+    def do_GET(self):
+        self.answer({"jobID": JOB, "status": "running", "message": "working", "progress": 10,
+                     "createdAt": "2020-01-01T00:00:00Z", "updatedAt": "2020-01-01T00:00:00Z",
+                     "links": [], "request": "http://x", "numInputGranules": 1, "username": "u"})
+
     def log_message(self, *args):
         pass
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RunningForever)
 threading.Thread(target=server.serve_forever, daemon=True).start()
+"""
+
+INTERRUPT_CHECK = FAKE_HARMONY + r"""
+import _thread, time
+import harmonyql
+
 session = harmonyql.Session(env=f"http://127.0.0.1:{server.server_address[1]}")
 threading.Timer(2.0, _thread.interrupt_main).start()
 started = time.monotonic()
@@ -236,3 +250,37 @@ def test_an_interrupt_stops_a_wait_and_the_session_stays_usable(venv):
     assert lines[0].startswith("interrupted after"), ran.stdout
     assert float(lines[0].split()[2]) < 10, ran.stdout
     assert lines[1] == "usable: True", ran.stdout
+
+
+KERNEL_INTERRUPT_CHECK = FAKE_HARMONY + r"""
+import time
+from jupyter_client.manager import start_new_kernel
+
+km, kc = start_new_kernel(kernel_name="python3", startup_timeout=60)
+messages = []
+try:
+    def run(code):
+        return kc.execute_interactive(code, timeout=60, output_hook=messages.append)["content"]
+
+    assert run("%load_ext harmonyql")["status"] == "ok"
+    assert run(f"%hq env http://127.0.0.1:{server.server_address[1]}")["status"] == "ok"
+    threading.Timer(3.0, km.interrupt_kernel).start()
+    started = time.monotonic()
+    reply = run(f"%%hq\nwait {JOB}")
+    print("interrupted:", reply["status"], reply.get("ename"), f"{time.monotonic() - started:.1f}")
+    print("progress shown:", any(m["msg_type"] in ("display_data", "update_display_data") for m in messages))
+    print("usable:", run("%hq url capabilities ATL03")["status"])
+finally:
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+"""
+
+
+def test_the_stop_button_stops_a_wait_in_ipykernel_and_the_kernel_stays_usable(venv):
+    ran = venv.run("python", "-c", KERNEL_INTERRUPT_CHECK, timeout=240)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    interrupted, progress, usable = ran.stdout.splitlines()[-3:]
+    status, ename, seconds = interrupted.split()[1:]
+    assert (status, ename) == ("error", "KeyboardInterrupt") and float(seconds) < 30, ran.stdout
+    assert progress == "progress shown: True", ran.stdout
+    assert usable == "usable: ok", ran.stdout
