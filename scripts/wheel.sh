@@ -3,22 +3,23 @@
 # x86_64 and every CPython >= 3.10 (one abi3 wheel), installable with pip where there is no Rust, no compiler and
 # no libhdf5-dev.
 #
-#   scripts/wheel.sh                  # release build → target/wheel/dist/harmonyql-VERSION-cp310-abi3-manylinux_*.whl
+#   scripts/wheel.sh                  # release build → target/wheel/repaired/harmonyql-VERSION-cp310-abi3-manylinux_*.whl
 #   HQ_WHEEL_PROFILE=dev scripts/wheel.sh   # CI: reuses the debug build of `cargo test` (minutes instead of a
 #                                     # release build of every dependency); same contents, slower code
 #
 # HDF5: Debian's libhdf5 (and what it links: libcurl, libsz, …) is vendored into the wheel by `auditwheel repair`,
 # not built from source: hdf5-metno-sys's `static` build of the HDF5 C library needs cmake and takes a long time on
-# CI's two cores. auditwheel only repairs the extension module, so this script gives `hq` the same vendored
-# libraries: their copies go to the wheel's data directory (installed as <prefix>/lib/harmonyql/), and `hq`'s
-# RUNPATH is `$ORIGIN/../lib/harmonyql`, which holds in a venv, conda, `pip install --user` and /usr/local alike.
+# CI's two cores. auditwheel would turn `hq` into a Python launcher of a binary inside the package, so this script
+# puts the repaired binary back and gives it copies of the vendored libraries in the wheel's data directory
+# (installed as <prefix>/lib/harmonyql/); `hq`'s RUNPATH `$ORIGIN/../lib/harmonyql` holds in a venv, conda,
+# `pip install --user` and /usr/local alike, whatever the Python version. (The copies cost 8.5 MB of the download.)
+# The last line printed is the wheel's path.
 # The platform tag is the oldest glibc the binaries and the vendored libraries allow (auditwheel picks it:
 # manylinux_2_34 here, on Debian bookworm's glibc 2.36); an older tag needs a manylinux container to build in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-.venv/bin/python}
-[ -x "$python" ] || python=/work/main/.venv/bin/python
 profile=${HQ_WHEEL_PROFILE:-release}
 case "$profile" in
   dev) profile_dir=debug ;;
