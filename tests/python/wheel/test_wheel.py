@@ -284,3 +284,44 @@ def test_the_stop_button_stops_a_wait_in_ipykernel_and_the_kernel_stays_usable(v
     assert (status, ename) == ("error", "KeyboardInterrupt") and float(seconds) < 30, ran.stdout
     assert progress == "progress shown: True", ran.stdout
     assert usable == "usable: ok", ran.stdout
+
+
+EXPAND_CHECK = r"""
+import datetime, math, pathlib
+import harmonyql
+
+namespace = {
+    "box": (-105.5, 40, -105, 41.25), "name": "ATL03", "folder": pathlib.Path('my "data"'),
+    "day": datetime.date(2020, 4, 27), "at": datetime.datetime(2020, 4, 27, 12, 30), "flag": True,
+    "n": 3, "files": [pathlib.Path("a.h5"), pathlib.Path("b.h5")], "nan": math.nan, "thing": object(),
+}
+expand = lambda text: harmonyql.expand(text, namespace)
+assert expand("subset {name} bbox({box}) limit {n}") == "subset ATL03 bbox(-105.5, 40, -105, 41.25) limit 3"
+assert expand("download job to {folder}") == 'download job to "my \\"data\\""'
+assert expand("time({day} .. {at})") == 'time(2020-04-27 .. "2020-04-27T12:30:00")'
+assert expand("x {flag} {files} {day.year}") == 'x true "a.h5", "b.h5" 2020'
+assert expand("{{name}} {not an identifier} {}") == "{name} {not an identifier} {}"
+for text, error in [("{missing}", NameError), ("{thing}", TypeError), ("{nan}", ValueError)]:
+    try:
+        expand(text)
+    except error as raised:
+        assert "missing" not in text or "{missing}" in str(raised), raised
+    else:
+        raise AssertionError(f"{text} should raise {error.__name__}")
+session = harmonyql.Session(env="uat")
+cell = session.run("url subset {name} bbox({box})".replace("{name}", "ATL03").replace("{box}", "-105.5, 40, -105, 41"))
+assert cell.ok and "harmony.uat.earthdata.nasa.gov" in cell.value.text and cell.names == {}
+try:
+    session.run("subset ATL03 bbox(1, 2")
+except harmonyql.HarmonyQLError as error:
+    assert error.ename == "SyntaxError" and any("^" in line for line in error._render_traceback_()), error
+else:
+    raise AssertionError("a syntax error must raise")
+print("ok")
+"""
+
+
+def test_python_values_pass_into_cells_as_harmonyql_text(venv):
+    checked = venv.run("python", "-c", EXPAND_CHECK)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == "ok"
