@@ -81,7 +81,11 @@ fi
 # ---- Python: real harmony-py, h5py, jupyter_client as the oracles ----------------------------
 stage build-hq cargo build --locked
 stage pytest env HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/python -q -p no:cacheprovider \
-  --durations=15
+  --durations=15 --ignore=tests/python/wheel
+# The pip wheel, from the debug build above (a release build of every dependency does not fit CI's budget),
+# installed into a fresh venv without cargo on PATH: hq, the kernelspec, both tutorial notebooks, the lexer.
+stage wheel env HQ_WHEEL_PROFILE=dev .venv/bin/python -m pytest tests/python/wheel -q -p no:cacheprovider \
+  --durations=10
 
 # ---- the tutorial notebook in JupyterLab in headless Chromium -------------------------------
 if [ "${HQ_SKIP_BROWSER:-0}" != 1 ]; then

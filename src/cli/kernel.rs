@@ -33,8 +33,13 @@ enum KernelAction {
         /// Replace an existing kernelspec of that name.
         #[arg(long)]
         force: bool,
+        /// The Harmony the kernel starts on (prod, uat, sit, local:PORT or a root URL), written into kernel.json
+        /// as HARMONY_ROOT_URL [default: HARMONY_ROOT_URL where the kernel runs, else local:3000]
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
     },
-    /// Remove the kernelspec.
+    /// Remove the kernelspec (without a location: from the user's directory and the Python environment, wherever
+    /// it is).
     Uninstall {
         #[command(flatten)]
         location: LocationArgs,
@@ -56,7 +61,7 @@ struct LocationArgs {
     /// The user's Jupyter data directory (the default).
     #[arg(long)]
     user: bool,
-    /// The active Python environment (VIRTUAL_ENV or CONDA_PREFIX).
+    /// The Python environment (VIRTUAL_ENV or CONDA_PREFIX, else the one pip installed hq into, else python3's).
     #[arg(long)]
     sys_prefix: bool,
     /// PREFIX/share/jupyter/kernels.
@@ -65,6 +70,10 @@ struct LocationArgs {
 }
 
 impl LocationArgs {
+    fn given(&self) -> bool {
+        self.user || self.sys_prefix || self.prefix.is_some()
+    }
+
     fn location(&self) -> Location {
         match (&self.prefix, self.sys_prefix) {
             (Some(prefix), _) => Location::Prefix(prefix.clone()),
@@ -86,6 +95,9 @@ pub enum Error {
     /// The path of the running `hq` is unknown, so kernel.json cannot point at it.
     #[error("cannot find the path of this hq executable: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// `hq kernel install --env` names no environment.
+    #[error("--env: {0}")]
+    InstallEnvironment(#[source] harmonyql::api::environment::UnknownEnvironment),
     /// `HARMONY_ROOT_URL` names no environment.
     #[error("HARMONY_ROOT_URL: {0}")]
     Environment(#[from] harmonyql::api::environment::UnknownEnvironment),
@@ -97,17 +109,28 @@ pub enum Error {
 /// Runs `hq kernel …`, printing what it did on stdout.
 pub fn run(args: KernelArgs) -> Result<(), Error> {
     match (args.action, args.connection_file) {
-        (Some(KernelAction::Install { location, name, force }), _) => {
+        (Some(KernelAction::Install { location, name, force, env }), _) => {
             let executable = std::env::current_exe().map_err(Error::CurrentExe)?;
-            let options = InstallOptions { location: location.location(), name, force };
+            // Checked here so a typo fails at install, not in every notebook; written as `env` shows it.
+            let env = env
+                .map(|text| text.parse::<Environment>().map(|env| env.to_string()))
+                .transpose()
+                .map_err(Error::InstallEnvironment)?;
+            let options = InstallOptions { location: location.location(), name, force, env };
             let dir = install::install(&options, &executable)?;
             let name = dir.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or(options.name);
             println!("installed kernelspec {name} in {}", dir.display());
             Ok(())
         }
         (Some(KernelAction::Uninstall { location, name }), _) => {
-            let dir = install::uninstall(&location.location(), &name)?;
-            println!("removed kernelspec {name} from {}", dir.display());
+            let removed = if location.given() {
+                vec![install::uninstall(&location.location(), &name)?]
+            } else {
+                install::uninstall_everywhere(&[Location::User, Location::SysPrefix], &name)?
+            };
+            for dir in removed {
+                println!("removed kernelspec {name} from {}", dir.display());
+            }
             Ok(())
         }
         (Some(KernelAction::Status { name }), _) => {

@@ -23,9 +23,10 @@ pub enum Error {
     /// The name has characters Jupyter does not allow.
     #[error("invalid kernel name {0:?}: use ASCII letters, digits, '-', '.' and '_'")]
     InvalidName(String),
-    /// `--sys-prefix` without an active virtual environment or conda environment.
+    /// `--sys-prefix` with no Python environment to be found.
     #[error(
-        "--sys-prefix needs an active virtual environment (VIRTUAL_ENV or CONDA_PREFIX); use --prefix PATH instead"
+        "--sys-prefix found no Python environment: no VIRTUAL_ENV or CONDA_PREFIX, hq was not installed by pip, \
+         and there is no python3 on PATH; use --prefix PATH instead"
     )]
     NoSysPrefix,
     /// No home directory to find the user's Jupyter data directory in.
@@ -60,7 +61,8 @@ pub enum Location {
     /// `~/Library/Jupyter` on macOS).
     #[default]
     User,
-    /// The active Python environment's (`$VIRTUAL_ENV` or `$CONDA_PREFIX` + `share/jupyter`).
+    /// The Python environment's `share/jupyter`: the active one (`$VIRTUAL_ENV`, `$CONDA_PREFIX`), else the one pip
+    /// installed this `hq` into (the `harmonyql` wheel), else `sys.prefix` of the `python3` on PATH.
     SysPrefix,
     /// `PREFIX/share/jupyter`.
     Prefix(PathBuf),
@@ -75,11 +77,14 @@ pub struct InstallOptions {
     pub name: String,
     /// Replace an existing kernelspec of that name.
     pub force: bool,
+    /// The Harmony the kernel starts on, written as `HARMONY_ROOT_URL` into kernel.json's `env` (`prod`, `uat`,
+    /// `local:PORT`, a URL); `None` leaves the kernel's default.
+    pub env: Option<String>,
 }
 
 impl Default for InstallOptions {
     fn default() -> Self {
-        Self { location: Location::User, name: DEFAULT_NAME.to_owned(), force: false }
+        Self { location: Location::User, name: DEFAULT_NAME.to_owned(), force: false, env: None }
     }
 }
 
@@ -114,7 +119,7 @@ pub fn install(options: &InstallOptions, executable: &Path) -> Result<PathBuf> {
     // half-written kernelspec that Jupyter would offer.
     let staging = kernels.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4()));
     std::fs::create_dir(&staging).map_err(io("creating", &staging))?;
-    let written = write_spec(&staging, executable);
+    let written = write_spec(&staging, executable, options.env.as_deref());
     let moved = written.and_then(|()| {
         if target.exists() {
             std::fs::remove_dir_all(&target).map_err(io("removing", &target))?;
@@ -135,6 +140,25 @@ pub fn uninstall(location: &Location, name: &str) -> Result<PathBuf> {
     }
     std::fs::remove_dir_all(&target).map_err(io("removing", &target))?;
     Ok(target)
+}
+
+/// Removes the kernelspec `name` from every one of `locations` that has it (`hq kernel uninstall` without a location:
+/// wherever `install` can put it); returns the removed directories, or `NotInstalled` naming the first place looked.
+pub fn uninstall_everywhere(locations: &[Location], name: &str) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut first_looked = None;
+    for location in locations {
+        let Ok(dir) = kernels_dir(location) else { continue };
+        let target = dir.join(checked_name(name)?);
+        first_looked.get_or_insert_with(|| target.clone());
+        if target.join("kernel.json").exists() && !removed.contains(&target) {
+            removed.push(uninstall(location, name)?);
+        }
+    }
+    if removed.is_empty() {
+        return Err(Error::NotInstalled(first_looked.unwrap_or_default()));
+    }
+    Ok(removed)
 }
 
 /// Every installed kernelspec called `name` that Jupyter would look at, in Jupyter's search order
@@ -164,8 +188,9 @@ pub fn status(name: &str) -> Result<Vec<Installed>> {
         .collect())
 }
 
-/// The `kernel.json` text for `executable`: the template from `kernel/` with `argv[0]` replaced.
-pub fn kernel_json(executable: &Path) -> String {
+/// The `kernel.json` text for `executable`: the template from `kernel/` with `argv[0]` replaced, and `env` (the
+/// Harmony to start on) as `HARMONY_ROOT_URL` in its `env`.
+pub fn kernel_json(executable: &Path, env: Option<&str>) -> String {
     let mut spec: Value = serde_json::from_str(KERNEL_JSON_TEMPLATE).unwrap_or_else(|_| {
         // The template is ours and checked by a test; this branch only guards against an edit
         // that broke it, by falling back to the same content.
@@ -179,13 +204,16 @@ pub fn kernel_json(executable: &Path) -> String {
     if let Some(program) = spec.get_mut("argv").and_then(|argv| argv.get_mut(0)) {
         *program = Value::String(executable.to_string_lossy().into_owned());
     }
+    if let (Some(env), Some(spec)) = (env, spec.as_object_mut()) {
+        spec.insert("env".to_owned(), serde_json::json!({ "HARMONY_ROOT_URL": env }));
+    }
     let mut text = serde_json::to_string_pretty(&spec).unwrap_or_default();
     text.push('\n');
     text
 }
 
-fn write_spec(dir: &Path, executable: &Path) -> Result<()> {
-    let spec = kernel_json(executable);
+fn write_spec(dir: &Path, executable: &Path, env: Option<&str>) -> Result<()> {
+    let spec = kernel_json(executable, env);
     let files: [(&str, &[u8]); 4] = [
         ("kernel.json", spec.as_bytes()),
         ("logo-32x32.png", LOGO_32),
@@ -202,11 +230,9 @@ fn write_spec(dir: &Path, executable: &Path) -> Result<()> {
 fn data_dir(location: &Location) -> Result<PathBuf> {
     match location {
         Location::Prefix(prefix) => Ok(prefix.join("share").join("jupyter")),
-        Location::SysPrefix => std::env::var_os("VIRTUAL_ENV")
-            .or_else(|| std::env::var_os("CONDA_PREFIX"))
-            .filter(|prefix| !prefix.is_empty())
-            .map(|prefix| PathBuf::from(prefix).join("share").join("jupyter"))
-            .ok_or(Error::NoSysPrefix),
+        Location::SysPrefix => {
+            sys_prefix().map(|prefix| prefix.join("share").join("jupyter")).ok_or(Error::NoSysPrefix)
+        }
         Location::User => {
             if let Some(dir) = std::env::var_os("JUPYTER_DATA_DIR").filter(|dir| !dir.is_empty()) {
                 return Ok(PathBuf::from(dir));
@@ -226,6 +252,47 @@ fn data_dir(location: &Location) -> Result<PathBuf> {
             }
         }
     }
+}
+
+/// The Python environment `--sys-prefix` means. The active one first; then the one pip installed this `hq` into (a
+/// hub's `/opt/conda/bin/hq` run without activating anything), recognised by the libraries the `harmonyql` wheel puts
+/// beside `bin/` in `lib/harmonyql`; then `sys.prefix` of the `python3` on PATH, as `jupyter` would use.
+fn sys_prefix() -> Option<PathBuf> {
+    let active = std::env::var_os("VIRTUAL_ENV").or_else(|| std::env::var_os("CONDA_PREFIX"));
+    if let Some(prefix) = active.filter(|prefix| !prefix.is_empty()) {
+        return Some(PathBuf::from(prefix));
+    }
+    let executable = std::env::current_exe().ok()?;
+    let installed_by_pip = executable.parent()?.parent().filter(|prefix| prefix.join("lib/harmonyql").is_dir());
+    installed_by_pip.map(Path::to_path_buf).or_else(python_prefix)
+}
+
+/// How long `python3 -c 'print(sys.prefix)'` may take: far more than an interpreter's start.
+const PYTHON_PREFIX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `sys.prefix` of the `python3` on PATH, if there is one that answers in time.
+fn python_prefix() -> Option<PathBuf> {
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let started = std::time::Instant::now();
+    while child.try_wait().ok()?.is_none() {
+        if started.elapsed() > PYTHON_PREFIX_TIMEOUT {
+            // A hung interpreter is not an environment; it is killed and reaped, and nothing is installed there.
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut text).ok()?;
+    let prefix = PathBuf::from(text.trim());
+    (prefix.is_absolute() && prefix.is_dir()).then_some(prefix)
 }
 
 /// Jupyter matches kernel names case-insensitively and stores them lower-case.
@@ -261,7 +328,7 @@ mod tests {
 
     #[test]
     fn kernel_json_runs_this_executable_with_message_interrupts() {
-        let spec: Value = serde_json::from_str(&kernel_json(Path::new("/opt/hq bin/hq"))).expect("json");
+        let spec: Value = serde_json::from_str(&kernel_json(Path::new("/opt/hq bin/hq"), None)).expect("json");
         assert_eq!(
             spec["argv"],
             serde_json::json!(["/opt/hq bin/hq", "kernel", "--connection-file", "{connection_file}"])
@@ -269,6 +336,28 @@ mod tests {
         assert_eq!(spec["interrupt_mode"], "message");
         assert_eq!(spec["language"], "harmonyql");
         assert_eq!(spec["display_name"], "HarmonyQL");
+        assert!(spec.get("env").is_none(), "no environment unless asked: the kernel's default applies");
+    }
+
+    #[test]
+    fn install_env_sets_harmony_root_url_for_the_kernel() {
+        let spec: Value = serde_json::from_str(&kernel_json(Path::new("hq"), Some("local:3001"))).expect("json");
+        assert_eq!(spec["env"], serde_json::json!({"HARMONY_ROOT_URL": "local:3001"}));
+        assert_eq!(spec["argv"][0], "hq");
+    }
+
+    #[test]
+    fn uninstall_everywhere_removes_each_copy_and_says_when_there_is_none() {
+        let (first, second) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+        let locations = [Location::Prefix(first.path().to_owned()), Location::Prefix(second.path().to_owned())];
+        for location in &locations {
+            let options = InstallOptions { location: location.clone(), name: "hq-test".into(), ..Default::default() };
+            install(&options, Path::new("/usr/bin/hq")).expect("install");
+        }
+        let removed = uninstall_everywhere(&locations, "hq-test").expect("uninstall");
+        assert_eq!(removed.len(), 2);
+        assert!(removed.iter().all(|dir| !dir.exists()));
+        assert!(matches!(uninstall_everywhere(&locations, "hq-test"), Err(Error::NotInstalled(_))));
     }
 
     #[test]
@@ -283,7 +372,7 @@ mod tests {
     fn install_writes_the_spec_refuses_to_overwrite_and_uninstall_removes_it() {
         let prefix = tempfile::tempdir().expect("temp dir");
         let location = Location::Prefix(prefix.path().to_owned());
-        let options = InstallOptions { location: location.clone(), name: "hq-test".into(), force: false };
+        let options = InstallOptions { location: location.clone(), name: "hq-test".into(), ..Default::default() };
         let dir = install(&options, Path::new("/usr/bin/hq")).expect("install");
         assert_eq!(dir, prefix.path().join("share/jupyter/kernels/hq-test"));
         let mut files: Vec<String> = std::fs::read_dir(&dir)

@@ -143,7 +143,9 @@ impl KernelInfo {
                 version,
                 mimetype: "text/x-harmonyql".to_owned(),
                 file_extension: ".hq".to_owned(),
-                pygments_lexer: Some("sql".to_owned()),
+                // The lexer the `harmonyql` wheel registers (python/harmonyql/lexer.py); where it is not installed,
+                // nbconvert falls back to plain text, which beats `sql` colouring `#` comments as operators.
+                pygments_lexer: Some("harmonyql".to_owned()),
                 codemirror_mode: Some("sql".to_owned()),
             },
             banner: "HarmonyQL: subset and fetch NASA Earthdata through Harmony with one line. Type `help`.".to_owned(),
