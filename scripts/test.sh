@@ -84,6 +84,13 @@ stage pytest env HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/
   --durations=15 --ignore=tests/python/wheel
 # The pip wheel, from the debug build above (a release build of every dependency does not fit CI's budget),
 # installed into a fresh venv without cargo on PATH: hq, the kernelspec, both tutorial notebooks, the lexer.
+# ---- the benchmarks at a small size: they still run (numbers belong in BENCHMARKS.md, never asserted) ----
+bench_smoke() {
+  cargo build --locked -p harmonyql-data --example read_photons
+  .venv/bin/python benches/compare.py --only photons --photons 100000 --reader target/debug/examples/read_photons
+}
+stage bench-smoke bench_smoke
+
 stage wheel env HQ_WHEEL_PROFILE=dev .venv/bin/python -m pytest tests/python/wheel -q -p no:cacheprovider \
   --durations=10
 
