@@ -257,12 +257,14 @@ impl PySession {
     }
 
     /// A bound value as Python sees it: a `Job`, `list[pathlib.Path]`, `list[str]`, a `dict` for Harmony's JSON
-    /// answers (capabilities, steps, …), else the `Output` the statement showed.
+    /// answers (capabilities, steps, …) and for CMR searches, else the `Output` the statement showed.
     fn python_value<'py>(&self, py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
         Ok(match value {
             Value::Job(id) => Bound::new(py, Job::new(py, id, self.jobs.get(id))?)?.into_any(),
             Value::Files(files) => convert::paths(py, files)?,
             Value::Links(links) => PyList::new(py, links)?.into_any(),
+            // A granules search as its typed JSON: hits, the URL, the granules as CMR gave them.
+            Value::Granules(results) => convert::json(py, &serde_json::to_value(results).unwrap_or_default())?,
             Value::Shown(shown) => match report::document(shown) {
                 Some(document) => convert::json(py, &document)?,
                 None => match report::bundles(shown).pop() {
