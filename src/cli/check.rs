@@ -64,15 +64,12 @@ fn online(
     colour: bool,
 ) -> Result<usize, Failure> {
     use harmonyql::api::capabilities::CapabilitiesV2;
-    use harmonyql::harmony::auth::{Credentials, Secret};
+    use harmonyql::harmony::auth::Credentials;
     use harmonyql::harmony::client::Client;
     use harmonyql::lang::query::{CapabilitiesQuery, Query};
 
     let env = crate::cli::EnvArgs { env: args.env.clone(), label: None, no_label: true }.environment()?;
-    let credentials = match std::env::var("EDL_TOKEN") {
-        Ok(token) if !token.trim().is_empty() => Credentials::Token(Secret::new(token.trim())),
-        _ => Credentials::from_env(),
-    };
+    let credentials = Credentials::from_env();
     let client = Client::new(env.clone(), credentials).map_err(|error| Failure::Operation(error.to_string()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

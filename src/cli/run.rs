@@ -37,7 +37,7 @@ pub struct RunArgs {
     poll_interval: f64,
 }
 
-/// Runs the statements; credentials come from `EDL_TOKEN`, else `EDL_USERNAME`/`EDL_PASSWORD`, else `.netrc`.
+/// Runs the statements; credentials come by the rule every front end shares (`Credentials::from_env`).
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     let (origin, text) = match (&args.file, &args.expression) {
         (Some(path), _) => {
@@ -51,10 +51,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     if !(args.poll_interval.is_finite() && args.poll_interval > 0.0) {
         return Err(Failure::Usage("--poll-interval must be a positive number of seconds".into()));
     }
-    let credentials = match std::env::var("EDL_TOKEN") {
-        Ok(token) if !token.trim().is_empty() => Credentials::Token(Secret::new(token.trim())),
-        _ => Credentials::from_env(),
-    };
+    let credentials = Credentials::from_env();
     if !(args.stall_timeout.is_finite() && args.stall_timeout > 0.0) {
         return Err(Failure::Usage("--stall-timeout must be a positive number of seconds".into()));
     }

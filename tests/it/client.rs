@@ -989,3 +989,29 @@ async fn an_interrupted_download_says_how_to_resume_and_the_same_statement_resum
     let heads = heads.lock().unwrap();
     assert!(heads.last().unwrap().to_ascii_lowercase().contains("range: bytes=400-"), "{heads:?}");
 }
+
+/// Regression: an environment nobody listens on gave a bare connection error; the first request now says what to do.
+#[tokio::test]
+async fn an_unreachable_harmony_says_what_to_do() {
+    use harmonyql::eval::session::{Config, Mode, Session};
+    use harmonyql::eval::sink::Report;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut session = Session::new(Config {
+        env: Environment::Local { port },
+        mode: Mode::Execute,
+        credentials: Credentials::Anonymous,
+        ..Config::default()
+    });
+    let mut reports = Vec::new();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        session.run_async("capabilities ATL03", &mut reports, &CancellationToken::new()),
+    )
+    .await
+    .unwrap();
+    assert!(!outcome.ok && outcome.failed_operation);
+    let Some(Report::Failed(failure)) = reports.last() else { panic!("{reports:?}") };
+    let message = failure.message();
+    assert!(message.contains(&format!("hq serve --port {port}")) && message.contains("env prod"), "{message}");
+    assert_eq!(failure.error.name(), "HarmonyError");
+}

@@ -13,6 +13,18 @@ pub enum EvalError {
     /// NASA's CMR (or `hq serve`'s) refused or failed a search (CMR's `errors` kept).
     #[error(transparent)]
     Cmr(#[from] crate::harmony::cmr::CmrError),
+    /// The environment's Harmony could not be reached at all: says what to do (start `hq serve`, switch with
+    /// `env`, check the network), the connection error kept as the cause.
+    #[error("cannot reach the Harmony of `{env}` ({source}): {hint}")]
+    Unreachable {
+        /// The environment in use.
+        env: String,
+        /// What to do.
+        hint: String,
+        /// The connection error.
+        #[source]
+        source: crate::harmony::error::Error,
+    },
     /// `login` did not log in.
     #[error(transparent)]
     Login(#[from] crate::eval::login::LoginError),
@@ -72,13 +84,33 @@ pub enum EvalError {
 }
 
 impl EvalError {
+    /// A Harmony error seen while talking to `env`: a connection that could not be made becomes
+    /// [`EvalError::Unreachable`] with what to do instead of a bare connection error.
+    pub fn from_harmony(error: crate::harmony::error::Error, env: &crate::api::environment::Environment) -> Self {
+        if !matches!(error, crate::harmony::error::Error::Connection { .. }) {
+            return EvalError::Harmony(error);
+        }
+        let hint = if env.is_local() {
+            format!(
+                "no local Harmony is listening there: start one with `hq serve --port {}` (or `make lab`), or switch \
+                 with `env prod` / `env uat` and `login`",
+                env.root_url().rsplit(':').next().unwrap_or("3000").trim_end_matches('/')
+            )
+        } else {
+            "check the network (and a proxy), or switch with `env local:PORT` to a local Harmony started by `hq serve`; \
+             `login` once it answers"
+                .to_owned()
+        };
+        EvalError::Unreachable { env: env.to_string(), hint, source: error }
+    }
+
     /// A short name for the kind of failure, as a notebook shows it (`HarmonyError`, `DataError`, …).
     pub fn name(&self) -> &'static str {
         match self {
             EvalError::Harmony(crate::harmony::error::Error::Cancelled { .. })
             | EvalError::Cmr(crate::harmony::cmr::CmrError::Cancelled { .. })
             | EvalError::Stopped(_) => "Interrupted",
-            EvalError::Harmony(_) | EvalError::Unfinished { .. } => "HarmonyError",
+            EvalError::Harmony(_) | EvalError::Unfinished { .. } | EvalError::Unreachable { .. } => "HarmonyError",
             EvalError::Cmr(_) => "CmrError",
             EvalError::Login(_) => "LoginError",
             EvalError::Data { .. } | EvalError::Hdf5 { .. } => "DataError",

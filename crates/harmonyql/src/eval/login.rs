@@ -71,7 +71,10 @@ pub enum LoginError {
     #[error("no {0} was given; nothing changed")]
     Empty(&'static str),
     /// `login env` with neither variable set.
-    #[error("`login env` needs EDL_TOKEN, or EDL_USERNAME and EDL_PASSWORD, in the environment hq runs in")]
+    #[error(
+        "`login env` needs EDL_TOKEN or EARTHDATA_TOKEN, or EDL_USERNAME and EDL_PASSWORD (or EARTHDATA_USERNAME and \
+         EARTHDATA_PASSWORD), in the environment hq runs in"
+    )]
     NoEnvironment,
     /// `login netrc` without an entry for the host.
     #[error("{0}")]
@@ -141,10 +144,10 @@ pub async fn login(
             (Credentials::Token(Secret::new(token)), "the token".to_owned(), "token")
         }
         Login::Env => {
-            let credentials = from_variables(|name| std::env::var(name).ok())?;
+            let (credentials, source) = from_variables(|name| std::env::var(name).ok())?;
             let who = match &credentials {
-                Credentials::Basic { user, .. } => format!("user {user} (EDL_USERNAME/EDL_PASSWORD)"),
-                _ => "the token in EDL_TOKEN".to_owned(),
+                Credentials::Basic { user, .. } => format!("user {user} ({source})"),
+                _ => format!("the token in {source}"),
             };
             (credentials, who, "environment")
         }
@@ -190,19 +193,10 @@ pub fn edl_host(env: &Environment) -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// Credentials from environment variables, harmony-py's names: `EDL_TOKEN` first, else
-/// `EDL_USERNAME` and `EDL_PASSWORD`.
-pub fn from_variables(var: impl Fn(&str) -> Option<String>) -> Result<Credentials, LoginError> {
-    let present = |name: &str| var(name).filter(|value| !value.trim().is_empty());
-    if let Some(token) = present("EDL_TOKEN") {
-        return Ok(Credentials::Token(Secret::new(token.trim())));
-    }
-    match (present("EDL_USERNAME"), var("EDL_PASSWORD").filter(|p| !p.is_empty())) {
-        (Some(user), Some(password)) => {
-            Ok(Credentials::Basic { user: user.trim().to_owned(), password: Secret::new(password) })
-        }
-        _ => Err(LoginError::NoEnvironment),
-    }
+/// Credentials from environment variables by the one rule of [`crate::harmony::auth::from_variables`], and
+/// which variables gave them; an error saying which variables were looked for when none did.
+pub fn from_variables(var: impl Fn(&str) -> Option<String>) -> Result<(Credentials, String), LoginError> {
+    crate::harmony::auth::from_variables(var).ok_or(LoginError::NoEnvironment)
 }
 
 async fn ask(
@@ -263,27 +257,55 @@ mod tests {
     }
 
     #[test]
-    fn environment_variables_prefer_the_token_then_user_and_password() {
+    fn environment_variables_prefer_a_token_then_user_and_password_in_harmony_pys_then_earthaccesss_names() {
         type Vars = &'static [(&'static str, &'static str)];
-        let cases: [(Vars, Option<&str>); 5] = [
-            (&[("EDL_TOKEN", "t1"), ("EDL_USERNAME", "a"), ("EDL_PASSWORD", "p")], Some("token")),
-            (&[("EDL_USERNAME", "alice"), ("EDL_PASSWORD", "p")], Some("alice")),
-            (&[("EDL_TOKEN", "  "), ("EDL_USERNAME", "bob"), ("EDL_PASSWORD", "p")], Some("bob")),
-            (&[("EDL_USERNAME", "alice")], None),
+        let cases: [(Vars, Option<(&str, &str)>); 9] = [
+            (&[("EDL_TOKEN", "t1"), ("EDL_USERNAME", "a"), ("EDL_PASSWORD", "p")], Some(("token", "EDL_TOKEN"))),
+            (&[("EDL_USERNAME", "alice"), ("EDL_PASSWORD", "p")], Some(("alice", "EDL_USERNAME/EDL_PASSWORD"))),
+            (
+                &[("EDL_TOKEN", "  "), ("EDL_USERNAME", "bob"), ("EDL_PASSWORD", "p")],
+                Some(("bob", "EDL_USERNAME/EDL_PASSWORD")),
+            ),
+            // earthaccess's names, as NASA's hubs set them.
+            (&[("EARTHDATA_TOKEN", "t2")], Some(("token", "EARTHDATA_TOKEN"))),
+            (
+                &[("EARTHDATA_USERNAME", "carol"), ("EARTHDATA_PASSWORD", "p")],
+                Some(("carol", "EARTHDATA_USERNAME/EARTHDATA_PASSWORD")),
+            ),
+            // A token in either name wins over any user name; harmony-py's names before earthaccess's.
+            (
+                &[("EARTHDATA_TOKEN", "t2"), ("EDL_USERNAME", "a"), ("EDL_PASSWORD", "p")],
+                Some(("token", "EARTHDATA_TOKEN")),
+            ),
+            (
+                &[
+                    ("EARTHDATA_USERNAME", "carol"),
+                    ("EARTHDATA_PASSWORD", "p"),
+                    ("EDL_USERNAME", "dave"),
+                    ("EDL_PASSWORD", "q"),
+                ],
+                Some(("dave", "EDL_USERNAME/EDL_PASSWORD")),
+            ),
+            (&[("EDL_USERNAME", "alice"), ("EARTHDATA_PASSWORD", "p")], None),
             (&[], None),
         ];
         for (vars, expected) in cases {
             let found = from_variables(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()));
             let got = match found {
-                Ok(Credentials::Token(_)) => Some("token".to_owned()),
-                Ok(Credentials::Basic { user, .. }) => Some(user),
-                Ok(other) => panic!("{other:?}"),
+                Ok((Credentials::Token(_), source)) => Some(("token".to_owned(), source)),
+                Ok((Credentials::Basic { user, .. }, source)) => Some((user, source)),
+                Ok((other, _)) => panic!("{other:?}"),
                 Err(error) => {
-                    assert!(error.to_string().contains("EDL_USERNAME and EDL_PASSWORD"), "{error}");
+                    let message = error.to_string();
+                    assert!(
+                        message.contains("EDL_USERNAME and EDL_PASSWORD") && message.contains("EARTHDATA_TOKEN"),
+                        "{message}"
+                    );
                     None
                 }
             };
-            assert_eq!(got.as_deref(), expected, "{vars:?}");
+            let got = got.as_ref().map(|(who, source)| (who.as_str(), source.as_str()));
+            assert_eq!(got, expected, "{vars:?}");
         }
     }
 

@@ -49,7 +49,8 @@ pub struct Config {
     pub default_label: Option<String>,
     /// How request statements are treated.
     pub mode: Mode,
-    /// Credentials for Harmony (default: `EDL_USERNAME`/`EDL_PASSWORD`, else `.netrc`).
+    /// Credentials for Harmony (default: [`Credentials::from_env`], the rule every front end shares:
+    /// `EDL_TOKEN`/`EARTHDATA_TOKEN`, else `EDL_*` or `EARTHDATA_*` user and password, else `.netrc`).
     pub credentials: Credentials,
     /// Time between status polls while waiting.
     pub poll_interval: Duration,
@@ -63,7 +64,7 @@ impl Default for Config {
             env: Environment::default(),
             default_label: CompileOptions::default().default_label,
             mode: Mode::default(),
-            credentials: Credentials::default(),
+            credentials: Credentials::from_env(),
             poll_interval: WaitConfig::default().interval,
             download: DownloadConfig::default(),
         }
@@ -232,7 +233,10 @@ impl Session {
             let remote = self.mode == Mode::Execute && is_remote(&statement.query);
             let mut failed_operation = false;
             let ok = if remote {
-                match self.execute_remote(&statement.query, sink, cancel).await {
+                match self.execute_remote(&statement.query, sink, cancel).await.map_err(|error| match error {
+                    EvalError::Harmony(error) => EvalError::from_harmony(error, &self.env),
+                    other => other,
+                }) {
                     Ok(value) => {
                         if let (Some(name), Some(kind)) = (&statement.binding, produced_kind(&statement.query)) {
                             self.scope.bindings.insert(name.clone(), kind);

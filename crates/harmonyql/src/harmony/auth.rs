@@ -61,15 +61,50 @@ pub enum Credentials {
     Anonymous,
 }
 
-impl Credentials {
-    /// harmony-py's precedence: `EDL_USERNAME` + `EDL_PASSWORD` when both are set, else `.netrc`.
-    pub fn from_env() -> Self {
-        match (std::env::var("EDL_USERNAME"), std::env::var("EDL_PASSWORD")) {
-            (Ok(user), Ok(password)) if !user.is_empty() => {
-                Credentials::Basic { user, password: Secret::new(password) }
-            }
-            _ => Credentials::Netrc,
+/// Variables that hold an Earthdata Login bearer token, in the order they are read: harmony-py's name, then
+/// earthaccess's (set on NASA's hubs).
+pub const TOKEN_VARIABLES: [&str; 2] = ["EDL_TOKEN", "EARTHDATA_TOKEN"];
+
+/// Variables that hold a user name and its password, in the order they are read: harmony-py's, then earthaccess's.
+pub const USER_VARIABLES: [(&str, &str); 2] =
+    [("EDL_USERNAME", "EDL_PASSWORD"), ("EARTHDATA_USERNAME", "EARTHDATA_PASSWORD")];
+
+/// Credentials from environment variables and which variables gave them: a token first (`EDL_TOKEN`, then
+/// `EARTHDATA_TOKEN`), else a user name with its password (`EDL_USERNAME`/`EDL_PASSWORD`, then
+/// `EARTHDATA_USERNAME`/`EARTHDATA_PASSWORD`). Blank values count as unset. `None` when no variable gives any.
+///
+/// ```
+/// use harmonyql::harmony::auth::{Credentials, from_variables};
+/// let vars = [("EARTHDATA_USERNAME", "alice"), ("EARTHDATA_PASSWORD", "pw")];
+/// let (credentials, source) = from_variables(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())).unwrap();
+/// assert!(matches!(credentials, Credentials::Basic { ref user, .. } if user == "alice"));
+/// assert_eq!(source, "EARTHDATA_USERNAME/EARTHDATA_PASSWORD");
+/// ```
+pub fn from_variables(var: impl Fn(&str) -> Option<String>) -> Option<(Credentials, String)> {
+    let present = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    for name in TOKEN_VARIABLES {
+        if let Some(token) = present(name) {
+            return Some((Credentials::Token(Secret::new(token.trim())), name.to_owned()));
         }
+    }
+    for (user, password) in USER_VARIABLES {
+        // A password is taken as it is: spaces may be part of it.
+        if let (Some(name), Some(secret)) = (present(user), var(password).filter(|p| !p.is_empty())) {
+            return Some((
+                Credentials::Basic { user: name.trim().to_owned(), password: Secret::new(secret) },
+                format!("{user}/{password}"),
+            ));
+        }
+    }
+    None
+}
+
+impl Credentials {
+    /// The one rule every front end (the kernel, `hq run`, `hq check --online`, the library and the Python
+    /// module) starts with: [`from_variables`] on the process's environment, else the `.netrc` entry for the
+    /// host that asks.
+    pub fn from_env() -> Self {
+        from_variables(|name| std::env::var(name).ok()).map_or(Credentials::Netrc, |(credentials, _)| credentials)
     }
 }
 
