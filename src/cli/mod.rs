@@ -29,8 +29,9 @@ Exit codes:
 
 Environment:
   HARMONY_ROOT_URL  the Harmony to use when --env is not given (any root URL)
-  EDL_TOKEN         an Earthdata Login bearer token for `hq run`
-  EDL_USERNAME, EDL_PASSWORD  Earthdata Login credentials for `hq run` (else ~/.netrc)";
+  EDL_TOKEN, EARTHDATA_TOKEN  an Earthdata Login bearer token (`hq run`, `hq check --online`, the kernel)
+  EDL_USERNAME, EDL_PASSWORD  Earthdata Login credentials (also EARTHDATA_USERNAME, EARTHDATA_PASSWORD; else ~/.netrc)
+  HQ_LOG            log filter for `hq serve` and the kernel (e.g. info, debug)";
 
 /// HarmonyQL: subset and fetch NASA Earthdata through NASA Harmony with one line.
 #[derive(Debug, Parser)]
