@@ -9,7 +9,7 @@ use crate::cli::terminal::Terminal;
 use crate::cli::{EnvArgs, Failure};
 use harmonyql::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
 use harmonyql::eval::session::{Config, Mode, Session};
-use harmonyql::harmony::auth::{Credentials, Secret};
+use harmonyql::harmony::auth::Credentials;
 use harmonyql::harmony::download::DownloadConfig;
 
 /// Arguments of `hq run`.

@@ -21,9 +21,9 @@ pub enum EvalError {
         env: String,
         /// What to do.
         hint: String,
-        /// The connection error.
+        /// The connection error (boxed: it is large, and results carry errors by value).
         #[source]
-        source: crate::harmony::error::Error,
+        source: Box<crate::harmony::error::Error>,
     },
     /// `login` did not log in.
     #[error(transparent)]
@@ -101,7 +101,7 @@ impl EvalError {
              `login` once it answers"
                 .to_owned()
         };
-        EvalError::Unreachable { env: env.to_string(), hint, source: error }
+        EvalError::Unreachable { env: env.to_string(), hint, source: Box::new(error) }
     }
 
     /// A short name for the kind of failure, as a notebook shows it (`HarmonyError`, `DataError`, …).
