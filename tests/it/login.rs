@@ -167,7 +167,10 @@ async fn login_env_and_login_netrc_in_hq_run() {
     assert!(ok && text.contains("as user alice (EDL_USERNAME/EDL_PASSWORD): checked"), "{text}");
     assert!(!text.contains(PASSWORD));
     let (ok, text) = hq_run(format!("env {base}\nlogin env"), vec![no_netrc()]).await;
-    assert!(!ok && text.contains("`login env` needs EDL_TOKEN, or EDL_USERNAME and EDL_PASSWORD"), "{text}");
+    assert!(
+        !ok && text.contains("`login env` needs EDL_TOKEN or EARTHDATA_TOKEN, or EDL_USERNAME and EDL_PASSWORD"),
+        "{text}"
+    );
 
     let (ok, text) = hq_run(format!("env {base}\nlogin netrc"), vec![no_netrc()]).await;
     assert!(!ok && text.contains("machine 127.0.0.1 login YOUR_USER password YOUR_PASSWORD"), "{text}");
