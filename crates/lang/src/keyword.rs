@@ -882,11 +882,14 @@ impl ClauseName {
 /// ```
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_ascii_lowercase();
+    // The first three characters, not bytes: a word may be any text the user typed (`ré…` split at byte 3
+    // panicked, found by the fuzzer).
+    let head: String = word.chars().take(3).collect();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
         let distance = edit_distance(&word, candidate);
         let limit = (candidate.len().max(word.len()) / 3).max(1);
-        let prefix_match = candidate.len() > 2 && word.len() > 2 && candidate.starts_with(&word[..3.min(word.len())]);
+        let prefix_match = candidate.len() > 2 && head.chars().count() == 3 && candidate.starts_with(&head);
         if (distance <= limit || (prefix_match && distance <= limit + 1)) && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
@@ -920,6 +923,17 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    /// Regression (found by the fuzzer): a word whose third byte is inside a character made the prefix
+    /// comparison slice through it and panic.
+    #[test]
+    fn nearest_takes_any_text_including_multibyte_words() {
+        assert_eq!(nearest("reé", ["results", "resume"]), None);
+        assert_eq!(nearest("re\u{5db}limit", ["results", "resume"]), None);
+        assert_eq!(nearest("ré", ["re"]), Some("re"));
+        assert_eq!(nearest("résults", ["results"]), Some("results"));
+    }
+
     use super::*;
 
     #[test]
