@@ -17,7 +17,7 @@ use harmonyql_server::engine::Processor;
 use harmonyql_server::sample::SampleGranule;
 use harmonyql_server::transform::{Operation, Output, TransformError};
 use harmonyql_server::{AuthMode, ServeConfig, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
 const RANGESET: &str = "ogc-api-coverages/1.0.0/collections/parameter_vars/coverage/rangeset";
@@ -149,19 +149,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// One scripted answer: raw bytes written after reading the request head; `stall` keeps the connection open.
-#[derive(Clone)]
-struct Answer {
-    bytes: Vec<u8>,
-    stall: bool,
-}
-
-fn answer(head: &str, body: &[u8]) -> Answer {
-    let mut bytes = head.replace('\n', "\r\n").into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(body);
-    Answer { bytes, stall: false }
-}
+use crate::peer::{Reply as Answer, reply as answer};
 
 /// A loopback server answering connection N with `answers[N]` (the last one repeats); records request heads.
 async fn mock(answers: Vec<Answer>) -> (String, Arc<Mutex<Vec<String>>>) {
@@ -180,15 +168,8 @@ fn mock_on(listener: tokio::net::TcpListener, answers: Vec<Answer>) -> Arc<Mutex
             index += 1;
             let seen = seen.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
-                seen.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                let Some(head) = crate::peer::read_head(&mut socket).await else { return };
+                seen.lock().unwrap().push(head);
                 let _ = socket.write_all(&script.bytes).await;
                 let _ = socket.flush().await;
                 if script.stall {

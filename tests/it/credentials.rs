@@ -13,7 +13,7 @@ use harmonyql::harmony::auth::{Credentials, Netrc, Secret};
 use harmonyql::harmony::client::Client;
 use harmonyql::harmony::retry::RetryConfig;
 use reqwest::header::HeaderMap;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const TOKEN: &str = "tok-SECRET-1";
 const PASSWORD: &str = "pw-SECRET-2";
@@ -39,15 +39,8 @@ impl Recorder {
                 let seen = seen.clone();
                 let answer = answer.clone();
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                        if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
-                    seen.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                    let Some(head) = crate::peer::read_head(&mut socket).await else { return };
+                    seen.lock().unwrap().push(head);
                     let text = answer(port).replace('\n', "\r\n");
                     let _ = socket.write_all(text.as_bytes()).await;
                     let _ = socket.write_all(b"\r\n").await;

@@ -11,24 +11,10 @@ use harmonyql::harmony::client::Client;
 use harmonyql::harmony::download::{DownloadConfig, download_all, part_path};
 use harmonyql::harmony::error::Error;
 use harmonyql::harmony::retry::RetryConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-/// What the scripted server does with one request.
-struct Reply {
-    /// Bytes written (status line, headers, body).
-    bytes: Vec<u8>,
-    /// Keep the connection open (silent) after writing, instead of closing it.
-    stall: bool,
-}
-
-/// An HTTP answer with `head` (lines separated by `\n`) and `body`; the connection closes after it.
-fn reply(head: &str, body: &[u8]) -> Reply {
-    let mut bytes = head.replace('\n', "\r\n").into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    bytes.extend_from_slice(body);
-    Reply { bytes, stall: false }
-}
+use crate::peer::{Reply, reply};
 
 /// The request heads a scripted server saw, in order.
 type Heads = Arc<Mutex<Vec<String>>>;
@@ -50,15 +36,8 @@ async fn scripted_on(base: &str, script: impl Fn(usize, &str) -> Reply + Send + 
             let seen = seen.clone();
             let script = script.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {
-                    if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let Some(head) = crate::peer::read_head(&mut socket).await else { return };
+                let head = head.to_ascii_lowercase();
                 let index = {
                     let mut seen = seen.lock().unwrap();
                     seen.push(head.clone());

@@ -10,6 +10,7 @@ mod kernel;
 mod lang;
 mod library;
 mod login;
+mod peer;
 mod plot;
 mod regression;
 mod serve_hostile;
