@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use harmonyql::api::environment::Environment;
+use harmonyql::harmony::starting::{BadRootUrl, starting_environment};
 use harmonyql::kernel;
 use harmonyql::kernel::hq::HqInterpreter;
 use harmonyql::kernel::install::{self, InstallOptions, Location};
@@ -34,7 +35,7 @@ enum KernelAction {
         #[arg(long)]
         force: bool,
         /// The Harmony the kernel starts on (prod, uat, sit, local:PORT or a root URL), written into kernel.json
-        /// as HARMONY_ROOT_URL [default: HARMONY_ROOT_URL where the kernel runs, else local:3000]
+        /// as HARMONY_ROOT_URL [default: none written: HARMONY_ROOT_URL where the kernel runs, else prod]
         #[arg(long, value_name = "ENV")]
         env: Option<String>,
     },
@@ -99,8 +100,8 @@ pub enum Error {
     #[error("--env: {0}")]
     InstallEnvironment(#[source] harmonyql::api::environment::UnknownEnvironment),
     /// `HARMONY_ROOT_URL` names no environment.
-    #[error("HARMONY_ROOT_URL: {0}")]
-    Environment(#[from] harmonyql::api::environment::UnknownEnvironment),
+    #[error(transparent)]
+    Environment(#[from] BadRootUrl),
     /// `hq kernel` without a connection file or subcommand.
     #[error("hq kernel needs --connection-file FILE (Jupyter passes it) or a subcommand: install, uninstall, status")]
     NothingToDo,
@@ -146,17 +147,8 @@ pub fn run(args: KernelArgs) -> Result<(), Error> {
             Ok(())
         }
         (None, Some(connection_file)) => {
-            Ok(kernel::serve_connection_file(&connection_file, HqInterpreter::new(kernel_environment()?))?)
+            Ok(kernel::serve_connection_file(&connection_file, HqInterpreter::new(starting_environment()?))?)
         }
         (None, None) => Err(Error::NothingToDo),
-    }
-}
-
-/// The environment notebooks start in: `HARMONY_ROOT_URL` when set (as for `hq run`), so a notebook server
-/// started next to `hq serve --port 0` can point its kernels at it; otherwise the local Harmony on its default port.
-fn kernel_environment() -> Result<Environment, Error> {
-    match std::env::var("HARMONY_ROOT_URL") {
-        Ok(root) if !root.trim().is_empty() => Ok(root.parse()?),
-        _ => Ok(Environment::Local { port: harmonyql::api::environment::LOCAL_PORT }),
     }
 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use harmonyql::api::environment::Environment;
+use harmonyql::harmony::starting::starting_environment;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -61,7 +62,7 @@ enum Command {
 /// Options every subcommand that talks about Harmony shares.
 #[derive(Debug, clap::Args)]
 struct EnvArgs {
-    /// The Harmony to use: prod, uat, sit, local, local:PORT or a root URL [default: HARMONY_ROOT_URL, else prod]
+    /// The Harmony to use: prod, uat, sit, local, local:PORT or a root URL [default: HARMONY_ROOT_URL, else prod — as the kernel and %%hq]
     #[arg(long, value_name = "ENV")]
     env: Option<String>,
     /// The label added to every job [default: harmonyql]; use harmony-py to match harmony-py exactly
@@ -74,12 +75,12 @@ struct EnvArgs {
 
 impl EnvArgs {
     fn environment(&self) -> Result<Environment, Failure> {
-        let text = match (&self.env, std::env::var("HARMONY_ROOT_URL")) {
-            (Some(text), _) => text.clone(),
-            (None, Ok(root)) if !root.trim().is_empty() => root,
-            _ => return Ok(Environment::default()),
-        };
-        text.parse().map_err(|error: harmonyql::api::environment::UnknownEnvironment| Failure::Usage(error.to_string()))
+        match &self.env {
+            Some(text) => text
+                .parse()
+                .map_err(|error: harmonyql::api::environment::UnknownEnvironment| Failure::Usage(error.to_string())),
+            None => starting_environment().map_err(|error| Failure::Usage(error.to_string())),
+        }
     }
 
     fn default_label(&self) -> Option<String> {

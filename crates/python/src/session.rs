@@ -9,11 +9,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use harmonyql::api::environment::{Environment, LOCAL_PORT};
 use harmonyql::api::job::Job as JobDocument;
 use harmonyql::eval::login::{OTHER_WAYS, PromptError, PromptFuture, Prompter};
 use harmonyql::eval::session::{Config, Session, Value};
 use harmonyql::eval::sink::{Report, Sink};
+use harmonyql::harmony::starting::starting_environment;
+use harmonyql::output::cell::{CellError, Shown};
 use harmonyql::output::{MimeBundle, harmony, report};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -28,7 +29,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 /// A HarmonyQL session: environment, login, settings, names and jobs live across `run` calls.
 ///
 /// `Session(env=None)`: `env` is `prod`, `uat`, `sit`, `local`, `local:PORT` or a root URL; by default
-/// `HARMONY_ROOT_URL`, else the local Harmony (`hq serve`) on port 3000 — what our kernel starts on.
+/// `HARMONY_ROOT_URL`, else NASA's production Harmony — the rule our kernel and `hq` follow too.
 #[pyclass(module = "harmonyql", name = "Session", unsendable)]
 pub struct PySession {
     session: Session,
@@ -79,17 +80,6 @@ impl Sink for ChannelSink {
     }
 }
 
-/// The environment a session starts in when none is given: the kernel's rule (`HARMONY_ROOT_URL`, else the local
-/// Harmony), so `%%hq` cells and HarmonyQL notebooks in the same hub talk to the same Harmony.
-fn default_environment() -> PyResult<Environment> {
-    match std::env::var("HARMONY_ROOT_URL") {
-        Ok(root) if !root.trim().is_empty() => {
-            root.parse().map_err(|error| PyValueError::new_err(format!("HARMONY_ROOT_URL: {error}")))
-        }
-        _ => Ok(Environment::Local { port: LOCAL_PORT }),
-    }
-}
-
 /// What the evaluator's loop collected from one cell.
 struct Ran {
     reports: Vec<Report>,
@@ -106,7 +96,7 @@ impl PySession {
     fn new(env: Option<&str>) -> PyResult<Self> {
         let env = match env {
             Some(text) => text.parse().map_err(|error| PyValueError::new_err(format!("{error}")))?,
-            None => default_environment()?,
+            None => starting_environment().map_err(|error| PyValueError::new_err(error.to_string()))?,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -332,53 +322,31 @@ fn deliver(
         }
     };
     let outputs = PyList::empty(py);
-    let mut value = None;
-    let mut error = None;
-    let count = reports.len();
-    for (index, report) in reports.into_iter().enumerate() {
-        match report {
-            Report::Text(text) => call("stdout", PyTuple::new(py, [with_newline(text)])?)?,
-            Report::Warning(text) => call("stderr", PyTuple::new(py, [with_newline(text)])?)?,
-            Report::Help(text) => call("page", PyTuple::new(py, [with_newline(text)])?)?,
-            Report::Clear => call("clear", PyTuple::empty(py))?,
-            Report::Diagnostics { source, diagnostics } => {
-                if let Some(failed) = diagnostics.iter().find(|d| d.is_error()) {
-                    let traceback = diagnostics
-                        .iter()
-                        .flat_map(|d| d.render_ansi(&source, "cell").lines().map(str::to_owned).collect::<Vec<_>>())
-                        .collect();
-                    error = Some((failed.stage.error_name().to_owned(), failed.message.clone(), traceback));
-                    break;
+    let shown = harmonyql::output::cell::deliver(reports);
+    for shown in shown.shown {
+        match shown {
+            Shown::Stdout(text) => call("stdout", PyTuple::new(py, [text])?)?,
+            Shown::Stderr(text) => call("stderr", PyTuple::new(py, [text])?)?,
+            Shown::Page(text) => call("page", PyTuple::new(py, [with_newline(text)])?)?,
+            Shown::Clear => call("clear", PyTuple::empty(py))?,
+            Shown::Display(bundle) => {
+                let output = Output::new(py, &bundle)?;
+                if front_end.is_some() {
+                    call("display", PyTuple::new(py, [output.data.bind(py).as_any(), output.metadata.bind(py)])?)?;
                 }
-                for warning in diagnostics {
-                    call("stderr", PyTuple::new(py, [warning.render_ansi(&source, "cell")])?)?;
-                }
-            }
-            // Progress was shown live; a finished cell shows only the outcome.
-            Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
-            Report::NotAvailable { statement, reason } => {
-                let evalue = format!("{statement}: {reason}");
-                error = Some(("NotAvailable".to_owned(), evalue.clone(), vec![evalue]));
-                break;
-            }
-            report => {
-                let mut bundles = report::bundles(&report);
-                let last = if index + 1 == count { bundles.pop() } else { None };
-                for bundle in &bundles {
-                    let output = Output::new(py, bundle)?;
-                    if front_end.is_some() {
-                        call("display", PyTuple::new(py, [output.data.bind(py).as_any(), output.metadata.bind(py)])?)?;
-                    }
-                    outputs.append(output)?;
-                }
-                if let Some(bundle) = last {
-                    let output = Py::new(py, Output::new(py, &bundle)?)?;
-                    outputs.append(output.clone_ref(py))?;
-                    value = Some(output);
-                }
+                outputs.append(output)?;
             }
         }
     }
+    let value = match shown.value {
+        Some(bundle) => {
+            let output = Py::new(py, Output::new(py, &bundle)?)?;
+            outputs.append(output.clone_ref(py))?;
+            Some(output)
+        }
+        None => None,
+    };
+    let error = shown.error.map(|CellError { ename, evalue, traceback }| (ename, evalue, traceback));
     let cell = Cell { ok: error.is_none(), names, outputs: outputs.unbind(), value };
     Ok(Delivered { cell, error })
 }

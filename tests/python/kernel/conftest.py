@@ -49,6 +49,8 @@ def _install_kernelspecs() -> Path:
             "display_name": f"HarmonyQL ({name})",
             "language": "harmonyql",
             "interrupt_mode": "message",
+            # Blank is unset: the kernel starts where every front end starts without HARMONY_ROOT_URL (prod).
+            "env": {"HARMONY_ROOT_URL": ""},
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=2))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(

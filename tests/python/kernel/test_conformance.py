@@ -37,6 +37,7 @@ class HarmonyQLKernelTests(jupyter_kernel_test.KernelTests):
     code_generate_error = "subset ATL03 bbox(1,2"
 
     code_execute_result = [
+        # After code_display_data's `env local` (jupyter_kernel_test runs its tests in name order in one kernel).
         {"code": "url capabilities ATL03", "result": "http://localhost:3000/capabilities?shortname=ATL03"},
         {"code": "env uat\nurl jobs limit 5", "result": "https://harmony.uat.earthdata.nasa.gov/jobs?limit=5", "mime": "text/plain"},
     ]

@@ -254,3 +254,13 @@ def test_pasted_junk_cells_get_an_error_and_the_real_kernel_lives_on(hq_kernel):
         assert len(traceback) < 64 * 1024, f"{expected}: {len(traceback)} characters of traceback"
     reply, outputs = run(kc, 'print "still here"')
     assert [m["content"]["text"] for m in outputs if m["msg_type"] == "stream"] == ["still here\n"]
+
+
+def test_a_fresh_kernel_starts_where_hq_and_the_python_module_start(hq_kernel):
+    """One rule for every front end (harmony::starting): HARMONY_ROOT_URL, else prod. The test kernelspec blanks
+    the variable, so a fresh kernel's first cell is on prod, as `hq url` is."""
+    _, kc = hq_kernel
+    reply, outputs = run(kc, "url capabilities ATL03")
+    assert reply["content"]["status"] == "ok"
+    results = [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"]
+    assert results == ["https://harmony.earthdata.nasa.gov/capabilities?shortname=ATL03"], results

@@ -325,3 +325,97 @@ def test_python_values_pass_into_cells_as_harmonyql_text(venv):
     checked = venv.run("python", "-c", EXPAND_CHECK)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.strip() == "ok"
+
+
+DEFAULTS_CHECK = r"""
+import subprocess, harmonyql
+cell = harmonyql.Session().run("url capabilities ATL03")
+by_hq = subprocess.run(["hq", "url", "capabilities ATL03"], capture_output=True, text=True, check=True).stdout
+print(cell.value.text)
+print(by_hq.strip())
+"""
+
+
+def test_the_module_and_hq_start_on_the_same_harmony(venv):
+    """One rule for every front end: HARMONY_ROOT_URL when set, else NASA's production Harmony (the kernel's
+    conformance test checks the kernel against the same rule)."""
+    for root, expected in [("", "https://harmony.earthdata.nasa.gov"), ("local:3999", "http://localhost:3999")]:
+        checked = venv.run("python", "-c", DEFAULTS_CHECK, env={"HARMONY_ROOT_URL": root})
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.splitlines() == [f"{expected}/capabilities?shortname=ATL03"] * 2, checked.stdout
+
+
+LOGIN_CHECK = r"""
+import getpass, harmonyql
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+asked = []
+def answer(prompt):
+    asked.append(prompt)
+    return "hunter2-secret"
+getpass.getpass = answer
+
+ip = InteractiveShell.instance()
+ip.run_line_magic("load_ext", "harmonyql")
+# Port 9 (discard) on loopback: nothing answers, so the login is kept but cannot be checked, and says so.
+with capture_output() as shown:
+    ip.run_cell_magic("hq", "", "env local:9\nlogin user alice")
+everything = shown.stdout + shown.stderr + repr([output.data for output in shown.outputs])
+assert asked == ["Password for alice at localhost: "], asked
+assert "as user alice" in everything and "could not be checked" in everything, everything
+assert "hunter2" not in everything, everything
+
+# Interrupting the password box (Ctrl-C, the stop button) stops the cell; the session stays usable.
+def interrupted(prompt):
+    raise KeyboardInterrupt
+getpass.getpass = interrupted
+try:
+    ip.run_cell_magic("hq", "", "login token")
+except harmonyql.HarmonyQLError as error:
+    # As our kernel shows it: the error's kind, and the statement with its caret.
+    assert error.ename == "LoginError" and "interrupted" in str(error), (error.ename, str(error))
+    assert any("^" in line for line in error._render_traceback_()), error._render_traceback_()
+else:
+    raise AssertionError("an interrupted login must fail the cell")
+# The cell's value is what IPython shows as Out[n].
+assert str(ip.run_cell_magic("hq", "", "url capabilities ATL03")) == "http://localhost:9/capabilities?shortname=ATL03"
+print("ok")
+"""
+
+
+def test_login_in_a_magic_cell_asks_with_getpass_and_never_shows_the_secret(venv):
+    checked = venv.run("python", "-c", LOGIN_CHECK)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip().endswith("ok"), checked.stdout
+
+
+RASTER_CHECK = r"""
+import sys, numpy as np, rasterio, harmonyql
+from rasterio.transform import from_origin
+folder = sys.argv[1]
+for dtype, compress, nodata in [("float32", "deflate", -9999.0), ("uint16", "lzw", 0), ("uint8", None, 255)]:
+    data = (np.arange(37 * 53).reshape(37, 53) % 250).astype(dtype)
+    data[3, 4] = nodata
+    path = f"{folder}/{dtype}.tif"
+    profile = dict(driver="GTiff", width=53, height=37, count=1, dtype=dtype, crs="EPSG:4326", nodata=nodata,
+                   transform=from_origin(-105.5, 41.0, 0.01, 0.02))
+    if compress:
+        profile["compress"] = compress
+    with rasterio.open(path, "w", **profile) as out:
+        out.write(data, 1)
+    raster = harmonyql.read_raster(path)
+    with rasterio.open(path) as theirs:
+        assert raster["data"].dtype == theirs.read(1).dtype, (dtype, raster["data"].dtype)
+        assert np.array_equal(raster["data"], theirs.read(1)), dtype
+        assert raster["nodata"] == theirs.nodata, (raster["nodata"], theirs.nodata)
+        assert raster["epsg"] == 4326, raster["epsg"]
+        assert np.allclose(raster["transform"], theirs.transform.to_gdal()), (raster["transform"], theirs.transform)
+print("ok")
+"""
+
+
+def test_read_raster_gives_what_rasterio_reads(venv, tmp_path):
+    checked = venv.run("python", "-c", RASTER_CHECK, tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip() == "ok", checked.stdout

@@ -12,3 +12,4 @@ pub mod jobs;
 pub mod netrc;
 pub mod retry;
 pub mod s3;
+pub mod starting;

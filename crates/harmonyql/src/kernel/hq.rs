@@ -15,8 +15,8 @@ use crate::kernel::interpreter::{
     Interpreter, KernelInfo, Output,
 };
 use crate::lang::assist;
-use crate::lang::diagnostic::Diagnostic;
 use crate::output::MimeBundle;
+use crate::output::cell::{CellError, Shown};
 
 /// HarmonyQL in a Jupyter kernel. Cells share one session: environment, settings and names live
 /// across cells.
@@ -78,9 +78,11 @@ fn prompt_error(error: InputError) -> PromptError {
     }
 }
 
+/// NASA's production Harmony: what a kernel starts on when `HARMONY_ROOT_URL` is not set
+/// (`harmony::starting`).
 impl Default for HqInterpreter {
     fn default() -> Self {
-        HqInterpreter::new(Environment::Local { port: crate::api::environment::LOCAL_PORT })
+        HqInterpreter::new(Environment::Prod)
     }
 }
 
@@ -222,77 +224,25 @@ impl LiveProgress {
     }
 }
 
-/// Shows the reports of one cell; the last rendering becomes the cell's value.
+/// Shows the reports of one cell as `output::cell` delivers them; help goes to the pager.
 fn show(reports: Vec<Report>, output: &mut Output) -> ExecuteOutcome {
-    let mut value = None;
+    let cell = crate::output::cell::deliver(reports);
     let mut page = None;
-    let count = reports.len();
-    for (index, report) in reports.into_iter().enumerate() {
-        let last = index + 1 == count;
-        match report {
-            Report::Text(text) => output.print(with_newline(text)),
-            Report::Warning(text) => output.eprint(with_newline(text)),
-            Report::Help(text) => page = Some(MimeBundle::text(text)),
-            Report::Clear => output.clear_output(false),
-            Report::Diagnostics { source, diagnostics } => {
-                if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
-                    return ExecuteOutcome::Error(ExecuteError {
-                        ename: error.stage.error_name().to_owned(),
-                        evalue: error.message.clone(),
-                        traceback: diagnostics.iter().flat_map(|d| traceback_lines(d, &source)).collect(),
-                    });
-                }
-                for warning in diagnostics {
-                    output.eprint(warning.render_ansi(&source, "cell"));
-                }
-            }
-            Report::Failed(failure) => {
-                return ExecuteOutcome::Error(ExecuteError {
-                    ename: failure.error.name().to_owned(),
-                    evalue: failure.message(),
-                    traceback: traceback_lines(&crate::output::report::failure_as_caret(&failure), &failure.source),
-                });
-            }
-            // Progress is drawn live by the front end that waits; a finished cell shows only the outcome.
-            Report::JobProgress { .. } | Report::DownloadProgress(_) => {}
-            Report::NotAvailable { statement, reason } => {
-                let evalue = format!("{statement}: {reason}");
-                return ExecuteOutcome::Error(ExecuteError {
-                    ename: "NotAvailable".to_owned(),
-                    evalue: evalue.clone(),
-                    traceback: vec![evalue],
-                });
-            }
-            // Switching environments is a notice, never the cell's value (`Out[n]`).
-            report @ Report::Environment { .. } => {
-                for bundle in crate::output::report::bundles(&report) {
-                    output.display(bundle);
-                }
-            }
-            // Everything else is shown as the one renderer draws it; the last display is the cell's value.
-            report => {
-                let mut bundles = crate::output::report::bundles(&report);
-                if last {
-                    value = bundles.pop();
-                }
-                for bundle in bundles {
-                    output.display(bundle);
-                }
-            }
+    for shown in cell.shown {
+        match shown {
+            Shown::Stdout(text) => output.print(text),
+            Shown::Stderr(text) => output.eprint(text),
+            Shown::Page(text) => page = Some(MimeBundle::text(text)),
+            Shown::Clear => output.clear_output(false),
+            Shown::Display(bundle) => output.display(bundle),
         }
     }
-    ExecuteOutcome::Ok { value, page }
-}
-
-fn traceback_lines(diagnostic: &Diagnostic, source: &str) -> Vec<String> {
-    diagnostic.render_ansi(source, "cell").lines().map(str::to_owned).collect()
-}
-
-fn with_newline(mut text: String) -> String {
-    if !text.ends_with('\n') {
-        text.push('\n');
+    match cell.error {
+        Some(CellError { ename, evalue, traceback }) => {
+            ExecuteOutcome::Error(ExecuteError { ename, evalue, traceback })
+        }
+        None => ExecuteOutcome::Ok { value: cell.value, page },
     }
-    text
 }
 
 #[cfg(test)]
@@ -316,7 +266,7 @@ mod tests {
         let (outcome, events) = run(&mut interpreter, "print \"hello, world\"\nurl capabilities ATL03").await;
         assert_eq!(events.len(), 1, "{events:?}");
         let ExecuteOutcome::Ok { value: Some(value), .. } = outcome else { panic!("{outcome:?}") };
-        assert_eq!(value.text_plain(), "http://localhost:3000/capabilities?shortname=ATL03");
+        assert_eq!(value.text_plain(), "https://harmony.earthdata.nasa.gov/capabilities?shortname=ATL03");
         assert!(value.get("text/html").is_some());
     }
 

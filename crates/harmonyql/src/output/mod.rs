@@ -5,6 +5,7 @@
 //! front ends (the CLI) read `text/plain` or the richer entries directly. The only exception is
 //! `evcxr.rs`, whose display hooks print in evcxr's protocol because that is how evcxr shows values.
 
+pub mod cell;
 pub mod cmr;
 pub mod data;
 mod evcxr;
