@@ -22,19 +22,22 @@ class HqServer:
     """A running `hq serve` process and its URL. Its log goes to `log` (a file) or a temporary file: a pipe
     nobody reads would stall a busy server."""
 
-    def __init__(self, data_dir: pathlib.Path, extra_args=(), env=None, log=None):
-        if not HQ.is_file():
-            pytest.fail(f"{HQ} is missing: run `cargo build` first", pytrace=False)
+    def __init__(self, data_dir: pathlib.Path, extra_args=(), env=None, log=None, hq: pathlib.Path = HQ):
+        """`hq` is the binary to run: the debug build by default, the wheel's own for the wheel tests (which pass
+        their fresh venv's whole environment as `env`)."""
+        if not hq.is_file():
+            pytest.fail(f"{hq} is missing: run `cargo build` first", pytrace=False)
         self.data_dir = data_dir
         self.log = log if log is not None else tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [str(HQ), "serve", "--port", "0", "--data-dir", str(data_dir), *extra_args],
+            [str(hq), "serve", "--port", "0", "--data-dir", str(data_dir), *extra_args],
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
             env={**os.environ, **(env or {})},
         )
         self.url = self._read_url()
+        self.port = int(self.url.rsplit(":", 1)[1])
 
     def _read_url(self) -> str:
         found = {}

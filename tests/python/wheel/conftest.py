@@ -8,14 +8,13 @@ through a .pth file that puts its site-packages *after* the fresh venv's own (th
 Commands run with a PATH of the fresh venv's bin/ and the system directories only, none holding cargo or rustc.
 """
 
+import importlib.util
 import os
 import pathlib
-import re
 import shutil
 import site
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -23,7 +22,6 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 # Building hq and the extension in a debug profile on two shared cores, from a warm target/: a few minutes.
 BUILD_TIMEOUT_S = 1500
-START_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="session")
@@ -86,46 +84,16 @@ def venv(wheel, tmp_path_factory) -> FreshVenv:
     return FreshVenv(tmp_path_factory.mktemp("fresh") / "venv", wheel)
 
 
-class WheelServer:
-    """`hq serve --port 0` from the wheel's own `hq`, on a temporary data directory."""
-
-    def __init__(self, venv: FreshVenv, data_dir: pathlib.Path, log: pathlib.Path):
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            [str(venv.bin / "hq"), "serve", "--port", "0", "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, env=venv.env,
-        )
-        found = {}
-
-        def read():
-            for line in self.process.stdout:
-                match = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
-                if match:
-                    found["url"], found["port"] = match.group(1), match.group(2)
-                    return
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_S)
-        if "url" not in found:
-            self.stop()
-            pytest.fail(f"hq serve did not start: {log.read_text()[:2000]}", pytrace=False)
-        self.url, self.port = found["url"], found["port"]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
+# The one `hq serve` starter of the Python tests (tests/python/server/conftest.py), run with the wheel's `hq`.
+_spec = importlib.util.spec_from_file_location("server_conftest", ROOT / "tests" / "python" / "server" / "conftest.py")
+_server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_server)
 
 
 @pytest.fixture(scope="session")
 def server(venv, tmp_path_factory):
     directory = tmp_path_factory.mktemp("hq-serve")
-    running = WheelServer(venv, directory / "data", directory / "hq-serve.log")
-    yield running
-    running.stop()
+    with (directory / "hq-serve.log").open("w+") as log:
+        running = _server.HqServer(directory / "data", env=venv.env, log=log, hq=venv.bin / "hq")
+        yield running
+        running.stop()
