@@ -12,6 +12,7 @@ mod library;
 mod login;
 mod peer;
 mod plot;
+mod processor;
 mod regression;
 mod serve_hostile;
 mod server;
