@@ -16,5 +16,6 @@ mod processor;
 mod regression;
 mod serve_hostile;
 mod server;
+mod server_load;
 mod soak;
 mod tidy;
