@@ -12,6 +12,7 @@ pub mod cmr;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod form;
 pub mod params;
 pub mod routes;
 pub mod sample;
