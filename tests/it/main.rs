@@ -19,3 +19,4 @@ mod server;
 mod server_load;
 mod soak;
 mod tidy;
+mod tls_redirect;
