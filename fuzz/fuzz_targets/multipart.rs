@@ -37,6 +37,10 @@ fuzz_target!(|data: &[u8]| {
         let given: usize = form.fields.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>()
             + form.shapefile.as_ref().map_or(0, |(bytes, _)| bytes.len());
         assert!(given <= body.len(), "{given} bytes of fields from a {}-byte body", body.len());
-        assert!(body.len() as u64 <= limit || given as u64 <= limit, "a {}-byte body passed a {limit}-byte limit", body.len());
+        assert!(
+            body.len() as u64 <= limit || given as u64 <= limit,
+            "a {}-byte body passed a {limit}-byte limit",
+            body.len()
+        );
     }
 });

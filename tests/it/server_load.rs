@@ -32,8 +32,8 @@ impl Processor for TwoSmallFiles {
     }
 }
 
-/// `VmHWM` (peak resident memory) of a process, in KiB.
-fn peak_rss_kib(pid: &str) -> u64 {
+/// `VmHWM` (peak resident memory) of a process (`self` for this one), in KiB.
+pub fn peak_rss_kib(pid: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -57,7 +57,8 @@ async fn submit(client: &Client, base: &str) -> String {
 async fn final_job(http: &reqwest::Client, base: &str, job_id: &str, bound: Duration) -> serde_json::Value {
     let deadline = Instant::now() + bound;
     loop {
-        let job: serde_json::Value = http.get(format!("{base}/jobs/{job_id}")).send().await.unwrap().json().await.unwrap();
+        let job: serde_json::Value =
+            http.get(format!("{base}/jobs/{job_id}")).send().await.unwrap().json().await.unwrap();
         let status = job["status"].as_str().unwrap_or_default().to_owned();
         if ["successful", "failed", "canceled", "complete_with_errors"].contains(&status.as_str()) {
             return job;

@@ -68,16 +68,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// This process's peak resident memory (`VmHWM`), in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// What one job of the soak did.
 struct Soaked {
     job_id: String,
@@ -227,7 +217,7 @@ async fn jobs_and_downloads_survive_injected_faults_byte_for_byte() {
     assert!(listed.iter().all(|job| matches!(job["status"].as_str(), Some("successful" | "failed"))), "{listing}");
     let n_failed = soaked.iter().map(|s| s.failures.len()).sum::<usize>();
     assert_eq!(listed.iter().filter(|job| job["status"] == "failed").count(), n_failed, "{listing}");
-    let peak = peak_rss_kib();
+    let peak = crate::server_load::peak_rss_kib("self");
     eprintln!(
         "soak: {jobs} jobs ({n_submitted} submissions, {n_failed} failed and retried), {downloaded} downloads in {:.1} s; peak RSS of client and server {} MiB",
         started.elapsed().as_secs_f64(),

@@ -485,7 +485,9 @@ mod tests {
             .collect();
         let summary: Vec<_> = written
             .iter()
-            .map(|c| (c.name(), c.value(), c.path(), c.http_only(), c.same_site(), c.max_age().map(|a| a.whole_seconds())))
+            .map(|c| {
+                (c.name(), c.value(), c.path(), c.http_only(), c.same_site(), c.max_age().map(|a| a.whole_seconds()))
+            })
             .collect();
         let lax = Some(cookie::SameSite::Lax);
         assert_eq!(

@@ -793,7 +793,11 @@ fn load_jobs(store: &Store) -> Result<HashMap<String, JobRecord>, StoreError> {
 fn is_in_progress(status: JobStatus) -> bool {
     matches!(
         status,
-        JobStatus::Accepted | JobStatus::Running | JobStatus::RunningWithErrors | JobStatus::Previewing | JobStatus::Paused
+        JobStatus::Accepted
+            | JobStatus::Running
+            | JobStatus::RunningWithErrors
+            | JobStatus::Previewing
+            | JobStatus::Paused
     )
 }
 
@@ -952,7 +956,11 @@ mod tests {
 
     fn engine(dir: &Path, threshold: usize) -> Engine {
         let store = Store::open(&dir.join("db.redb")).unwrap();
-        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: threshold, faults: JobFaults::default() };
+        let config = EngineConfig {
+            results_dir: dir.join("results"),
+            preview_threshold: threshold,
+            faults: JobFaults::default(),
+        };
         Engine::start(store, config, Arc::new(FakeProcessor)).unwrap()
     }
 
@@ -1008,7 +1016,8 @@ mod tests {
     async fn cancel_stops_the_running_transformation() {
         let dir = temp_dir("cancel-running");
         let store = Store::open(&dir.join("db.redb")).unwrap();
-        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300, faults: JobFaults::default() };
+        let config =
+            EngineConfig { results_dir: dir.join("results"), preview_threshold: 300, faults: JobFaults::default() };
         let engine = Engine::start(store, config, Arc::new(HugeMask)).unwrap();
         let job = engine.submit(new_job(&["g1"], false, true)).unwrap();
         wait_until(&engine, &job.job_id, |j| j.work_items.iter().any(|i| i.status == ItemStatus::Running)).await;
@@ -1040,8 +1049,7 @@ mod tests {
         let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300, faults };
         let engine = Engine::start(store, config, Arc::new(FakeProcessor)).unwrap();
         let names = ["a", "b", "c", "d"];
-        let ids: Vec<String> =
-            (0..10).map(|_| engine.submit(new_job(&names, true, true)).unwrap().job_id).collect();
+        let ids: Vec<String> = (0..10).map(|_| engine.submit(new_job(&names, true, true)).unwrap().job_id).collect();
         for id in &ids {
             wait_until(&engine, id, |j| j.status.is_final()).await;
         }

@@ -239,14 +239,9 @@ mod tests {
 
     #[test]
     fn job_faults_are_bounded_and_drawn_at_their_rates() {
-        let faults = JobFaults {
-            stall_rate: 9.0,
-            stall: Duration::from_secs(99),
-            fail_rate: 0.2,
-            restart_rate: 0.1,
-            seed: 3,
-        }
-        .bounded();
+        let faults =
+            JobFaults { stall_rate: 9.0, stall: Duration::from_secs(99), fail_rate: 0.2, restart_rate: 0.1, seed: 3 }
+                .bounded();
         assert_eq!((faults.stall_rate, faults.stall), (MAX_RATE, MAX_DELAY));
         let dice = Dice::new(3);
         let drawn: Vec<ItemFault> = (0..10_000).map(|_| faults.draw(&dice)).collect();

@@ -89,9 +89,11 @@ mod tests {
 
     #[tokio::test]
     async fn fields_and_one_shapefile_are_read_and_everything_else_refused() {
-        let field = |name: &str, value: &str| format!("--hq\nContent-Disposition: form-data; name=\"{name}\"\n\n{value}\n");
+        let field =
+            |name: &str, value: &str| format!("--hq\nContent-Disposition: form-data; name=\"{name}\"\n\n{value}\n");
         let shape = "--hq\nContent-Disposition: form-data; name=\"shapefile\"; filename=\"a.json\"\nContent-Type: application/geo+json\n\n{}\n";
-        let form = check(&[&field("variable", "all"), &field("granuleId", "G1"), shape, "--hq--\n"], 1 << 20).await.unwrap();
+        let form =
+            check(&[&field("variable", "all"), &field("granuleId", "G1"), shape, "--hq--\n"], 1 << 20).await.unwrap();
         assert_eq!(form.fields, [("variable".into(), "all".into()), ("granuleId".into(), "G1".into())]);
         assert_eq!(form.shapefile, Some((Bytes::from("{}"), "application/geo+json".into())));
         assert!(matches!(check(&[shape, shape, "--hq--\n"], 1 << 20).await, Err(FormError::TwoShapefiles)));
