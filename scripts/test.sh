@@ -33,7 +33,7 @@ stage cargo-test cargo test --locked --workspace
 # One instrumented build for all targets, then each target runs for its share of HQ_FUZZ_SECONDS from its
 # committed seeds (fuzz/seeds/<target>) and the corpus kept from earlier runs. What each target feeds and
 # what must hold: docs/security/fuzzing.md.
-fuzz_targets=(parse api_json wkt shape params geotiff)
+fuzz_targets=(parse api_json wkt shape params multipart geotiff)
 fuzz_all() {
   local seconds=$1
   if ! cargo fuzz --version >/dev/null 2>&1; then

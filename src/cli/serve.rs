@@ -52,6 +52,19 @@ pub struct ServeArgs {
     /// Seed of the fault sequence (the same seed gives the same faults in the same order).
     #[arg(long, value_name = "N", default_value_t = 1, help_heading = "Fault injection")]
     fault_seed: u64,
+    /// Fraction of work items that stall (their job makes no progress) for --fault-stall-ms first (at most 0.5).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    fault_stall_rate: f64,
+    /// Milliseconds a stalled work item waits (at most 10,000).
+    #[arg(long, value_name = "MS", default_value_t = 2000, help_heading = "Fault injection")]
+    fault_stall_ms: u64,
+    /// Fraction of work items that fail mid-job, with a message naming the granule (at most 0.5).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    fault_fail_rate: f64,
+    /// Fraction of work items during which the job engine restarts as after `kill -9`: uncommitted work is lost,
+    /// jobs are read back from the data directory and interrupted items run again (at most 0.5).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    fault_restart_rate: f64,
 }
 
 /// How clients authenticate.
@@ -84,10 +97,17 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         faults: harmonyql_server::faults::Faults {
             latency: std::time::Duration::from_millis(args.fault_latency_ms),
-            error_rate: if args.fault_error_rate.is_finite() { args.fault_error_rate } else { 0.0 },
-            drop_rate: if args.fault_drop_rate.is_finite() { args.fault_drop_rate } else { 0.0 },
+            error_rate: finite_or_zero(args.fault_error_rate),
+            drop_rate: finite_or_zero(args.fault_drop_rate),
             slow_body: std::time::Duration::from_millis(args.fault_slow_body_ms),
             seed: args.fault_seed,
+            jobs: harmonyql_server::faults::JobFaults {
+                stall_rate: finite_or_zero(args.fault_stall_rate),
+                stall: std::time::Duration::from_millis(args.fault_stall_ms),
+                fail_rate: finite_or_zero(args.fault_fail_rate),
+                restart_rate: finite_or_zero(args.fault_restart_rate),
+                seed: args.fault_seed,
+            },
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -108,4 +128,9 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         };
         server.run(shutdown).await.map_err(|error| Failure::Operation(format!("serve: {error}")))
     })
+}
+
+/// A rate as given, or 0 (no fault) for NaN and infinities, which no clamp can order.
+fn finite_or_zero(rate: f64) -> f64 {
+    if rate.is_finite() { rate } else { 0.0 }
 }

@@ -33,21 +33,7 @@ impl Processor for ThreeFiles {
         _operation: &Operation,
         out_dir: &Path,
     ) -> Result<Vec<Output>, TransformError> {
-        let stem = granule.name.trim_end_matches(".h5");
-        (0..3)
-            .map(|i| {
-                let path = out_dir.join(format!("{stem}_{i}.h5"));
-                let content: Vec<u8> = (0..1000u32).map(|b| ((b + i) % 251) as u8).collect();
-                std::fs::write(&path, content).map_err(|e| TransformError::Io(e.to_string()))?;
-                Ok(Output {
-                    path,
-                    mime: "application/x-hdf5".into(),
-                    bbox: granule.bbox,
-                    start: granule.start,
-                    end: granule.end,
-                })
-            })
-            .collect()
+        crate::processor::write_outputs(granule, out_dir, 3, 1000, "")
     }
 }
 

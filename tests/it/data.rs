@@ -579,3 +579,53 @@ fn cells_export_csv_and_geojson_round_trip() {
     assert!(!session.run(&bad, &mut reports).ok);
     assert!(format!("{reports:?}").contains("bad-export-format"), "{reports:?}");
 }
+
+/// Runs `operation` with its job already canceled: the transformation must stop at its first checkpoint,
+/// say so (`Canceled`, not a failure or "no data"), leave no output and take far less than a run.
+fn assert_cancel_stops(granule: &SampleGranule, operation: &Operation, name: &str) {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let input = ensure(granule);
+    let started = Instant::now();
+    transform::apply(granule, &input, operation, &fresh(&format!("{name}_whole"))).expect("the uncanceled run");
+    let whole = started.elapsed();
+    let out_dir = fresh(name);
+    let started = Instant::now();
+    let canceled = Arc::new(AtomicBool::new(true));
+    let result = transform::cancel::run(canceled, || transform::apply(granule, &input, operation, &out_dir));
+    let stopped = started.elapsed();
+    assert!(matches!(result, Err(TransformError::Canceled)), "{name}: {result:?}");
+    let left: Vec<_> = std::fs::read_dir(&out_dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "{name}: {left:?}");
+    assert!(stopped < std::time::Duration::from_secs(2), "{name}: canceled run took {stopped:?} (whole: {whole:?})");
+}
+
+#[test]
+fn cancel_stops_the_trajectory_subsetter() {
+    let operation = Operation { bbox: Some([-105.5, 40.0, -105.0, 41.0]), ..Operation::default() };
+    assert_cancel_stops(&granule("ATL03", COLORADO), &operation, "cancel_trajectory");
+}
+
+#[test]
+fn cancel_stops_the_variable_subsetter() {
+    let operation = Operation {
+        bbox: Some([-100.0, 30.0, -80.0, 45.0]),
+        variables: vec!["Soil_Moisture_Retrieval_Data_AM/soil_moisture".into()],
+        ..Operation::default()
+    };
+    assert_cancel_stops(&granule("SPL3SMP", "SMAP_L3_SM_P_20231212_R19240_001.h5"), &operation, "cancel_variable");
+}
+
+#[test]
+fn cancel_stops_the_geotiff_and_reprojection_paths() {
+    let granule = granule("SPL3SMP", "SMAP_L3_SM_P_20231212_R19240_001.h5");
+    let geotiff = Operation {
+        bbox: Some([-93.0, 30.0, -77.0, 45.0]),
+        variables: vec!["Soil_Moisture_Retrieval_Data_AM/soil_moisture".into()],
+        format: Some("image/tiff".into()),
+        ..Operation::default()
+    };
+    assert_cancel_stops(&granule, &geotiff, "cancel_geotiff");
+    let reprojected = Operation { output_crs: Some("EPSG:4326".into()), ..geotiff };
+    assert_cancel_stops(&granule, &reprojected, "cancel_reproject");
+}

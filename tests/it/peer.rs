@@ -22,7 +22,7 @@ pub fn reply(head: &str, body: &[u8]) -> Reply {
 }
 
 /// Reads one request head (up to the blank line, at most 64 KiB); `None` when the client closed first.
-pub async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
+pub async fn read_head(socket: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<String> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") && head.len() < 65536 {

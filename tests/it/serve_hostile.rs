@@ -73,6 +73,43 @@ async fn oversize_bodies_get_413_in_harmonys_error_shape() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_body_crossing_the_limit_while_read_gets_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = start(dir.path()).await;
+    let chunk = vec![b'a'; 1024 * 1024];
+    // No Content-Length: the server learns the size only by reading, and must answer 413 once it crosses.
+    let multipart_head = "--hq\r\nContent-Disposition: form-data; name=\"shapefile\"; filename=\"a.zip\"\r\nContent-Type: application/zip\r\n\r\n";
+    for (kind, first) in [
+        ("multipart/form-data; boundary=hq", multipart_head),
+        ("application/x-www-form-urlencoded", "variable="),
+        ("application/json", "{\"variable\":\""),
+    ] {
+        let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+        let head = format!(
+            "POST /{FIXTURE}/{RANGESET} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{first}\r\n",
+            first.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        // 65 chunks of 1 MiB; the server may answer and close before the last (then writes fail).
+        for _ in 0..65 {
+            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+            if socket.write_all(&framed).await.is_err() {
+                break;
+            }
+        }
+        let _ = socket.write_all(b"0\r\n\r\n").await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(20), socket.read_to_end(&mut answer)).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        let status: u16 = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        // A chunked answer body: its JSON sits between the chunk-size lines.
+        let json = body.lines().find(|line| line.starts_with('{')).unwrap_or_default();
+        assert_too_large(kind, status, &serde_json::from_str(json).unwrap_or_default());
+    }
+}
+
 fn assert_too_large(kind: &str, status: u16, body: &serde_json::Value) {
     assert_eq!(status, 413, "{kind}: {body}");
     assert_eq!(body["code"], "harmony.PayloadTooLargeError", "{kind}: {body}");

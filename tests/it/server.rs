@@ -38,21 +38,7 @@ impl Processor for FakeProcessor {
             return Err(TransformError::NoData("No data found in the bounding box".into()));
         }
         let n = dimension("outputs").unwrap_or(1);
-        let stem = granule.name.trim_end_matches(".h5");
-        let content: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
-        (0..n)
-            .map(|i| {
-                let path = out_dir.join(format!("{stem}_{i}_subsetted.h5"));
-                std::fs::write(&path, &content).map_err(|e| TransformError::Io(e.to_string()))?;
-                Ok(Output {
-                    path,
-                    mime: "application/x-hdf5".into(),
-                    bbox: granule.bbox,
-                    start: granule.start,
-                    end: granule.end,
-                })
-            })
-            .collect()
+        crate::processor::write_outputs(granule, out_dir, n, 1000, "_subsetted")
     }
 }
 

@@ -251,18 +251,24 @@ fn shapefile_polygons(bytes: &[u8]) -> Result<Vec<Polygon>, ShapeError> {
                 && !name.rsplit('/').next().unwrap_or_default().starts_with("._")
         })
         .ok_or_else(|| invalid("zipped shapefile", "no .shp file in the archive"))?;
+    let too_large = || ShapeError::TooLarge {
+        kind: "zipped shapefile",
+        detail: format!("its .shp inflates to more than {} MiB", MAX_SHP_BYTES / (1024 * 1024)),
+    };
+    let entry = archive.by_name(&shp_name).map_err(|e| invalid("zipped shapefile", e))?;
+    // A declared size over the limit is refused before a byte is inflated.
+    let declared = entry.size();
+    if declared > MAX_SHP_BYTES {
+        return Err(too_large());
+    }
+    // The declared size is the sender's word: inflate at most one byte past it (so never past the
+    // limit), and refuse a .shp that would grow beyond what its header says.
     let mut shp = Vec::new();
-    // The size in the zip's header is the sender's word: read at most one byte past the limit.
-    archive
-        .by_name(&shp_name)
-        .map_err(|e| invalid("zipped shapefile", e))?
-        .take(MAX_SHP_BYTES + 1)
-        .read_to_end(&mut shp)
-        .map_err(|e| invalid("zipped shapefile", e))?;
-    if shp.len() as u64 > MAX_SHP_BYTES {
+    entry.take(declared + 1).read_to_end(&mut shp).map_err(|e| invalid("zipped shapefile", e))?;
+    if shp.len() as u64 > declared {
         return Err(ShapeError::TooLarge {
             kind: "zipped shapefile",
-            detail: format!("its .shp inflates to more than {} MiB", MAX_SHP_BYTES / (1024 * 1024)),
+            detail: format!("its .shp inflates past the {declared} bytes its zip header declares"),
         });
     }
     let reader = shapefile::ShapeReader::new(Cursor::new(shp)).map_err(|e| invalid("zipped shapefile", e))?;
@@ -356,6 +362,53 @@ mod tests {
         match parse(&bomb, "application/shapefile+zip") {
             Err(ShapeError::TooLarge { kind: "zipped shapefile", detail }) => {
                 assert!(detail.contains("MiB"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Offsets of every zip header with `signature` in `zip`.
+    fn headers(zip: &[u8], signature: [u8; 4]) -> Vec<usize> {
+        zip.windows(4).enumerate().filter(|(_, w)| *w == signature).map(|(at, _)| at).collect()
+    }
+
+    #[test]
+    fn a_zip_bomb_declaring_its_size_is_refused_before_any_inflating() {
+        let mut bomb = zip_of_zeros("bomb.shp", 3 * MAX_SHP_BYTES as usize);
+        // Ruin the deflate stream right after the local header: a reader that inflated anything would
+        // fail on it, so only a refusal from the declared size gives `TooLarge`.
+        let local = headers(&bomb, [0x50, 0x4b, 0x03, 0x04])[0];
+        let data = local + 30 + "bomb.shp".len() + u16::from_le_bytes([bomb[local + 28], bomb[local + 29]]) as usize;
+        bomb[data..data + 64].fill(0xFF);
+        match parse(&bomb, "application/shapefile+zip") {
+            Err(ShapeError::TooLarge { kind: "zipped shapefile", detail }) => {
+                assert!(detail.contains("more than 32 MiB"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_zip_bomb_lying_about_its_size_stops_inflating_at_the_declared_size() {
+        use std::io::Write as _;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        writer.start_file("liar.shp", options).unwrap();
+        writer.write_all(&vec![0u8; 8 << 20]).unwrap();
+        let mut liar = writer.finish().unwrap().into_inner();
+        // Rewrite the uncompressed size in the local and central headers: 8 MiB becomes 1000 bytes.
+        for (signature, offset) in [([0x50, 0x4b, 0x03, 0x04], 22), ([0x50, 0x4b, 0x01, 0x02], 24)] {
+            for at in headers(&liar, signature) {
+                liar[at + offset..at + offset + 4].copy_from_slice(&1000u32.to_le_bytes());
+            }
+        }
+        match parse(&liar, "application/shapefile+zip") {
+            Err(ShapeError::TooLarge { kind: "zipped shapefile", detail }) => {
+                assert!(detail.contains("past the 1000 bytes its zip header declares"), "{detail}")
+            }
+            // The zip reader counts too and stops the stream at the declared size (what it does today).
+            Err(ShapeError::Invalid { kind: "zipped shapefile", detail }) => {
+                assert!(detail.contains("larger than its declared uncompressed size"), "{detail}")
             }
             other => panic!("{other:?}"),
         }

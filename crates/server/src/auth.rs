@@ -199,20 +199,27 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/users/")
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name` in the request's `Cookie` headers (parsed by the `cookie` crate: RFC 6265's
+/// pairs, whitespace and quotes, not a hand-made split).
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value_trimmed().to_owned())
 }
 
+/// Appends a `Set-Cookie` for `name` (host-only, whole site, not readable by scripts, sent on top-level
+/// navigations only); `max_age` 0 deletes it.
 fn set_cookie(response: &mut Response, name: &str, value: &str, max_age: Option<i64>) {
-    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
-    if let Ok(header) = HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}")) {
+    let mut built = cookie::Cookie::build((name, value)).path("/").http_only(true).same_site(cookie::SameSite::Lax);
+    if let Some(seconds) = max_age {
+        built = built.max_age(cookie::time::Duration::seconds(seconds));
+    }
+    if let Ok(header) = HeaderValue::from_str(&built.build().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, header);
     }
 }
@@ -268,7 +275,7 @@ async fn guard(State(edl): State<Arc<Edl>>, mut request: Request, next: Next) ->
             None => unauthorized("the bearer token is invalid or expired"),
         };
     }
-    let cookie_token = cookie(headers, "token").map(String::from);
+    let cookie_token = cookie(headers, "token");
     if let Some(user) = cookie_token.as_deref().and_then(|t| edl.verify(t)) {
         request.extensions_mut().insert(Identity(user));
         return next.run(request).await;
@@ -377,7 +384,7 @@ async fn authorize(State(edl): State<Arc<Edl>>, request: Request) -> Response {
 async fn oauth_redirect(State(edl): State<Arc<Edl>>, request: Request) -> Response {
     let headers = request.headers();
     let state = query_value(&request, "state");
-    if state.is_none() || state.as_deref() != cookie(headers, "state") {
+    if state.is_none() || state != cookie(headers, "state") {
         return ServerError::BadRequest("the OAuth state does not match this browser's login attempt".into())
             .into_response();
     }
@@ -390,6 +397,7 @@ async fn oauth_redirect(State(edl): State<Arc<Edl>>, request: Request) -> Respon
         return unauthorized("the authorization code is invalid or expired");
     };
     let target = cookie(headers, "redirect")
+        .as_deref()
         .and_then(|signed| signed.rsplit_once('.'))
         .and_then(|(encoded, signature)| {
             let target = decode(encoded)?;
@@ -442,6 +450,54 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hq-auth-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn cookies_are_read_and_written_by_the_cookie_crate() {
+        let headers = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for value in values {
+                map.append(header::COOKIE, HeaderValue::from_str(value).unwrap());
+            }
+            map
+        };
+        let cases: [(&[&str], Option<&str>); 6] = [
+            (&["token=abc"], Some("abc")),
+            (&["state=s1; token=abc.def=="], Some("abc.def==")),
+            // Whitespace around the `=` and a quoted value, both RFC 6265 spellings a hand-made split missed.
+            (&["state=s1;  token = abc "], Some("abc")),
+            (&["token=\"abc\""], Some("abc")),
+            (&["other=1", "token=abc"], Some("abc")),
+            (&["tokens=abc; xtoken=abc"], None),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(cookie(&headers(values), "token").as_deref(), expected, "{values:?}");
+        }
+        let mut response = StatusCode::OK.into_response();
+        set_cookie(&mut response, "token", "abc", Some(60));
+        set_cookie(&mut response, "state", "", Some(0));
+        set_cookie(&mut response, "redirect", "x.y", None);
+        let written: Vec<cookie::Cookie<'static>> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| cookie::Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
+            .collect();
+        let summary: Vec<_> = written
+            .iter()
+            .map(|c| {
+                (c.name(), c.value(), c.path(), c.http_only(), c.same_site(), c.max_age().map(|a| a.whole_seconds()))
+            })
+            .collect();
+        let lax = Some(cookie::SameSite::Lax);
+        assert_eq!(
+            summary,
+            [
+                ("token", "abc", Some("/"), Some(true), lax, Some(60)),
+                ("state", "", Some("/"), Some(true), lax, Some(0)),
+                ("redirect", "x.y", Some("/"), Some(true), lax, None),
+            ]
+        );
     }
 
     #[test]

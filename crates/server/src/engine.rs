@@ -6,13 +6,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 
+use crate::faults::{Dice, ItemFault, JobFaults};
 use crate::sample::SampleGranule;
 use crate::store::{Store, StoreError};
 use crate::transform::{Operation, Output, TransformError};
@@ -241,6 +242,8 @@ pub struct EngineConfig {
     pub results_dir: PathBuf,
     /// Jobs with at least this many granules start in preview (unless `skipPreview`).
     pub preview_threshold: usize,
+    /// Injected faults (none by default): items that stall or fail, restarts mid-job.
+    pub faults: JobFaults,
 }
 
 /// What a new job needs.
@@ -293,6 +296,11 @@ struct Inner {
     cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// Bumped after every job change, so waiters wake on the change instead of polling.
     changes: watch::Sender<u64>,
+    /// Bumped by each injected restart: workers of an older generation are the dead process's and stop,
+    /// and what they would record is dropped.
+    generation: AtomicU64,
+    /// The job faults' random sequence.
+    dice: Dice,
 }
 
 /// The job engine. Cheap to clone.
@@ -313,16 +321,10 @@ impl Engine {
     /// A job that was running when the server stopped is resumed: its interrupted work item is run again
     /// (outputs are written atomically by the transformations, so no half file remains). Must be called
     /// inside a tokio runtime.
-    pub fn start(store: Store, config: EngineConfig, processor: Arc<dyn Processor>) -> Result<Self, EngineError> {
-        let mut jobs = HashMap::new();
-        for mut job in store.load_all()? {
-            for item in &mut job.work_items {
-                if item.status == ItemStatus::Running {
-                    item.status = ItemStatus::Ready;
-                }
-            }
-            jobs.insert(job.job_id.clone(), job);
-        }
+    pub fn start(store: Store, mut config: EngineConfig, processor: Arc<dyn Processor>) -> Result<Self, EngineError> {
+        let jobs = load_jobs(&store)?;
+        config.faults = config.faults.bounded();
+        let dice = Dice::new(config.faults.seed);
         let engine = Engine {
             inner: Arc::new(Inner {
                 store: Mutex::new(Some(store)),
@@ -332,27 +334,56 @@ impl Engine {
                 wakers: Mutex::new(HashMap::new()),
                 cancels: Mutex::new(HashMap::new()),
                 changes: watch::Sender::new(0),
+                generation: AtomicU64::new(0),
+                dice,
             }),
         };
-        let in_progress: Vec<String> = engine
-            .lock()
-            .values()
-            .filter(|job| {
-                matches!(
-                    job.status,
-                    JobStatus::Accepted
-                        | JobStatus::Running
-                        | JobStatus::RunningWithErrors
-                        | JobStatus::Previewing
-                        | JobStatus::Paused
-                )
-            })
-            .map(|job| job.job_id.clone())
-            .collect();
+        let in_progress = engine.in_progress(&engine.lock());
         for job_id in in_progress {
-            engine.spawn(job_id);
+            engine.spawn(job_id, 0);
         }
         Ok(engine)
+    }
+
+    fn in_progress(&self, jobs: &HashMap<String, JobRecord>) -> Vec<String> {
+        jobs.values().filter(|job| is_in_progress(job.status)).map(|job| job.job_id.clone()).collect()
+    }
+
+    /// An injected restart, as after `kill -9` and `hq serve` started again on the same data directory:
+    /// the workers of this generation stop and their results are dropped, the job map is read back from
+    /// the database (what was not committed is lost), interrupted items become ready again, `.part` files
+    /// under the results directory are removed, and every job in progress gets a new worker.
+    ///
+    /// A transformation already running on a blocking thread cannot be killed; it finishes unseen (its
+    /// outputs are written atomically, so the item's rerun replaces them whole).
+    fn restart(&self) {
+        let (in_progress, generation) = {
+            let mut jobs = self.lock();
+            let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(store) = store.as_ref() else { return };
+            let reloaded = match load_jobs(store) {
+                Ok(reloaded) => reloaded,
+                Err(error) => {
+                    tracing::error!(%error, "an injected restart could not read the jobs back; not restarting");
+                    return;
+                }
+            };
+            let generation = self.inner.generation.fetch_add(1, Ordering::SeqCst) + 1;
+            *jobs = reloaded;
+            (self.in_progress(&jobs), generation)
+        };
+        let removed = crate::remove_partial_files(&self.inner.config.results_dir);
+        tracing::info!(removed, "injected fault: the engine restarted mid-job");
+        self.changed();
+        // With the generation read under the lock: if another restart came since, these workers are stale
+        // and stop at once, and that restart started the live ones.
+        for job_id in in_progress {
+            self.spawn(job_id, generation);
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, JobRecord>> {
@@ -378,11 +409,6 @@ impl Engine {
     ) -> Result<(), StoreError> {
         let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
         drop(jobs);
-        store.as_ref().ok_or(StoreError::Closed)?.put(job)
-    }
-
-    fn persist(&self, job: &JobRecord) -> Result<(), StoreError> {
-        let store = self.inner.store.lock().unwrap_or_else(|p| p.into_inner());
         store.as_ref().ok_or(StoreError::Closed)?.put(job)
     }
 
@@ -458,11 +484,22 @@ impl Engine {
         } else {
             job.set_status(if preview { Event::StartWithPreview } else { Event::Start })?;
         }
-        self.persist(&job)?;
-        self.lock().insert(job.job_id.clone(), job.clone());
+        // Inserted with the generation read under the map's lock, and committed before an injected restart
+        // can read the database back (it takes the map, then the store): the restart sees the job in both
+        // or in neither, and the job never gets two live workers.
+        let generation = {
+            let mut jobs = self.lock();
+            jobs.insert(job.job_id.clone(), job.clone());
+            let generation = self.generation();
+            if let Err(error) = self.persist_after(jobs, &job) {
+                self.lock().remove(&job.job_id);
+                return Err(error.into());
+            }
+            generation
+        };
         self.changed();
         if !job.status.is_final() {
-            self.spawn(job.job_id.clone());
+            self.spawn(job.job_id.clone(), generation);
         }
         Ok(job)
     }
@@ -500,7 +537,7 @@ impl Engine {
             next
         };
         if job.status == JobStatus::Canceled {
-            self.cancel_flag(job_id).store(true, std::sync::atomic::Ordering::Relaxed);
+            self.cancel_flag(job_id).store(true, Ordering::Relaxed);
         }
         self.changed();
         self.waker(job_id).notify_one();
@@ -543,20 +580,23 @@ impl Engine {
         Ok(())
     }
 
-    fn spawn(&self, job_id: String) {
+    fn spawn(&self, job_id: String, generation: u64) {
         let engine = self.clone();
-        tokio::spawn(async move { engine.run(job_id).await });
+        tokio::spawn(async move { engine.run(job_id, generation).await });
     }
 
     /// The worker: one work item at a time, honoring pause and cancel between items.
-    async fn run(self, job_id: String) {
+    async fn run(self, job_id: String, generation: u64) {
         let waker = self.waker(&job_id);
         loop {
-            if self.is_shut_down() {
+            if self.is_shut_down() || self.generation() != generation {
                 return;
             }
             let next = {
                 let mut jobs = self.lock();
+                if self.generation() != generation {
+                    return;
+                }
                 let Some(job) = jobs.get_mut(&job_id) else {
                     return;
                 };
@@ -582,12 +622,36 @@ impl Engine {
                     let engine = self.clone();
                     let id = job_id.clone();
                     // A database commit: on a blocking thread, like the items' results.
-                    if let Err(join_error) = tokio::task::spawn_blocking(move || engine.finish(&id)).await {
+                    let finished = tokio::task::spawn_blocking(move || engine.finish(&id, generation)).await;
+                    if let Err(join_error) = finished {
                         tracing::error!(%join_error, job_id, "finishing the job crashed");
                     }
                     return;
                 }
                 Some(Some((item_id, granule, operation))) => {
+                    let fault = self.inner.config.faults.draw(&self.inner.dice);
+                    match fault {
+                        ItemFault::None | ItemFault::Restart => {}
+                        ItemFault::Stall(pause) => {
+                            tracing::info!(job_id, item_id, ?pause, "injected fault: the work item stalls");
+                            tokio::time::sleep(pause).await;
+                        }
+                        ItemFault::Fail => {
+                            let message = format!(
+                                "injected fault: the work item for {} failed mid-job; submit the request again to retry it",
+                                granule.name
+                            );
+                            let engine = self.clone();
+                            let id = job_id.clone();
+                            let failed = Err(TransformError::Io(message));
+                            let recorded =
+                                tokio::task::spawn_blocking(move || engine.record(&id, item_id, failed, generation));
+                            if let Err(join_error) = recorded.await {
+                                tracing::error!(%join_error, job_id, "recording a work item crashed");
+                            }
+                            continue;
+                        }
+                    }
                     let out_dir = self.inner.config.results_dir.join(&job_id).join(item_id.to_string());
                     let processor = self.inner.processor.clone();
                     let cancel = self.cancel_flag(&job_id);
@@ -603,20 +667,29 @@ impl Engine {
                                     processor.process(&granule, &operation, &out_dir)
                                 })
                             });
-                        engine.record(&id, item_id, result);
+                        if fault == ItemFault::Restart {
+                            // The item's work is done but not committed when the "process" dies.
+                            engine.restart();
+                        } else {
+                            engine.record(&id, item_id, result, generation);
+                        }
                     })
                     .await;
                     if let Err(join_error) = outcome {
                         let crashed = TransformError::failed("the transformation crashed")(join_error);
-                        self.record(&job_id, item_id, Err(crashed));
+                        self.record(&job_id, item_id, Err(crashed), generation);
                     }
                 }
             }
         }
     }
 
-    fn record(&self, job_id: &str, item_id: u64, result: Result<Vec<Output>, TransformError>) {
+    /// Records an item's result, unless an injected restart happened since `generation` began it.
+    fn record(&self, job_id: &str, item_id: u64, result: Result<Vec<Output>, TransformError>, generation: u64) {
         let mut jobs = self.lock();
+        if self.generation() != generation {
+            return;
+        }
         let Some(job) = jobs.get_mut(job_id) else {
             return;
         };
@@ -670,8 +743,11 @@ impl Engine {
         self.changed();
     }
 
-    fn finish(&self, job_id: &str) {
+    fn finish(&self, job_id: &str, generation: u64) {
         let mut jobs = self.lock();
+        if self.generation() != generation {
+            return;
+        }
         let Some(job) = jobs.get_mut(job_id) else {
             return;
         };
@@ -698,6 +774,31 @@ impl Engine {
             refused => report_refused(refused, job_id),
         }
     }
+}
+
+/// The stored jobs, with the items that were running when the engine stopped made ready to run again.
+fn load_jobs(store: &Store) -> Result<HashMap<String, JobRecord>, StoreError> {
+    let mut jobs = HashMap::new();
+    for mut job in store.load_all()? {
+        for item in &mut job.work_items {
+            if item.status == ItemStatus::Running {
+                item.status = ItemStatus::Ready;
+            }
+        }
+        jobs.insert(job.job_id.clone(), job);
+    }
+    Ok(jobs)
+}
+
+fn is_in_progress(status: JobStatus) -> bool {
+    matches!(
+        status,
+        JobStatus::Accepted
+            | JobStatus::Running
+            | JobStatus::RunningWithErrors
+            | JobStatus::Previewing
+            | JobStatus::Paused
+    )
 }
 
 /// A transition the state machine refused where the engine expected it to pass: logged, never dropped.
@@ -855,7 +956,11 @@ mod tests {
 
     fn engine(dir: &Path, threshold: usize) -> Engine {
         let store = Store::open(&dir.join("db.redb")).unwrap();
-        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: threshold };
+        let config = EngineConfig {
+            results_dir: dir.join("results"),
+            preview_threshold: threshold,
+            faults: JobFaults::default(),
+        };
         Engine::start(store, config, Arc::new(FakeProcessor)).unwrap()
     }
 
@@ -911,7 +1016,8 @@ mod tests {
     async fn cancel_stops_the_running_transformation() {
         let dir = temp_dir("cancel-running");
         let store = Store::open(&dir.join("db.redb")).unwrap();
-        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300 };
+        let config =
+            EngineConfig { results_dir: dir.join("results"), preview_threshold: 300, faults: JobFaults::default() };
         let engine = Engine::start(store, config, Arc::new(HugeMask)).unwrap();
         let job = engine.submit(new_job(&["g1"], false, true)).unwrap();
         wait_until(&engine, &job.job_id, |j| j.work_items.iter().any(|i| i.status == ItemStatus::Running)).await;
@@ -927,6 +1033,55 @@ mod tests {
         }
         assert!(!running(), "the transformation kept running 20 s after cancel");
         assert_eq!(engine.get(&job.job_id).unwrap().status, JobStatus::Canceled);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn injected_stalls_failures_and_restarts_leave_every_job_consistent() {
+        let dir = temp_dir("faults");
+        let store = Store::open(&dir.join("db.redb")).unwrap();
+        let faults = JobFaults {
+            stall_rate: 0.2,
+            stall: std::time::Duration::from_millis(20),
+            fail_rate: 0.1,
+            restart_rate: 0.2,
+            seed: 5,
+        };
+        let config = EngineConfig { results_dir: dir.join("results"), preview_threshold: 300, faults };
+        let engine = Engine::start(store, config, Arc::new(FakeProcessor)).unwrap();
+        let names = ["a", "b", "c", "d"];
+        let ids: Vec<String> = (0..10).map(|_| engine.submit(new_job(&names, true, true)).unwrap().job_id).collect();
+        for id in &ids {
+            wait_until(&engine, id, |j| j.status.is_final()).await;
+        }
+        assert!(engine.generation() > 0, "no restart was injected");
+        let (mut n_failed, mut n_done) = (0, 0);
+        for id in &ids {
+            let job = engine.get(id).unwrap();
+            assert!(matches!(job.status, Successful | CompleteWithErrors | Failed), "{id}: {}", job.status);
+            for item in &job.work_items {
+                match item.status {
+                    ItemStatus::Successful => {
+                        n_done += 1;
+                        let file = dir.join("results").join(id).join(item.id.to_string()).join(&item.outputs[0].file);
+                        assert_eq!(std::fs::read(&file).unwrap(), b"x", "{}", file.display());
+                    }
+                    ItemStatus::Failed => {
+                        n_failed += 1;
+                        let message = item.message.clone().unwrap_or_default();
+                        let expected = format!("the work item for {} failed mid-job", item.granule.name);
+                        assert!(message.contains(&expected), "{message}");
+                        assert!(message.contains("submit the request again to retry it"), "{message}");
+                    }
+                    other => panic!("{id}: item {} left {other:?}", item.id),
+                }
+            }
+        }
+        assert!(n_failed > 0 && n_done > 0, "{n_failed} failed, {n_done} done");
+        // What the map says is what the database says: a real restart reads back the same jobs.
+        let before: Vec<JobRecord> = engine.list();
+        engine.shutdown();
+        let again = self::engine(&dir, 300);
+        assert_eq!(again.list(), before);
     }
 
     fn temp_dir(name: &str) -> PathBuf {

@@ -2,6 +2,8 @@
 //! `Retry-After`), bodies dropped mid-way and slow bodies, so clients can be tested against a Harmony that
 //! misbehaves as the real one sometimes does. Only idempotent requests (GET, HEAD) get errors and broken
 //! bodies: a client must never resubmit a job, so a fault there would test nothing but the test.
+//! [`JobFaults`] reach the job engine instead: work items that stall or fail mid-way, and restarts of the
+//! engine mid-job (the engine applies them; this module only decides).
 //! Deterministic for a seed (SplitMix64), so a failing soak run can be replayed.
 
 use std::sync::{Arc, Mutex};
@@ -33,10 +35,12 @@ pub struct Faults {
     pub slow_body: Duration,
     /// Seed of the fault sequence.
     pub seed: u64,
+    /// Faults of the job engine.
+    pub jobs: JobFaults,
 }
 
 impl Faults {
-    /// Whether any fault is on.
+    /// Whether any fault on the wire is on (the job faults are the engine's).
     pub fn any(&self) -> bool {
         !self.latency.is_zero() || self.error_rate > 0.0 || self.drop_rate > 0.0 || !self.slow_body.is_zero()
     }
@@ -50,22 +54,82 @@ impl Faults {
     }
 }
 
-/// The middleware's state: the settings and the random sequence.
-#[derive(Debug, Clone)]
-pub struct Injector {
-    faults: Faults,
+/// Faults of the job engine, each a fraction of work items (clamped to [`MAX_RATE`], so every job ends).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFaults {
+    /// Work items that stall (the job makes no progress) for [`JobFaults::stall`] before they run.
+    pub stall_rate: f64,
+    /// How long a stalled item waits (at most [`MAX_DELAY`]).
+    pub stall: Duration,
+    /// Work items that fail mid-job: recorded failed with an "injected fault" message naming the granule.
+    pub fail_rate: f64,
+    /// Work items during which the engine restarts as after `kill -9`: what was not committed is lost,
+    /// the jobs are read back from the database and the interrupted items run again.
+    pub restart_rate: f64,
+    /// Seed of the job fault sequence.
+    pub seed: u64,
+}
+
+/// What happens to one work item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemFault {
+    /// Nothing: it runs.
+    None,
+    /// It waits this long first, then runs.
+    Stall(Duration),
+    /// It fails without running.
+    Fail,
+    /// The engine restarts while it runs.
+    Restart,
+}
+
+impl JobFaults {
+    /// Whether any job fault is on.
+    pub fn any(&self) -> bool {
+        self.stall_rate > 0.0 || self.fail_rate > 0.0 || self.restart_rate > 0.0
+    }
+
+    /// The same faults, bounded.
+    pub fn bounded(mut self) -> Self {
+        self.stall = self.stall.min(MAX_DELAY);
+        self.stall_rate = self.stall_rate.clamp(0.0, MAX_RATE);
+        self.fail_rate = self.fail_rate.clamp(0.0, MAX_RATE);
+        self.restart_rate = self.restart_rate.clamp(0.0, MAX_RATE);
+        self
+    }
+
+    /// Draws the fault of the next work item (restart first, then fail, then stall: at most one each).
+    pub fn draw(&self, dice: &Dice) -> ItemFault {
+        if !self.any() {
+            return ItemFault::None;
+        }
+        let roll = dice.next();
+        if roll < self.restart_rate {
+            ItemFault::Restart
+        } else if dice.next() < self.fail_rate {
+            ItemFault::Fail
+        } else if dice.next() < self.stall_rate && !self.stall.is_zero() {
+            ItemFault::Stall(self.stall)
+        } else {
+            ItemFault::None
+        }
+    }
+}
+
+/// A shared, seeded random sequence (SplitMix64): the same seed gives the same faults in the same order.
+#[derive(Debug, Clone, Default)]
+pub struct Dice {
     state: Arc<Mutex<u64>>,
 }
 
-impl Injector {
-    /// An injector for `faults` (bounded).
-    pub fn new(faults: Faults) -> Self {
-        let seed = faults.seed;
-        Injector { faults: faults.bounded(), state: Arc::new(Mutex::new(seed)) }
+impl Dice {
+    /// A sequence starting at `seed`.
+    pub fn new(seed: u64) -> Self {
+        Dice { state: Arc::new(Mutex::new(seed)) }
     }
 
-    /// A uniform number in [0, 1) (SplitMix64).
-    fn next(&self) -> f64 {
+    /// A uniform number in [0, 1).
+    pub fn next(&self) -> f64 {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = *state;
@@ -73,6 +137,25 @@ impl Injector {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The middleware's state: the settings and the random sequence.
+#[derive(Debug, Clone)]
+pub struct Injector {
+    faults: Faults,
+    dice: Dice,
+}
+
+impl Injector {
+    /// An injector for `faults` (bounded).
+    pub fn new(faults: Faults) -> Self {
+        let dice = Dice::new(faults.seed);
+        Injector { faults: faults.bounded(), dice }
+    }
+
+    fn next(&self) -> f64 {
+        self.dice.next()
     }
 }
 
@@ -152,5 +235,21 @@ mod tests {
         let below = draws.iter().filter(|d| **d < 0.2).count();
         assert!((1700..2300).contains(&below), "{below}");
         assert!(!Faults::default().any());
+    }
+
+    #[test]
+    fn job_faults_are_bounded_and_drawn_at_their_rates() {
+        let faults =
+            JobFaults { stall_rate: 9.0, stall: Duration::from_secs(99), fail_rate: 0.2, restart_rate: 0.1, seed: 3 }
+                .bounded();
+        assert_eq!((faults.stall_rate, faults.stall), (MAX_RATE, MAX_DELAY));
+        let dice = Dice::new(3);
+        let drawn: Vec<ItemFault> = (0..10_000).map(|_| faults.draw(&dice)).collect();
+        let count = |wanted: fn(&ItemFault) -> bool| drawn.iter().filter(|f| wanted(f)).count();
+        // Restart 10 %; fail 20 % of the other 90 %; stall half of the remaining 72 %.
+        assert!((800..1200).contains(&count(|f| *f == ItemFault::Restart)), "{drawn:?}");
+        assert!((1600..2000).contains(&count(|f| *f == ItemFault::Fail)));
+        assert!((3300..3900).contains(&count(|f| matches!(f, ItemFault::Stall(_)))));
+        assert_eq!(JobFaults::default().draw(&dice), ItemFault::None);
     }
 }

@@ -12,6 +12,7 @@ pub mod cmr;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod form;
 pub mod params;
 pub mod routes;
 pub mod sample;
@@ -178,8 +179,11 @@ impl Server {
             tracing::info!(removed, "removed partial files left by an interrupted run");
         }
         let store = Store::open(&config.data_dir.join("harmony.redb"))?;
-        let engine_config =
-            EngineConfig { results_dir: config.data_dir.join("results"), preview_threshold: config.preview_threshold };
+        let engine_config = EngineConfig {
+            results_dir: config.data_dir.join("results"),
+            preview_threshold: config.preview_threshold,
+            faults: config.faults.jobs.clone(),
+        };
         let processor: Arc<dyn Processor> = match &config.stage_s3 {
             Some(staging) => Arc::new(
                 staging::StagingProcessor::new(processor, staging)
@@ -251,7 +255,7 @@ impl Server {
 
 /// Removes what an interrupted run leaves: `.part` files (granules being generated, results being
 /// written) and `.tmp` files (the signing key being written) under `data_dir`. Returns how many.
-fn remove_partial_files(data_dir: &Path) -> usize {
+pub(crate) fn remove_partial_files(data_dir: &Path) -> usize {
     let mut removed = 0;
     // (directory, depth): granules sit at depth 1-2, results at 3; the bound keeps a stray link harmless.
     let mut pending = vec![(data_dir.to_path_buf(), 0)];

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -298,29 +298,22 @@ async fn read_body(request: Request) -> Result<(Vec<(String, String)>, Option<(B
         return Err(body_error("request", StatusCode::PAYLOAD_TOO_LARGE, String::new()));
     }
     if content_type.starts_with("multipart/form-data") {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|e| body_error("multipart", e.status(), e.body_text()))?;
-        let mut fields = Vec::new();
-        let mut shapefile = None;
-        let bad = |e: axum::extract::multipart::MultipartError| body_error("multipart", e.status(), e.body_text());
-        while let Some(field) = multipart.next_field().await.map_err(bad)? {
-            let name = field.name().unwrap_or_default().to_string();
-            if name.eq_ignore_ascii_case("shapefile") || name.eq_ignore_ascii_case("shape") {
-                if shapefile.is_some() {
-                    return Err(ServerError::BadRequest("Only one shapefile may be uploaded".into()));
-                }
-                let mime = field.content_type().unwrap_or("application/octet-stream").to_string();
-                shapefile = Some((field.bytes().await.map_err(bad)?, mime));
-            } else {
-                let value = field.bytes().await.map_err(bad)?;
-                let value = String::from_utf8(value.to_vec()).map_err(|_| {
-                    ServerError::BadRequest(format!("form field \"{}\" is not UTF-8 text", shorten(&name)))
-                })?;
-                fields.push((name, value));
+        use crate::form::FormError;
+        // crate::form reads it (multer, the whole stream bounded), so the fuzz target runs the same code.
+        let refused = |error: FormError| match error {
+            FormError::TooLarge { .. } => body_error("multipart", StatusCode::PAYLOAD_TOO_LARGE, String::new()),
+            FormError::TwoShapefiles => ServerError::BadRequest(error.to_string()),
+            FormError::NotText(name) => {
+                ServerError::BadRequest(format!("form field \"{}\" is not UTF-8 text", shorten(&name)))
             }
-        }
-        return Ok((fields, shapefile));
+            FormError::Malformed(cause) => body_error("multipart", StatusCode::BAD_REQUEST, cause.to_string()),
+        };
+        // From the header as sent: a boundary is case-sensitive, `content_type` is lower-cased.
+        let raw_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let boundary = crate::form::boundary(raw_type).map_err(refused)?;
+        let body = request.into_body().into_data_stream();
+        let form = crate::form::read(body, boundary, MAX_BODY as u64).await.map_err(refused)?;
+        return Ok((form.fields, form.shapefile));
     }
     let bytes =
         Bytes::from_request(request, &()).await.map_err(|e| body_error("request", e.status(), e.body_text()))?;

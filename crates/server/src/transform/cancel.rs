@@ -1,7 +1,9 @@
 //! Cancellation of a running transformation: the job engine runs each work item inside [`run`] with the
-//! job's flag, and the costly loops ask [`requested`] (a thread-local read: the transformations are
-//! synchronous and run on one blocking thread each), so a canceled job stops its work instead of
-//! keeping a core busy until the item ends.
+//! job's flag, and the costly loops ask [`requested`] or [`checkpoint`] (a thread-local read: the
+//! transformations are synchronous and run on one blocking thread each), so a canceled job stops its work
+//! instead of keeping a core busy until the item ends. Every transformation checks: the trajectory
+//! subsetter per beam and dataset, the variable subsetter per variable, the GeoTIFF and reprojection paths
+//! per variable and per row, the shape mask per point run.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -22,6 +24,15 @@ pub fn run<T>(flag: Arc<AtomicBool>, work: impl FnOnce() -> T) -> T {
     }
     let _restore = Restore(FLAG.with(|slot| slot.borrow_mut().replace(flag)));
     work()
+}
+
+/// The message a transformation stopped by cancel returns (in [`harmonyql_data::Error::Invalid`], which
+/// `transform` turns into [`crate::transform::TransformError::Canceled`]).
+pub const STOPPED: &str = "stopped: the job was canceled";
+
+/// `Err` once the work running on this thread was canceled: the `?` between two costly steps.
+pub fn checkpoint() -> harmonyql_data::Result<()> {
+    if requested() { Err(harmonyql_data::Error::Invalid(STOPPED.to_owned())) } else { Ok(()) }
 }
 
 /// Whether the work running on this thread was canceled (always `false` outside [`run`]).

@@ -74,9 +74,15 @@ pub fn full_grid(variable: &Variable, operation: &Operation) -> FullGrid {
         // Latitude depends only on the row and longitude only on the column.
         let lats: Vec<f64> = (0..grid.rows).map(|r| grid.cell_lonlat(r, 0).1).collect();
         let lons: Vec<f64> = (0..grid.cols).map(|c| grid.cell_lonlat(0, c).0).collect();
-        for (idx, value) in values.iter_mut().enumerate() {
-            if *value != fill && !keeps(operation, lons[idx % grid.cols], lats[idx / grid.cols]) {
-                *value = fill;
+        for (row, cells) in values.chunks_mut(grid.cols).enumerate() {
+            // A canceled job stops masking; the caller sees the flag and returns nothing.
+            if crate::transform::cancel::requested() {
+                break;
+            }
+            for (col, value) in cells.iter_mut().enumerate() {
+                if *value != fill && !keeps(operation, lons[col], lats[row]) {
+                    *value = fill;
+                }
             }
         }
     }
@@ -111,6 +117,9 @@ pub fn to_ease(full: &FullGrid, operation: &Operation, crop: bool) -> Option<Ras
     let (width, height) = (c1 - c0, r1 - r0);
     let mut values = Vec::with_capacity(width * height);
     for row in r0..r1 {
+        if crate::transform::cancel::requested() {
+            return None;
+        }
         values.extend_from_slice(&full.values[row * grid.cols + c0..row * grid.cols + c1]);
     }
     if values.iter().all(|&v| v == full.fill || !v.is_finite()) {

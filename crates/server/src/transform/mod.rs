@@ -72,6 +72,9 @@ pub enum TransformError {
     /// The input could not be read or the output written (a message only; see [`TransformError::Failed`]).
     #[error("{0}")]
     Io(String),
+    /// The job was canceled while this item ran: the transformation stopped between two steps.
+    #[error("{}", cancel::STOPPED)]
+    Canceled,
     /// An operation on the input or output failed; what was being done, and the error it failed with, kept
     /// as the cause so logs and job messages can show the whole chain.
     #[error("{context}: {source}")]
@@ -107,7 +110,10 @@ pub fn parse_shape(bytes: &[u8], mime: &str) -> Result<Vec<Polygon>, TransformEr
 }
 
 fn io(error: harmonyql_data::Error) -> TransformError {
-    TransformError::failed("reading or writing the granule")(error)
+    match error {
+        harmonyql_data::Error::Invalid(message) if message == cancel::STOPPED => TransformError::Canceled,
+        error => TransformError::failed("reading or writing the granule")(error),
+    }
 }
 
 fn is_tiff(format: Option<&str>) -> bool {
@@ -249,6 +255,9 @@ fn apply_geotiff(
     let stem = naming::output_name(&subsetted, &[], "", naming::Suffixes { regridded, ..Default::default() });
     let mut outputs = Vec::new();
     for path in &variables {
+        if cancel::requested() {
+            return Err(TransformError::Canceled);
+        }
         let variable = match harmonyql_data::smap::read_variable(&file, path) {
             Ok(variable) => variable,
             Err(harmonyql_data::Error::Missing(_)) => {
@@ -256,7 +265,12 @@ fn apply_geotiff(
             }
             Err(error) => return Err(io(error)),
         };
-        let Some(raster) = geotiff::raster(&variable, operation) else {
+        let raster = geotiff::raster(&variable, operation);
+        // The raster steps stop early (and give nothing) when canceled: say so, not "no data".
+        if cancel::requested() {
+            return Err(TransformError::Canceled);
+        }
+        let Some(raster) = raster else {
             continue;
         };
         let name = naming::output_name(

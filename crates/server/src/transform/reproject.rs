@@ -13,7 +13,7 @@ pub fn resolution(grid: &Grid) -> f64 {
 }
 
 /// Resamples `full` onto EPSG:4326 over `extent` `[west, south, east, north]` (snapped outward to the
-/// resolution); `None` when no valid value lands in it.
+/// resolution); `None` when no valid value lands in it, or when the job is canceled (checked per row).
 pub fn to_geographic(full: &FullGrid, extent: [f64; 4]) -> Option<Raster> {
     let res = resolution(&full.grid);
     let west = (extent[0] / res).floor() * res;
@@ -25,6 +25,9 @@ pub fn to_geographic(full: &FullGrid, extent: [f64; 4]) -> Option<Raster> {
     let mut values = vec![full.fill; width * height];
     let mut any = false;
     for row in 0..height {
+        if crate::transform::cancel::requested() {
+            return None;
+        }
         let lat = north - (row as f64 + 0.5) * res;
         for col in 0..width {
             let lon = west + (col as f64 + 0.5) * res;
@@ -56,5 +59,40 @@ mod tests {
         assert!((res - 0.3734).abs() < 0.001, "{res}");
         // 964 cells span the globe.
         assert!((res * 964.0 - 360.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_canceled_job_stops_the_rasters_at_the_next_row() {
+        use crate::transform::geotiff::{full_grid, to_ease};
+        use crate::transform::{Operation, cancel};
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let full = FullGrid {
+            grid: M36,
+            values: vec![1.0; M36.rows * M36.cols],
+            fill: -9999.0,
+            stored: harmonyql_data::smap::StoredType::Float,
+        };
+        let globe = [-180.0, -85.0, 180.0, 85.0];
+        assert!(to_geographic(&full, globe).is_some());
+        assert!(to_ease(&full, &Operation::default(), false).is_some());
+        let canceled = Arc::new(AtomicBool::new(true));
+        assert!(cancel::run(canceled.clone(), || to_geographic(&full, globe)).is_none());
+        assert!(cancel::run(canceled.clone(), || to_ease(&full, &Operation::default(), false)).is_none());
+        // The mask stops too: once the job is canceled, no cell outside the box is masked.
+        let variable = harmonyql_data::smap::Variable {
+            path: "soil_moisture".into(),
+            values: full.values.clone(),
+            fill: Some(full.fill),
+            stored: full.stored,
+            units: None,
+            long_name: None,
+            placement: harmonyql_data::smap::Placement::Grid(M36),
+        };
+        let boxed = Operation { bbox: Some([0.0, 0.0, 1.0, 1.0]), ..Operation::default() };
+        let masked = full_grid(&variable, &boxed);
+        assert!(masked.values.iter().filter(|v| **v == full.fill).count() > M36.rows * M36.cols / 2);
+        let unmasked = cancel::run(canceled, || full_grid(&variable, &boxed));
+        assert!(unmasked.values.iter().all(|v| *v == 1.0));
     }
 }

@@ -87,6 +87,7 @@ pub fn subset(input: &Path, output: &Path, operation: &Operation) -> Result<Opti
     let mut extent: Option<([f64; 4], f64, f64)> = None;
     let names = source_root.member_names().map_err(|e| hdf(e, "listing the root"))?;
     for name in &names {
+        crate::transform::cancel::checkpoint()?;
         let Ok(group) = source_root.group(name) else {
             copy_object(source_root, name, target_root)?;
             continue;
@@ -267,6 +268,7 @@ fn subset_beam(beam: &Group, name: &str, target_root: &Group, request: &Request<
         let relative = group.name().trim_start_matches('/').to_string();
         let leaf = relative.rsplit('/').next().unwrap_or_default().to_string();
         for dataset in group.datasets().map_err(|e| hdf(e, "listing datasets"))? {
+            crate::transform::cancel::checkpoint()?;
             let dataset_name = dataset.name().rsplit('/').next().unwrap_or_default().to_string();
             let rows: Option<Vec<Range<usize>>> = match leaf.as_str() {
                 "geolocation" | "geophys_corr" => (first_len(&dataset) == Some(n_segments)).then(|| seg_runs.clone()),

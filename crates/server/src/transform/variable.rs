@@ -59,6 +59,7 @@ pub fn subset(input: &Path, output: &Path, operation: &Operation) -> Result<bool
     let spatial = operation.bbox.is_some() || !operation.shape.is_empty();
     let mut written = 0;
     for path in &wanted {
+        crate::transform::cancel::checkpoint()?;
         let Ok(dataset) = source.dataset(path) else {
             continue;
         };
