@@ -188,6 +188,12 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["unknown-variable", "not-supported"], "{diagnostics:?}");
     assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
+    // The same holds for ordering a bound search result: its collection's capabilities apply.
+    let mut ordered: Vec<Report> = Vec::new();
+    assert!(!session.run_async("subset found vars(/gt1l/heights/h_phh)", &mut ordered, &cancel).await.ok);
+    let Some(Report::Diagnostics { diagnostics, .. }) = ordered.first() else { panic!("{ordered:?}") };
+    assert_eq!(diagnostics[0].code, "unknown-variable", "{diagnostics:?}");
+    assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
 
     // Only a `granules` result can be plotted so.
     let mut refused: Vec<Report> = Vec::new();

@@ -210,6 +210,11 @@ impl Session {
         diagnostics.extend(checked.diagnostics.iter().cloned());
         // What a collection cannot do, when the session has its capabilities; nothing is guessed otherwise.
         let known = |collection: &str| {
+            // `subset NAME` of a bound `granules` result orders from that search's collection.
+            let collection = match self.values.get(collection) {
+                Some(Value::Granules(results)) => results.collection.as_str(),
+                _ => collection,
+            };
             let document = self.catalog.capabilities(&self.env, collection)?;
             serde_json::from_value::<crate::api::capabilities::CapabilitiesV2>(document.clone()).ok()
         };
