@@ -320,6 +320,15 @@ impl Session {
                 if let Some(collection) = &subset.collection {
                     self.catalog.saw(&collection.0);
                 }
+                let ordered = match subset.granules_from.as_ref().and_then(|n| self.values.get(n)) {
+                    Some(Value::Granules(results)) => Some(&**results),
+                    _ => None,
+                };
+                if let Some(warning) =
+                    crate::eval::search::submission_warning(&client, subset, ordered, &self.env, cancel).await
+                {
+                    sink.report(Report::Warning(warning));
+                }
                 match client.submit(&request).await? {
                     Submission::Job(job) => {
                         let id = job.job_id.clone();
