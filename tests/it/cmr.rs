@@ -262,8 +262,7 @@ fn hq_serve_granules_dir_finds_orders_and_subsets_the_users_own_file() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {
             let server = Server::bind(config).await.unwrap();
-            let skipped: Vec<String> =
-                server.own_granules().unwrap().skipped.iter().map(ToString::to_string).collect();
+            let skipped: Vec<String> = server.own_granules().unwrap().skipped.iter().map(ToString::to_string).collect();
             sender.send((format!("http://{}", server.addr()), skipped)).unwrap();
             let _ = server.run(std::future::pending()).await;
         });
@@ -286,7 +285,9 @@ fn hq_serve_granules_dir_finds_orders_and_subsets_the_users_own_file() {
     let real_size = std::fs::metadata(granules.path().join("ATL03_gt1l.h5")).unwrap().len();
     assert_eq!(granule.size_bytes(), Some(real_size));
     let track = &granule.footprints()[0];
-    assert!(track.len() > 2 && track.iter().all(|[lon, lat]| (95.0..179.1).contains(lon) && (87.29..87.3).contains(lat)));
+    assert!(
+        track.len() > 2 && track.iter().all(|[lon, lat]| (95.0..179.1).contains(lon) && (87.29..87.3).contains(lat))
+    );
     // Elsewhere in space, it is not found.
     let missed = hq.run("granules ATL03 bbox(-105.5, 40, -105, 41) time(2018-10-14 .. 2018-10-15)");
     assert!(matches!(missed.reports.first(), Some(Report::Granules(r)) if r.hits == 0), "{:?}", missed.reports);
@@ -336,7 +337,10 @@ fn hq_serve_warns_about_each_granule_file_it_cannot_read() {
     child.kill().ok();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(line.as_deref().is_ok_and(|l| l.starts_with("hq serve: listening on http://127.0.0.1:")), "{line:?} {stderr}");
+    assert!(
+        line.as_deref().is_ok_and(|l| l.starts_with("hq serve: listening on http://127.0.0.1:")),
+        "{line:?} {stderr}"
+    );
     assert!(stderr.contains("serving 1 of your granule(s), 2 file(s) skipped"), "{stderr}");
     for name in ["ATL03_truncated.h5", "notes.h5"] {
         let warning = stderr.lines().find(|l| l.contains("WARN") && l.contains(name));

@@ -146,7 +146,9 @@ fn declared_bbox(extent: Option<&hdf5::Group>, file: &File) -> Result<[f64; 4]> 
         .and_then(|extent| {
             read(extent, ["westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude"])
         })
-        .or_else(|| read(file, ["geospatial_lon_min", "geospatial_lat_min", "geospatial_lon_max", "geospatial_lat_max"]))
+        .or_else(|| {
+            read(file, ["geospatial_lon_min", "geospatial_lat_min", "geospatial_lon_max", "geospatial_lat_max"])
+        })
         .filter(|[_, s, _, n]| s <= n && (-90.0..=90.0).contains(s) && (-90.0..=90.0).contains(n))
         .ok_or_else(|| {
             Error::Missing("an extent (a ground track, Metadata/Extent bounds or geospatial_lat_min…)".into())
