@@ -271,9 +271,10 @@ impl Server {
 
 /// Scans `--granules DIR` off the async threads (it opens every file) and logs each skipped file as a warning.
 async fn scan_granules(dir: PathBuf) -> Result<granule_dir::Scan, ServeError> {
+    let path = dir.clone();
     let scan = tokio::task::spawn_blocking(move || granule_dir::scan(&dir, &Catalog::default()))
         .await
-        .map_err(|joined| ServeError::Serve(std::io::Error::other(joined)))??;
+        .map_err(|joined| granule_dir::ScanError { path, source: std::io::Error::other(joined) })??;
     for skipped in &scan.skipped {
         tracing::warn!("--granules: {skipped}");
     }
