@@ -60,7 +60,7 @@ pub fn read_granule_metadata(path: &Path) -> Result<GranuleMetadata> {
         })?;
     let version = identification.as_ref().and_then(|group| text(group, "VersionID"));
     let extent = metadata.as_ref().and_then(|m| m.group("Extent").ok());
-    let (track, tracked_bbox) = along_track(&file)?;
+    let (track, tracked_bbox) = along_track(&file);
     let (start, end) = match photon_times(&file)? {
         Some(range) => range,
         None => declared_times(extent.as_ref(), &file)?,
@@ -81,7 +81,7 @@ fn number(location: &Location, name: &str) -> Option<f64> {
 }
 
 /// The first beam's ground track with points, and the bounding box of every beam's track.
-fn along_track(file: &File) -> Result<(Vec<[f64; 2]>, Option<[f64; 4]>)> {
+fn along_track(file: &File) -> (Vec<[f64; 2]>, Option<[f64; 4]>) {
     let mut footprint = Vec::new();
     let mut bbox: Option<[f64; 4]> = None;
     for beam in BEAMS {
@@ -100,7 +100,7 @@ fn along_track(file: &File) -> Result<(Vec<[f64; 2]>, Option<[f64; 4]>)> {
             footprint = track.into_iter().map(|(lon, lat)| [lon, lat]).collect();
         }
     }
-    Ok((footprint, bbox))
+    (footprint, bbox)
 }
 
 /// The first and last photon time over all beams (photons are stored in time order), if any beam has photons.
