@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// keys. Keys: `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, else local defaults.
     #[arg(long, value_name = "URL")]
     stage_s3: Option<String>,
+    /// Also serve your own ATL03 and SMAP HDF5 files found in DIR (and up to 4 levels below), each in the
+    /// collection its metadata names, with the time range and footprint read from the file: CMR search,
+    /// `granules` and `subset` then work on them. Files that cannot be read are skipped with a warning.
+    #[arg(long, value_name = "DIR")]
+    granules: Option<PathBuf>,
     /// Seconds a client may take to send a request head before its connection is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
@@ -109,6 +114,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
                 seed: args.fault_seed,
             },
         },
+        granules: args.granules,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -116,6 +122,13 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|error| Failure::Operation(format!("serve: could not start the async runtime: {error}")))?;
     runtime.block_on(async move {
         let server = Server::bind(config).await.map_err(|error| Failure::Operation(format!("serve: {error}")))?;
+        if let Some(scan) = server.own_granules() {
+            eprintln!(
+                "hq serve: serving {} of your granule(s), {} file(s) skipped",
+                scan.granules.len(),
+                scan.skipped.len()
+            );
+        }
         println!("hq serve: listening on http://{}", server.addr());
         use std::io::Write;
         // Scripts wait for this line on a pipe; a closed pipe only means nobody is reading it.

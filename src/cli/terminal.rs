@@ -72,7 +72,7 @@ impl Sink for Terminal {
             Report::Text(text) | Report::Help(text) => writeln!(out, "{}", text.trim_end()),
             Report::Warning(text) => writeln!(std::io::stderr(), "{}", text.trim_end()),
             Report::Clear => Ok(()),
-            Report::Environment { env, root_url } => writeln!(out, "environment: {env} ({root_url})"),
+            Report::Environment { .. } => writeln!(out, "{}", harmonyql::output::report::plain(&report)),
             Report::Diagnostics { source, diagnostics } => {
                 let colour = std::io::stderr().is_terminal();
                 let mut err = std::io::stderr().lock();

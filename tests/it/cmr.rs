@@ -188,6 +188,12 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["unknown-variable", "not-supported"], "{diagnostics:?}");
     assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
+    // The same holds for ordering a bound search result: its collection's capabilities apply.
+    let mut ordered: Vec<Report> = Vec::new();
+    assert!(!session.run_async("subset found vars(/gt1l/heights/h_phh)", &mut ordered, &cancel).await.ok);
+    let Some(Report::Diagnostics { diagnostics, .. }) = ordered.first() else { panic!("{ordered:?}") };
+    assert_eq!(diagnostics[0].code, "unknown-variable", "{diagnostics:?}");
+    assert_eq!(diagnostics[0].label.as_deref(), Some("did you mean `/gt1l/heights/h_ph`?"));
 
     // Only a `granules` result can be plotted so.
     let mut refused: Vec<Report> = Vec::new();
@@ -225,4 +231,119 @@ async fn hq_check_online_counts_granules_and_checks_capabilities() {
     // Offline, the same script is fine: nothing is guessed without capabilities.
     let offline = std::process::Command::new(env!("CARGO_BIN_EXE_hq")).arg("check").arg(&script).output().unwrap();
     assert!(offline.status.success(), "{}", String::from_utf8_lossy(&offline.stderr));
+}
+
+/// A granule directory as a class brings it: the real ATL03 cut, a truncated copy and a file that is not HDF5.
+fn own_granules_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let real = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/real/atl03/ATL03_gt1l.h5"))
+        .or_else(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/real/ATL03_gt1l.h5")))
+        .unwrap();
+    std::fs::write(dir.path().join("ATL03_gt1l.h5"), &real).unwrap();
+    std::fs::write(dir.path().join("ATL03_truncated.h5"), &real[..real.len() / 2]).unwrap();
+    std::fs::write(dir.path().join("notes.h5"), "these are notes, not HDF5\n").unwrap();
+    dir
+}
+
+#[test]
+fn hq_serve_granules_dir_finds_orders_and_subsets_the_users_own_file() {
+    use harmonyql::eval::blocking::BlockingSession;
+
+    let granules = own_granules_dir();
+    let data = tempfile::tempdir().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let config = ServeConfig {
+        port: 0,
+        data_dir: data.path().to_path_buf(),
+        granules: Some(granules.path().to_path_buf()),
+        ..ServeConfig::default()
+    };
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let server = Server::bind(config).await.unwrap();
+            let skipped: Vec<String> = server.own_granules().unwrap().skipped.iter().map(ToString::to_string).collect();
+            sender.send((format!("http://{}", server.addr()), skipped)).unwrap();
+            let _ = server.run(std::future::pending()).await;
+        });
+    });
+    let (url, skipped) = receiver.recv_timeout(std::time::Duration::from_secs(30)).expect("the server starts");
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.contains("ATL03_truncated.h5: not a readable")), "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.contains("notes.h5: not a readable")), "{skipped:?}");
+
+    let mut hq = BlockingSession::connect(&url).unwrap();
+    let found = hq.run("found = granules ATL03 bbox(-180, 87, 180, 88) time(2018-10-14 .. 2018-10-15)");
+    assert!(found.ok, "{:?}", found.reports);
+    let Some(Report::Granules(results)) = found.reports.first() else { panic!("{:?}", found.reports) };
+    assert_eq!(results.hits, 1, "only the user's file lies there and then");
+    let granule = &results.granules[0];
+    assert_eq!((granule.id.as_str(), granule.title.as_str()), ("G900000001-HQ_LOCAL", "ATL03_gt1l.h5"));
+    // Its first and last photon, as NASA's Trajectory Subsetter recorded when it cut the file.
+    assert_eq!(granule.time_start.as_deref(), Some("2018-10-14T00:26:50.795Z"));
+    assert_eq!(granule.time_end.as_deref(), Some("2018-10-14T00:27:47.682Z"));
+    let real_size = std::fs::metadata(granules.path().join("ATL03_gt1l.h5")).unwrap().len();
+    assert_eq!(granule.size_bytes(), Some(real_size));
+    let track = &granule.footprints()[0];
+    assert!(
+        track.len() > 2 && track.iter().all(|[lon, lat]| (95.0..179.1).contains(lon) && (87.29..87.3).contains(lat))
+    );
+    // Elsewhere in space, it is not found.
+    let missed = hq.run("granules ATL03 bbox(-105.5, 40, -105, 41) time(2018-10-14 .. 2018-10-15)");
+    assert!(matches!(missed.reports.first(), Some(Report::Granules(r)) if r.hits == 0), "{:?}", missed.reports);
+
+    // Ordered exactly, cut by the trajectory subsetter to the eastern part of the track, and downloaded.
+    let submitted = hq.run("job = subset found bbox(150, 87, 180, 88)");
+    assert!(submitted.ok, "{:?}", submitted.reports);
+    let waited = hq.run("wait job");
+    assert!(waited.to_bundle().text_plain().contains("successful"), "{:?}", waited.reports);
+    let out = data.path().join("out");
+    let downloaded = hq.run(&format!("files = download job to \"{}\"", out.display()));
+    let files = downloaded.files();
+    assert_eq!(files.len(), 1, "{:?}", downloaded.reports);
+    let file = hdf5::File::open(&files[0]).unwrap();
+    let lon: Vec<f64> = file.dataset("gt1l/heights/lon_ph").unwrap().read_raw().unwrap();
+    assert!(!lon.is_empty() && lon.len() < 2909, "{} photons", lon.len());
+    assert!(lon.iter().all(|lon| *lon >= 150.0), "only photons inside the box");
+    // The user's file is read, never changed.
+    assert_eq!(std::fs::metadata(granules.path().join("ATL03_gt1l.h5")).unwrap().len(), real_size);
+}
+
+#[test]
+fn hq_serve_warns_about_each_granule_file_it_cannot_read() {
+    use std::io::{BufRead, BufReader};
+
+    let granules = own_granules_dir();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hq"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(data.path())
+        .arg("--granules")
+        .arg(granules.path())
+        .env_remove("HQ_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The listening line comes after the scan; reading it bounds the wait by the server's start.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).ok();
+        sender.send(line).ok();
+    });
+    let line = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    child.kill().ok();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        line.as_deref().is_ok_and(|l| l.starts_with("hq serve: listening on http://127.0.0.1:")),
+        "{line:?} {stderr}"
+    );
+    assert!(stderr.contains("serving 1 of your granule(s), 2 file(s) skipped"), "{stderr}");
+    for name in ["ATL03_truncated.h5", "notes.h5"] {
+        let warning = stderr.lines().find(|l| l.contains("WARN") && l.contains(name));
+        assert!(warning.is_some_and(|w| w.contains("not a readable ATL03 or SMAP granule")), "{name}: {stderr}");
+    }
 }

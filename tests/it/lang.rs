@@ -31,7 +31,7 @@ fn run_script(text: &str) -> String {
             Report::Help(text) => out.push_str(&format!("help: {text}\n")),
             Report::Warning(text) => out.push_str(&format!("warning: {text}\n")),
             Report::Clear => out.push_str("clear\n"),
-            Report::Environment { env, root_url } => out.push_str(&format!("env: {env} {root_url}\n")),
+            Report::Environment { env, root_url, .. } => out.push_str(&format!("env: {env} {root_url}\n")),
             Report::NotAvailable { statement, reason } => {
                 out.push_str(&format!("not available: {statement}: {reason}\n"))
             }

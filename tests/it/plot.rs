@@ -1,4 +1,4 @@
-//! Plots of real and generated data: every kind renders to a valid PNG and SVG of the expected size,
+//! Plots of real and generated data: every kind (and `plot granules`' footprint map) renders to a valid PNG and SVG of the expected size,
 //! matches its golden image in `tests/golden/` (within a tolerance; `HQ_UPDATE_GOLDEN=1` rewrites them),
 //! is reachable from a cell, and a 10-million-photon file plots in bounded memory. Figures are also
 //! written to `$CARGO_TARGET_TMPDIR/plots/` for people to look at.
@@ -424,4 +424,31 @@ fn ten_million_photons_plot_in_bounded_memory() {
     let after: f64 = line.rsplit("after=").next().unwrap().trim().parse().unwrap();
     eprintln!("{line}");
     assert!(after < 200.0, "peak RSS {after} MB while plotting {BIG_PHOTONS} photons");
+}
+
+#[test]
+fn the_granule_footprint_map_matches_its_golden_image() {
+    use harmonyql::eval::search::plot_granules;
+    use harmonyql::harmony::cmr::GranuleResults;
+
+    // Two ATL03 footprints (a CMR line and a polygon, latitude first) and a box, around San Francisco Bay, so
+    // the coastline layer is part of the image.
+    let entries = serde_json::json!([
+        {"id": "G1-A", "title": "ATL03_20200427193622_04930702_006_02.h5",
+         "lines": ["37.2 -122.2 37.7 -122.3 38.3 -122.42"]},
+        {"id": "G2-A", "title": "ATL03_20200612190211_12190702_006_01.h5",
+         "polygons": [["37.3 -122.55 38.2 -122.72 38.2 -122.68 37.3 -122.51 37.3 -122.55"]]},
+        {"id": "G3-A", "title": "ATL03_box", "boxes": ["37.6 -123.2 37.9 -121.8"]}
+    ]);
+    let results = GranuleResults {
+        url: String::new(),
+        collection: "ATL03".into(),
+        hits: 5,
+        granules: serde_json::from_value(entries).unwrap(),
+        areas: vec![vec![[-122.6, 37.5], [-122.0, 37.5], [-122.0, 38.1], [-122.6, 38.1], [-122.6, 37.5]]],
+    };
+    let figure = plot_granules(&results).unwrap();
+    check_valid(&figure, harmonyql::plot::DEFAULT_SIZE);
+    assert!(figure.svg.contains("ATL03: 3 of 5 granule(s)"));
+    check_golden(&figure, "granules");
 }

@@ -12,6 +12,7 @@ pub mod chunked;
 pub mod ease_grid;
 pub mod export;
 pub mod geotiff;
+pub mod granule;
 
 pub mod h5;
 pub mod shape;

@@ -461,6 +461,11 @@ pub struct SearchQuery {
 /// How many results `collections` and `granules` list unless `limit` says otherwise.
 pub const DEFAULT_SEARCH_LIMIT: u64 = 10;
 /// The most results `collections` and `granules` list: five pages of CMR's largest size.
+///
+/// It also bounds what `subset NAME` orders in one job: the granule concept IDs travel as one comma-joined
+/// multipart field `granuleId` (as harmony-py sends them), which Harmony's multer parser accepts up to its
+/// default field size of 1 MiB (its limits set `fields`, `fileSize`, `files` and `parts`, not `fieldSize`);
+/// 10,000 IDs of CMR's longest form stay far below, so no ordered result needs splitting into several jobs.
 pub const MAX_SEARCH_LIMIT: u64 = 10_000;
 
 /// `jobs …`.
@@ -644,6 +649,14 @@ pub struct ExportQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_ordered_result_fits_harmonys_granule_id_field() {
+        // `G` + 10 digits + `-` + a 10-character provider: the longest granule concept ID CMR issues.
+        let longest = "G9999999999-ABCDEFGHIJ";
+        let field = vec![longest; MAX_SEARCH_LIMIT as usize].join(",");
+        assert!(field.len() < 1 << 20, "{} bytes: batch `subset NAME` before raising the limit", field.len());
+    }
 
     #[test]
     fn floats_print_like_python_repr() {

@@ -1,7 +1,8 @@
 //! The local Harmony's collections: CMR-like metadata, the services that transform them, capabilities
-//! documents, and granule search over the sample granules.
+//! documents, and granule search over the sample granules and the user's own (`hq serve --granules DIR`).
 //!
-//! Pure: no HTTP types, no async, no file I/O (granule metadata comes from `sample::granules`).
+//! Pure: no HTTP types, no async, no file I/O (granule metadata comes from `sample::granules` and from
+//! `granule_dir::scan`, which reads the user's files once at start).
 
 use chrono::{DateTime, Utc};
 
@@ -105,16 +106,23 @@ pub struct GranuleQuery {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     collections: Vec<Collection>,
+    /// The user's own granules, each in the collection named by its short name.
+    own_granules: Vec<SampleGranule>,
 }
 
 impl Default for Catalog {
     /// The sample catalog: ATL03, ATL03_GT1L (the real fixture), SPL2SMP, SPL3SMP, SPL4CMDL.
     fn default() -> Self {
-        Catalog { collections: collections() }
+        Catalog { collections: collections(), own_granules: Vec::new() }
     }
 }
 
 impl Catalog {
+    /// The sample catalog plus the user's own granules (their `short_name` names their collection).
+    pub fn with_own_granules(own_granules: Vec<SampleGranule>) -> Self {
+        Catalog { own_granules, ..Catalog::default() }
+    }
+
     /// All collections.
     pub fn collections(&self) -> &[Collection] {
         &self.collections
@@ -125,9 +133,10 @@ impl Catalog {
         self.collections.iter().find(|c| c.short_name == id || c.concept_ids.contains(&id))
     }
 
-    /// All granules of `collection`, in time order.
+    /// All granules of `collection` (samples and the user's own), in time order.
     pub fn granules(&self, collection: &Collection) -> Vec<SampleGranule> {
         let mut granules = sample::granules(collection.short_name);
+        granules.extend(self.own_granules.iter().filter(|g| g.short_name == collection.short_name).cloned());
         granules.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.name.cmp(&b.name)));
         granules
     }

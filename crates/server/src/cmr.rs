@@ -654,8 +654,9 @@ fn granule_entry(collection: &Collection, granule: &SampleGranule) -> GranuleEnt
         data_center: Some(provider(collection).to_owned()),
         time_start: Some(cmr_time(granule.start)),
         time_end: Some(cmr_time(granule.end)),
-        // The sample files are generated on first use, so their size is not known when searching.
-        granule_size: None,
+        // The sample files are generated on first use, so their size is not known when searching; the
+        // user's own files (`--granules`) have theirs, in CMR's megabytes of 1024 × 1024 bytes.
+        granule_size: granule.size.map(|bytes| format!("{}", bytes as f64 / (1024.0 * 1024.0))),
         online_access_flag: Some(true),
         boxes: if line.is_none() { vec![format!("{s} {w} {n} {e}")] } else { Vec::new() },
         polygons: Vec::new(),
@@ -685,7 +686,11 @@ fn granule_umm(collection: &Collection, granule: &SampleGranule) -> UmmItem {
             "CollectionReference": {"ShortName": collection.short_name, "Version": collection.version},
             "TemporalExtent": {"RangeDateTime": {"BeginningDateTime": cmr_time(granule.start), "EndingDateTime": cmr_time(granule.end)}},
             "SpatialExtent": {"HorizontalSpatialDomain": {"Geometry": geometry}},
-            "DataGranule": {"DayNightFlag": "Unspecified", "Identifiers": [{"Identifier": granule.name, "IdentifierType": "ProducerGranuleId"}]},
+            "DataGranule": {
+                "DayNightFlag": "Unspecified",
+                "Identifiers": [{"Identifier": granule.name, "IdentifierType": "ProducerGranuleId"}],
+                "ArchiveAndDistributionInformation": granule.size.map(|bytes| vec![json!({"Name": granule.name, "SizeInBytes": bytes})]).unwrap_or_default(),
+            },
         }),
     }
 }

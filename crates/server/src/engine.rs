@@ -936,6 +936,8 @@ mod tests {
             start: Utc::now(),
             end: Utc::now(),
             footprint: Vec::new(),
+            source: None,
+            size: None,
         }
     }
 

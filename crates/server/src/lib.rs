@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod faults;
 pub mod form;
+pub mod granule_dir;
 pub mod params;
 pub mod routes;
 pub mod sample;
@@ -62,6 +63,8 @@ pub struct ServeConfig {
     pub header_timeout: std::time::Duration,
     /// Faults injected into answers (none by default); see [`faults`].
     pub faults: faults::Faults,
+    /// The user's own ATL03 and SMAP files to serve beside the samples (`--granules DIR`); see [`granule_dir`].
+    pub granules: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -76,6 +79,7 @@ impl Default for ServeConfig {
             stage_s3: None,
             header_timeout: std::time::Duration::from_secs(30),
             faults: faults::Faults::default(),
+            granules: None,
         }
     }
 }
@@ -119,6 +123,9 @@ pub enum ServeError {
     /// The users file is missing or malformed.
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
+    /// The `--granules` directory could not be read.
+    #[error(transparent)]
+    GranuleDir(#[from] granule_dir::ScanError),
     /// Serving failed.
     #[error("the server stopped: {0}")]
     Serve(#[source] std::io::Error),
@@ -159,6 +166,7 @@ pub struct Server {
     engine: Engine,
     addr: SocketAddr,
     header_timeout: std::time::Duration,
+    own_granules: Option<granule_dir::Scan>,
 }
 
 impl Server {
@@ -192,7 +200,14 @@ impl Server {
             None => processor,
         };
         let engine = Engine::start(store, engine_config, processor)?;
-        let catalog = Arc::new(Catalog::default());
+        let own_granules = match config.granules.clone() {
+            Some(dir) => Some(scan_granules(dir).await?),
+            None => None,
+        };
+        let catalog = Arc::new(match &own_granules {
+            Some(scan) => Catalog::with_own_granules(scan.granules.clone()),
+            None => Catalog::default(),
+        });
         let state = routes::AppState { engine: engine.clone(), catalog, staging: config.stage_s3.clone() };
         let mut router = routes::router(state);
         if config.auth == AuthMode::Edl {
@@ -204,12 +219,17 @@ impl Server {
             .await
             .map_err(|source| ServeError::Bind { port: config.port, source })?;
         let addr = listener.local_addr().map_err(|source| ServeError::Bind { port: config.port, source })?;
-        Ok(Server { listener, router, engine, addr, header_timeout: config.header_timeout })
+        Ok(Server { listener, router, engine, addr, header_timeout: config.header_timeout, own_granules })
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What `--granules DIR` found: the user's granules served and the files skipped, with why.
+    pub fn own_granules(&self) -> Option<&granule_dir::Scan> {
+        self.own_granules.as_ref()
     }
 
     /// Serves until `shutdown` completes, then closes the job database.
@@ -251,6 +271,22 @@ impl Server {
         self.engine.shutdown();
         Ok(())
     }
+}
+
+/// Scans `--granules DIR` off the async threads (it opens every file) and logs each skipped file as a warning.
+async fn scan_granules(dir: PathBuf) -> Result<granule_dir::Scan, ServeError> {
+    let path = dir.clone();
+    let scan = tokio::task::spawn_blocking(move || granule_dir::scan(&dir, &Catalog::default()))
+        .await
+        .map_err(|joined| granule_dir::ScanError { path, source: std::io::Error::other(joined) })??;
+    for skipped in &scan.skipped {
+        tracing::warn!("--granules: {skipped}");
+    }
+    for other in &scan.other_versions {
+        tracing::warn!("--granules: {}: {}", other.path.display(), other.reason);
+    }
+    tracing::info!(served = scan.granules.len(), skipped = scan.skipped.len(), "--granules scanned");
+    Ok(scan)
 }
 
 /// Removes what an interrupted run leaves: `.part` files (granules being generated, results being

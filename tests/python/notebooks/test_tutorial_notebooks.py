@@ -11,8 +11,8 @@ import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-NOTEBOOKS = ["icesat2_atl03_subset", "smap_harmony", "large_requests"]
-# Three notebooks, the slowest cell under a minute in a debug build: ten minutes is a generous bound.
+NOTEBOOKS = ["icesat2_atl03_subset", "smap_harmony", "large_requests", "search_then_order"]
+# Four notebooks, the slowest cell under a minute in a debug build: ten minutes is a generous bound.
 TIMEOUT_S = 600
 
 
@@ -92,3 +92,22 @@ def test_large_requests_notebook_pauses_for_preview_then_completes_and_cancels(e
     assert "canceled" in text(outputs_of(nb, "unwanted = subset"))
     refused = [o for o in outputs_of(nb, "pause big") if o.output_type == "error"]
     assert refused and "409" in refused[0].evalue
+
+
+def test_search_then_order_notebook_finds_maps_checks_and_orders_exactly_the_previewed_granules(executed):
+    nb = nbformat.read(executed / "search_then_order.ipynb", as_version=4)
+    text = lambda outputs: "".join(o.get("data", {}).get("text/plain", "") for o in outputs)  # noqa: E731
+    assert ", CMR http://localhost:" in text(outputs_of(nb, "env"))
+    assert "C2596864127-NSIDC_CPRD" in text(outputs_of(nb, 'collections "photon"'))
+    found = text(outputs_of(nb, "found = granules"))
+    assert found.startswith("ATL03: 1 granule(s)") and "ATL03_20200427193622_04930702_006_02.h5" in found
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, "plot granules found"))
+    # The misspelt variable is caught by the checking step, with the caret, before anything is sent.
+    refused = [o for o in outputs_of(nb, "subset found vars(/gt1l/heights/h_phh") if o.output_type == "error"]
+    assert refused, "the wrong variable must be refused"
+    shown = "\n".join(refused[0].traceback) + refused[0].evalue
+    assert "did you mean `/gt1l/heights/h_ph`?" in shown and "^" in shown and "Harmony answered" not in shown
+    assert "granuleId=G1100000001-HQ_LOCAL" in text(outputs_of(nb, "url subset found"))
+    assert "successful" in text(outputs_of(nb, "job = subset found"))
+    assert "_subsetted.h5" in text(outputs_of(nb, "files = download"))
+    assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, "plot photons files"))

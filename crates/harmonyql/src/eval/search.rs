@@ -120,6 +120,13 @@ pub fn order_exactly(results: &GranuleResults) -> EvalResult<(String, Vec<String
 /// Harmony pauses a request of more granules than this for preview (`skip preview` lets it run).
 pub const PREVIEW_THRESHOLD: u64 = 300;
 
+/// Harmony's system granule limit (`MAX_GRANULE_LIMIT`): a request selecting more processes only the first
+/// this many (harmony-api.md §4.12).
+pub const GRANULE_LIMIT: u64 = 10_000_000;
+
+/// How long the kernel's checking step waits for CMR's count before submitting without it.
+pub const ESTIMATE_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What a `subset` would select, found before sending it: the granules and bytes, and Harmony's limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
@@ -143,13 +150,60 @@ impl Estimate {
             Some((bytes, false)) => text.push_str(&format!(", about {}", crate::output::cmr::human_bytes(bytes))),
             None => text.push_str(", size not given by CMR"),
         }
-        if self.processed > PREVIEW_THRESHOLD {
+        if self.is_limited() {
+            text.push_str(&format!(
+                "; Harmony will process only the first {GRANULE_LIMIT} (its granule limit): narrow the area or time"
+            ));
+        }
+        if self.pauses_for_preview() {
             text.push_str(&format!(
                 "; Harmony will pause it for preview (more than {PREVIEW_THRESHOLD} granules): `skip preview` or `skip_preview` in the request runs it all"
             ));
         }
         text
     }
+
+    /// True when Harmony will process a preview and pause (unless the request skips preview).
+    pub fn pauses_for_preview(&self) -> bool {
+        self.processed > PREVIEW_THRESHOLD
+    }
+
+    /// True when more granules match than Harmony processes in one request.
+    pub fn is_limited(&self) -> bool {
+        self.granules > GRANULE_LIMIT
+    }
+}
+
+/// The checking step's warning before `subset` is submitted, shared by the kernel, `hq run` and every front
+/// end: the granules and bytes it selects when Harmony will pause it for preview or cut it at its granule
+/// limit. `None` when there is nothing to warn about, or when CMR did not answer within [`ESTIMATE_BOUND`]
+/// (offline stays offline: nothing is guessed). A `subset NAME` of a bound `granules` result is estimated
+/// from that result, without asking CMR again.
+pub async fn submission_warning(
+    client: &Client,
+    subset: &crate::lang::query::SubsetQuery,
+    ordered: Option<&GranuleResults>,
+    env: &Environment,
+    cancel: &CancellationToken,
+) -> Option<String> {
+    let estimate = match ordered {
+        Some(results) => {
+            let listed = results.granules.len() as u64;
+            let processed = subset.max_results.map_or(listed, |max| max.min(listed));
+            let (bytes, known) = results.listed_size();
+            Estimate { granules: listed, processed, bytes: (known > 0).then_some((bytes, known as u64 == listed)) }
+        }
+        None => tokio::time::timeout(ESTIMATE_BOUND, estimate(client, subset, env, cancel)).await.ok()?.ok()?,
+    };
+    let pauses = estimate.pauses_for_preview() && subset.skip_preview != Some(true);
+    (pauses || estimate.is_limited()).then(|| {
+        let collection = subset.collection.as_ref().map_or("", |c| c.0.as_str());
+        let mut text = format!("subset {collection} {}", estimate.describe());
+        if !pauses && let Some(cut) = text.find("; Harmony will pause") {
+            text.truncate(cut);
+        }
+        text
+    })
 }
 
 /// Finds what `subset` would select, with one CMR page (up to 2000 granules) for the sizes.
@@ -173,7 +227,7 @@ pub async fn estimate(
         cancel,
     )
     .await?;
-    let processed = subset.max_results.map_or(hits, |max| max.min(hits));
+    let processed = subset.max_results.map_or(hits, |max| max.min(hits)).min(GRANULE_LIMIT);
     let results =
         GranuleResults { url: String::new(), collection: String::new(), hits: processed, granules, areas: Vec::new() };
     let bytes = if processed < hits {
@@ -191,6 +245,46 @@ pub async fn estimate(
 mod tests {
     use super::*;
 
+    fn listed(n: usize) -> GranuleResults {
+        let granules = (0..n)
+            .map(|i| serde_json::json!({"id": format!("G{i}-P"), "title": format!("g{i}"), "granule_size": "1024"}))
+            .collect::<Vec<_>>();
+        GranuleResults {
+            url: String::new(),
+            collection: "ATL03".into(),
+            hits: n as u64,
+            granules: serde_json::from_value(serde_json::Value::Array(granules)).unwrap(),
+            areas: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn ordering_more_than_the_preview_threshold_is_warned_about_before_submitting() {
+        // An unroutable Harmony: ordering a bound result is estimated from it, never by asking CMR again.
+        let env = Environment::Url("http://127.0.0.1:9".into());
+        let client = Client::new(env.clone(), crate::harmony::auth::Credentials::Anonymous).unwrap();
+        let cancel = CancellationToken::new();
+        let mut subset = crate::lang::query::SubsetQuery {
+            collection: Some(crate::lang::query::Collection("ATL03".into())),
+            ..Default::default()
+        };
+        let warn = |subset: crate::lang::query::SubsetQuery, n: usize| {
+            let (client, env, cancel) = (client.clone(), env.clone(), cancel.clone());
+            async move { submission_warning(&client, &subset, Some(&listed(n)), &env, &cancel).await }
+        };
+        assert_eq!(warn(subset.clone(), 300).await, None, "300 granules run without a preview");
+        let warning = warn(subset.clone(), 301).await.unwrap();
+        assert!(
+            warning.starts_with("subset ATL03 selects 301 granule(s), 301.0 GiB; Harmony will pause it for preview"),
+            "{warning}"
+        );
+        subset.skip_preview = Some(true);
+        assert_eq!(warn(subset.clone(), 301).await, None, "skip preview: nothing to warn about");
+        subset.skip_preview = None;
+        subset.max_results = Some(10);
+        assert_eq!(warn(subset, 301).await, None, "a limit of 10 processes 10");
+    }
+
     #[test]
     fn estimates_warn_before_harmony_pauses_for_preview() {
         let small = Estimate { granules: 2, processed: 2, bytes: Some((4 << 30, true)) };
@@ -201,5 +295,9 @@ mod tests {
         );
         let capped = Estimate { granules: 5000, processed: 300, bytes: None };
         assert_eq!(capped.describe(), "selects 5000 granule(s) (limit: 300 processed), size not given by CMR");
+        let limited = Estimate { granules: 12_000_000, processed: GRANULE_LIMIT, bytes: None };
+        let text = limited.describe();
+        assert!(text.contains("(limit: 10000000 processed)") && text.contains("only the first 10000000"), "{text}");
+        assert!(limited.is_limited() && limited.pauses_for_preview() && !small.is_limited());
     }
 }

@@ -210,6 +210,11 @@ impl Session {
         diagnostics.extend(checked.diagnostics.iter().cloned());
         // What a collection cannot do, when the session has its capabilities; nothing is guessed otherwise.
         let known = |collection: &str| {
+            // `subset NAME` of a bound `granules` result orders from that search's collection.
+            let collection = match self.values.get(collection) {
+                Some(Value::Granules(results)) => results.collection.as_str(),
+                _ => collection,
+            };
             let document = self.catalog.capabilities(&self.env, collection)?;
             serde_json::from_value::<crate::api::capabilities::CapabilitiesV2>(document.clone()).ok()
         };
@@ -314,6 +319,15 @@ impl Session {
                 }
                 if let Some(collection) = &subset.collection {
                     self.catalog.saw(&collection.0);
+                }
+                let ordered = match subset.granules_from.as_ref().and_then(|n| self.values.get(n)) {
+                    Some(Value::Granules(results)) => Some(&**results),
+                    _ => None,
+                };
+                if let Some(warning) =
+                    crate::eval::search::submission_warning(&client, subset, ordered, &self.env, cancel).await
+                {
+                    sink.report(Report::Warning(warning));
                 }
                 match client.submit(&request).await? {
                     Submission::Job(job) => {
@@ -538,6 +552,15 @@ impl Session {
         Ok(wait(client, job_id, &self.wait, &mut on_progress, cancel).await?)
     }
 
+    /// What `env` shows: the environment, its Harmony root and the CMR it searches.
+    fn environment_report(&self) -> Report {
+        Report::Environment {
+            env: self.env.clone(),
+            root_url: self.env.root_url(),
+            cmr_url: crate::api::cmr::cmr_root(&self.env),
+        }
+    }
+
     fn execute(&mut self, cell: &str, statement: &CheckedStatement, sink: &mut dyn Sink) -> bool {
         let query = match (&statement.query, self.mode) {
             (query, Mode::ShowUrl) if is_request(query) => Query::Url(Box::new(query.clone())),
@@ -546,12 +569,12 @@ impl Session {
         };
         let succeeded = match &query {
             Query::Env(None) => {
-                sink.report(Report::Environment { env: self.env.clone(), root_url: self.env.root_url() });
+                sink.report(self.environment_report());
                 true
             }
             Query::Env(Some(env)) => {
                 self.env = env.clone();
-                sink.report(Report::Environment { env: self.env.clone(), root_url: self.env.root_url() });
+                sink.report(self.environment_report());
                 true
             }
             Query::Set(Setting::DefaultLabel(label)) => {
@@ -1019,6 +1042,24 @@ mod tests {
         let mut session = Session::default();
         let reports = run(&mut session, "subset ATL03");
         assert!(matches!(&reports[0], Report::NotAvailable { statement, .. } if statement == "subset"));
+    }
+
+    #[test]
+    fn env_shows_the_cmr_its_searches_go_to() {
+        let mut session = Session::default();
+        let shown: Vec<String> = ["env prod", "env uat", "env local:3000"]
+            .into_iter()
+            .flat_map(|cell| run(&mut session, cell))
+            .map(|report| crate::output::report::plain(&report))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "environment: prod (https://harmony.earthdata.nasa.gov), CMR https://cmr.earthdata.nasa.gov",
+                "environment: uat (https://harmony.uat.earthdata.nasa.gov), CMR https://cmr.uat.earthdata.nasa.gov",
+                "environment: local (http://localhost:3000), CMR http://localhost:3000",
+            ]
+        );
     }
 
     #[test]

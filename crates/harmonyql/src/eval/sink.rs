@@ -35,6 +35,8 @@ pub enum Report {
         env: Environment,
         /// Its root URL.
         root_url: String,
+        /// The CMR that `collections` and `granules` search there (NASA's prod/UAT/SIT, or `hq serve` itself).
+        cmr_url: String,
     },
     /// Plain text: `print`, confirmations.
     Text(String),

@@ -126,7 +126,11 @@ mod tests {
     use crate::lang::span::Span;
 
     fn environment() -> Report {
-        Report::Environment { env: Environment::Prod, root_url: Environment::Prod.root_url() }
+        Report::Environment {
+            env: Environment::Prod,
+            root_url: Environment::Prod.root_url(),
+            cmr_url: crate::api::cmr::cmr_root(&Environment::Prod),
+        }
     }
 
     #[test]
@@ -141,12 +145,9 @@ mod tests {
     #[test]
     fn a_failed_statement_is_the_cells_error_with_its_caret_and_stops_what_follows() {
         let source = "print \"a\"\nfiles = download job to \"x\"\nprint \"b\"";
-        let failure = Failure::new(source, Span { start: 10, end: 38 }, EvalError::Unusable("no job named `job`".into()));
-        let cell = deliver(vec![
-            Report::Text("a".into()),
-            Report::Failed(failure),
-            Report::Text("b".into()),
-        ]);
+        let failure =
+            Failure::new(source, Span { start: 10, end: 38 }, EvalError::Unusable("no job named `job`".into()));
+        let cell = deliver(vec![Report::Text("a".into()), Report::Failed(failure), Report::Text("b".into())]);
         assert_eq!(cell.shown, [Shown::Stdout("a\n".into())]);
         assert!(cell.value.is_none());
         let error = cell.error.expect("an error");

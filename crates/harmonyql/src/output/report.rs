@@ -38,17 +38,19 @@ pub fn bundles(report: &Report) -> Vec<MimeBundle> {
             escape_html(text)
         )),
         Report::Text(text) | Report::Warning(text) | Report::Help(text) => pre(text),
-        Report::Environment { env, root_url } => {
+        Report::Environment { env, root_url, cmr_url } => {
             let note = if env.is_local() {
                 "local Harmony: no Earthdata Login account needed"
             } else {
                 "needs an Earthdata Login account: `login` before submitting"
             };
-            MimeBundle::text(format!("environment: {env} ({root_url})")).with_html(format!(
-                "<div><b>environment</b> <code>{}</code> &rarr; <a href=\"{url}\">{url}</a><br><small>{}</small></div>",
+            MimeBundle::text(plain(report)).with_html(format!(
+                "<div><b>environment</b> <code>{}</code> &rarr; <a href=\"{url}\">{url}</a><br>\
+                 <b>CMR</b> <a href=\"{cmr}\">{cmr}</a><br><small>{}</small></div>",
                 escape_html(&env.to_string()),
                 escape_html(note),
-                url = escape_html(root_url)
+                url = escape_html(root_url),
+                cmr = escape_html(cmr_url)
             ))
         }
         Report::NotAvailable { statement, reason } => pre(&format!("{statement}: {reason}")),
@@ -152,7 +154,7 @@ pub fn plain(report: &Report) -> String {
         Report::Url(text) | Report::Curl(text) | Report::Text(text) | Report::Warning(text) | Report::Help(text) => {
             text.clone()
         }
-        Report::Environment { env, root_url } => format!("environment: {env} ({root_url})"),
+        Report::Environment { env, root_url, cmr_url } => format!("environment: {env} ({root_url}), CMR {cmr_url}"),
         Report::NotAvailable { statement, reason } => format!("{statement}: {reason}"),
         Report::Figure { figure, .. } => format!("plot {}×{} px", figure.width, figure.height),
         Report::Diagnostics { source, diagnostics } => {

@@ -22,7 +22,14 @@ pub fn against_capabilities(ast: &Ast, known: &dyn Fn(&str) -> Option<Capabiliti
         }
         let Some(TermKind::Word(collection)) = command.args.first().map(|term| &term.node) else { continue };
         if let Some(capabilities) = known(collection) {
-            check_command(command, collection, &capabilities, &mut diagnostics);
+            // A name bound to a search (`subset found …`) is shown with the collection it stands for.
+            let short_name = capabilities.short_name.as_str();
+            let shown = if short_name.is_empty() || short_name == collection || capabilities.concept_id == *collection {
+                collection.clone()
+            } else {
+                format!("{collection} ({short_name})")
+            };
+            check_command(command, &shown, &capabilities, &mut diagnostics);
         }
     }
     diagnostics
@@ -178,5 +185,13 @@ mod tests {
         assert_eq!(found, ["not-supported", "format-not-offered", "not-supported"]);
         // Unknown collections are not guessed about.
         assert!(codes("subset SPL3SMP vars(nothing) crs EPSG:4326").is_empty());
+    }
+
+    #[test]
+    fn a_name_bound_to_a_search_is_shown_with_its_collection() {
+        let caps = atl03();
+        let known = |name: &str| (name == "found").then(|| caps.clone());
+        let diagnostics = against_capabilities(&parse("subset found vars(/gt1l/heights/h_phh)").ast, &known);
+        assert_eq!(diagnostics[0].message, "found (ATL03) has no variable `/gt1l/heights/h_phh`");
     }
 }

@@ -49,18 +49,7 @@ impl Checker {
         for clause in &command.clauses {
             let name = clause.name.node;
             if let Some(first) = seen.insert(name, clause.span) {
-                self.error(
-                    Diagnostic::error(
-                        "duplicate-clause",
-                        format!("`{}` is given twice", name.info().keyword),
-                        clause.span,
-                    )
-                    .with_hint(format!(
-                        "the first `{}` is at byte {}; keep one",
-                        name.info().keyword,
-                        first.start
-                    )),
-                );
+                self.error(crate::check::statement::duplicate_clause(name, clause.span, first));
                 continue;
             }
             let is_spatial = name == ClauseName::Bbox || name == ClauseName::Shape || name.is_wkt();

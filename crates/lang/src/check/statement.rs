@@ -176,18 +176,7 @@ impl Checker {
             let name = clause.name.node;
             let repeatable = matches!(name, ClauseName::Dim);
             if !repeatable && let Some(first) = seen.get(&name) {
-                self.error(
-                    Diagnostic::error(
-                        "duplicate-clause",
-                        format!("`{}` is given twice", name.info().keyword),
-                        clause.span,
-                    )
-                    .with_hint(format!(
-                        "the first `{}` is at byte {}; keep one",
-                        name.info().keyword,
-                        first.start
-                    )),
-                );
+                self.error(duplicate_clause(name, clause.span, *first));
                 continue;
             }
             seen.insert(name, clause.span);
@@ -787,4 +776,11 @@ fn link_type_named(word: &str) -> Option<LinkType> {
         "s3" => Some(LinkType::S3),
         _ => None,
     }
+}
+
+/// A clause given twice in one statement (`subset`, `collections`, `granules` share the rule).
+pub(super) fn duplicate_clause(name: ClauseName, span: Span, first: Span) -> Diagnostic {
+    let keyword = name.info().keyword;
+    Diagnostic::error("duplicate-clause", format!("`{keyword}` is given twice"), span)
+        .with_hint(format!("the first `{keyword}` is at byte {}; keep one", first.start))
 }

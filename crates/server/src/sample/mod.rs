@@ -37,6 +37,12 @@ pub struct SampleGranule {
     /// For along-track products, the ground track as `[lon, lat]` points (for spatial search); empty for grids.
     #[serde(default)]
     pub footprint: Vec<[f64; 2]>,
+    /// The user's own file this granule is (`hq serve --granules DIR`); `None` for generated samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PathBuf>,
+    /// Size in bytes, when known before the file is needed (the user's own files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// Why a granule could not be produced.
@@ -148,6 +154,8 @@ pub fn granules(short_name: &str) -> Vec<SampleGranule> {
         start,
         end,
         footprint,
+        source: None,
+        size: None,
     };
     match short_name {
         "ATL03" => atl03_tracks()
@@ -179,10 +187,14 @@ pub fn granules(short_name: &str) -> Vec<SampleGranule> {
     }
 }
 
-/// Generates `granule` under `data_dir` if it is not there yet and returns the file's path.
+/// Generates `granule` under `data_dir` if it is not there yet and returns the file's path; a user's own
+/// granule (`source`) is its file, never copied.
 ///
 /// `scale` multiplies the amount of data (photons per beam, say); 1 is the default size.
 pub fn ensure(granule: &SampleGranule, data_dir: &Path, scale: u32) -> Result<PathBuf, SampleError> {
+    if let Some(source) = &granule.source {
+        return Ok(source.clone());
+    }
     let scale = scale.max(1);
     let mut dir = data_dir.join(&granule.short_name);
     if scale > 1 {
