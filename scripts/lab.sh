@@ -15,7 +15,7 @@ install_kernelspec "$hq"
 
 mkdir -p out
 trap 'stop_jupyterlab; stop_local_harmony' EXIT
-start_local_harmony "$hq" "$PWD/target/hq-tutorial-data" "$PWD/out/lab-hq-serve.log" --preview-threshold 4
+start_local_harmony "$hq" "$PWD/target/hq-tutorial-data" "$PWD/out/lab-hq-serve.log" --preview-threshold 4 --prepare
 start_jupyterlab "$PWD/notebooks" "${LAB_PORT:-8888}" "$PWD/out/lab-jupyterlab.log"
 log "local Harmony at $HQ_URL (log: out/lab-hq-serve.log)"
 log "JupyterLab at $LAB_URL/lab/tree/icesat2_atl03_subset.ipynb (loopback only, no token; Ctrl-C stops it)"

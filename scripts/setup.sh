@@ -68,7 +68,9 @@ start_local_harmony() {
   HQ_SERVE_PID=$!
   HQ_URL=""
   local _
-  for _ in $(seq 1 100); do # at most 20 s
+  # At most 180 s: `--prepare` generates every sample granule first (seconds in a release build, a minute or so in a
+  # debug build on a busy machine); without it the line comes at once.
+  for _ in $(seq 1 900); do
     HQ_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log_file" | head -n 1 || true)
     [ -n "$HQ_URL" ] && return 0
     kill -0 "$HQ_SERVE_PID" 2>/dev/null || break

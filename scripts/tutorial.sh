@@ -29,7 +29,7 @@ data_dir="${HQ_DATA_DIR:-$PWD/target/hq-tutorial-data}"
 server_log="$out/hq-serve.log"
 trap stop_local_harmony EXIT
 # The preview threshold is low so large_requests.ipynb can show a preview pause with the sample collections.
-start_local_harmony "$hq" "$data_dir" "$server_log" --preview-threshold 4
+start_local_harmony "$hq" "$data_dir" "$server_log" --preview-threshold 4 --prepare
 log "local Harmony at $HQ_URL"
 
 status=0

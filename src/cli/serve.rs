@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// `granules` and `subset` then work on them. Files that cannot be read are skipped with a warning.
     #[arg(long, value_name = "DIR")]
     granules: Option<PathBuf>,
+    /// Generate every sample granule before listening (a few seconds; kept in the data directory), so CMR's
+    /// answers give every granule's size and first jobs start at once. Without it each sample is generated
+    /// when a job, or a download of its CMR data link, first needs it.
+    #[arg(long)]
+    prepare: bool,
     /// Seconds a client may take to send a request head before its connection is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
@@ -115,6 +120,7 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             },
         },
         granules: args.granules,
+        prepare: args.prepare,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -347,3 +347,62 @@ fn hq_serve_warns_about_each_granule_file_it_cannot_read() {
         assert!(warning.is_some_and(|w| w.contains("not a readable ATL03 or SMAP granule")), "{name}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn cmr_gives_each_granule_a_data_link_and_the_size_of_its_file_once_it_exists() {
+    let (fresh_dir, prepared_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let start = |dir: &tempfile::TempDir, prepare: bool| {
+        let config = ServeConfig { port: 0, data_dir: dir.path().to_path_buf(), prepare, ..ServeConfig::default() };
+        async move {
+            let server = Server::bind(config).await.unwrap();
+            let base = format!("http://{}", server.addr());
+            let task = tokio::spawn(async move {
+                let _ = server.run(std::future::pending()).await;
+            });
+            (base, task)
+        }
+    };
+    let http = reqwest::Client::new();
+    let search = |base: String| {
+        let http = http.clone();
+        async move {
+            let body: Value = http
+                .get(format!("{base}/search/granules.json?short_name=ATL03&{COLORADO}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let entries: Vec<harmonyql::api::cmr::GranuleEntry> =
+                serde_json::from_value(body["feed"]["entry"].clone()).unwrap();
+            entries
+        }
+    };
+
+    // A fresh server has generated nothing: no size is guessed, but every granule links to its file.
+    let (base, server) = start(&fresh_dir, false).await;
+    let fresh = search(base.clone()).await;
+    assert_eq!(fresh.len(), 2);
+    assert!(fresh.iter().all(|g| g.size_bytes().is_none()), "{fresh:?}");
+    let link = fresh[0].data_links().next().expect("a data link").to_owned();
+    assert_eq!(link, format!("{base}/hq/granules/{}", fresh[0].id));
+    // Following the link generates the sample and serves it whole; the next answer gives its exact size.
+    let bytes = http.get(&link).send().await.unwrap().error_for_status().unwrap().bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89HDF\r\n\x1a\n"), "an HDF5 file");
+    let after = search(base.clone()).await;
+    assert_eq!(after[0].size_bytes(), Some(bytes.len() as u64));
+    assert!(after[1].size_bytes().is_none());
+    let missing = http.get(format!("{base}/hq/granules/..%2Fharmony.redb")).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "only catalog granules, by concept ID");
+    server.abort();
+
+    // `--prepare` generates every sample before listening: every size is known at once.
+    let (base, server) = start(&prepared_dir, true).await;
+    let prepared = search(base).await;
+    for granule in &prepared {
+        let file = prepared_dir.path().join("ATL03").join(&granule.title);
+        assert_eq!(granule.size_bytes(), Some(std::fs::metadata(&file).unwrap().len()), "{}", granule.title);
+    }
+    server.abort();
+}

@@ -119,13 +119,16 @@ async fn search(
                         updated: Some(Utc::now().to_rfc3339()),
                         id: Some(format!("{root}{uri}")),
                         title: Some("ECHO granule metadata".into()),
-                        entry: chosen.iter().map(|(c, g)| granule_entry(c, g)).collect(),
+                        entry: chosen
+                            .iter()
+                            .map(|(c, g)| granule_entry(c, g, state.samples.known_size(g), &root))
+                            .collect(),
                     },
                 }),
                 Format::UmmJson => serde_json::to_value(UmmResults {
                     hits: found.len() as u64,
                     took: started.elapsed().as_millis() as u64,
-                    items: chosen.iter().map(|(c, g)| granule_umm(c, g)).collect(),
+                    items: chosen.iter().map(|(c, g)| granule_umm(c, g, state.samples.known_size(g), &root)).collect(),
                 }),
             };
             (found.len(), body, more_after(&keys, &range))
@@ -642,7 +645,12 @@ fn collection_umm(collection: &Collection, catalog: &crate::catalog::Catalog) ->
     }
 }
 
-fn granule_entry(collection: &Collection, granule: &SampleGranule) -> GranuleEntry {
+/// Where `hq serve` serves a granule's own file (generated on first use), as CMR links to a DAAC's copy.
+fn data_url(root: &str, granule: &SampleGranule) -> String {
+    format!("{root}/hq/granules/{}", granule.concept_id)
+}
+
+fn granule_entry(collection: &Collection, granule: &SampleGranule, size: Option<u64>, root: &str) -> GranuleEntry {
     let [w, s, e, n] = granule.bbox;
     let line = (!granule.footprint.is_empty())
         .then(|| granule.footprint.iter().map(|[lon, lat]| format!("{lat} {lon}")).collect::<Vec<_>>().join(" "));
@@ -654,18 +662,24 @@ fn granule_entry(collection: &Collection, granule: &SampleGranule) -> GranuleEnt
         data_center: Some(provider(collection).to_owned()),
         time_start: Some(cmr_time(granule.start)),
         time_end: Some(cmr_time(granule.end)),
-        // The sample files are generated on first use, so their size is not known when searching; the
-        // user's own files (`--granules`) have theirs, in CMR's megabytes of 1024 × 1024 bytes.
-        granule_size: granule.size.map(|bytes| format!("{}", bytes as f64 / (1024.0 * 1024.0))),
+        // Sample files are generated on first use, so a sample's size is known once a job (or `--prepare`) has
+        // made it; the user's own files (`--granules`) have theirs. In CMR's megabytes of 1024 × 1024 bytes.
+        granule_size: size.map(|bytes| format!("{}", bytes as f64 / (1024.0 * 1024.0))),
         online_access_flag: Some(true),
         boxes: if line.is_none() { vec![format!("{s} {w} {n} {e}")] } else { Vec::new() },
         polygons: Vec::new(),
         lines: line.into_iter().collect(),
-        links: Vec::new(),
+        links: vec![harmonyql_lang::api::cmr::FeedLink {
+            href: data_url(root, granule),
+            rel: Some(harmonyql_lang::api::cmr::DATA_REL.to_owned()),
+            mime: Some("application/x-hdf5".to_owned()),
+            title: Some(format!("Download {}", granule.name)),
+            inherited: None,
+        }],
     }
 }
 
-fn granule_umm(collection: &Collection, granule: &SampleGranule) -> UmmItem {
+fn granule_umm(collection: &Collection, granule: &SampleGranule, size: Option<u64>, root: &str) -> UmmItem {
     let [w, s, e, n] = granule.bbox;
     let geometry = if granule.footprint.is_empty() {
         json!({"BoundingRectangles": [{"WestBoundingCoordinate": w, "SouthBoundingCoordinate": s, "EastBoundingCoordinate": e, "NorthBoundingCoordinate": n}]})
@@ -689,8 +703,9 @@ fn granule_umm(collection: &Collection, granule: &SampleGranule) -> UmmItem {
             "DataGranule": {
                 "DayNightFlag": "Unspecified",
                 "Identifiers": [{"Identifier": granule.name, "IdentifierType": "ProducerGranuleId"}],
-                "ArchiveAndDistributionInformation": granule.size.map(|bytes| vec![json!({"Name": granule.name, "SizeInBytes": bytes})]).unwrap_or_default(),
+                "ArchiveAndDistributionInformation": size.map(|bytes| vec![json!({"Name": granule.name, "SizeInBytes": bytes})]).unwrap_or_default(),
             },
+            "RelatedUrls": [{"URL": data_url(root, granule), "Type": "GET DATA", "Description": format!("Download {}", granule.name)}],
         }),
     }
 }

@@ -65,6 +65,9 @@ pub struct ServeConfig {
     pub faults: faults::Faults,
     /// The user's own ATL03 and SMAP files to serve beside the samples (`--granules DIR`); see [`granule_dir`].
     pub granules: Option<PathBuf>,
+    /// Generate every sample granule before listening (`--prepare`), so CMR's answers carry every size and
+    /// first jobs start at once; otherwise each is generated when first needed.
+    pub prepare: bool,
 }
 
 impl Default for ServeConfig {
@@ -78,6 +81,7 @@ impl Default for ServeConfig {
             preview_threshold: 300,
             stage_s3: None,
             header_timeout: std::time::Duration::from_secs(30),
+            prepare: false,
             faults: faults::Faults::default(),
             granules: None,
         }
@@ -126,6 +130,9 @@ pub enum ServeError {
     /// The `--granules` directory could not be read.
     #[error(transparent)]
     GranuleDir(#[from] granule_dir::ScanError),
+    /// `--prepare` could not generate a sample granule.
+    #[error("--prepare: {0}")]
+    Prepare(#[source] sample::SampleError),
     /// Serving failed.
     #[error("the server stopped: {0}")]
     Serve(#[source] std::io::Error),
@@ -208,7 +215,11 @@ impl Server {
             Some(scan) => Catalog::with_own_granules(scan.granules.clone()),
             None => Catalog::default(),
         });
-        let state = routes::AppState { engine: engine.clone(), catalog, staging: config.stage_s3.clone() };
+        let samples = sample::SampleFiles { data_dir: config.data_dir.clone(), scale: config.scale };
+        if config.prepare {
+            prepare_samples(&catalog, &samples).await?;
+        }
+        let state = routes::AppState { engine: engine.clone(), catalog, staging: config.stage_s3.clone(), samples };
         let mut router = routes::router(state);
         if config.auth == AuthMode::Edl {
             let auth = auth::Edl::load(&config.data_dir, config.users.as_deref())?;
@@ -287,6 +298,30 @@ async fn scan_granules(dir: PathBuf) -> Result<granule_dir::Scan, ServeError> {
     }
     tracing::info!(served = scan.granules.len(), skipped = scan.skipped.len(), "--granules scanned");
     Ok(scan)
+}
+
+/// Generates every sample granule not generated yet (`--prepare`), one at a time off the async threads.
+async fn prepare_samples(catalog: &Catalog, samples: &sample::SampleFiles) -> Result<(), ServeError> {
+    let granules: Vec<_> = catalog
+        .collections()
+        .iter()
+        .flat_map(|collection| catalog.granules(collection))
+        .filter(|granule| granule.source.is_none())
+        .collect();
+    let started = std::time::Instant::now();
+    let count = granules.len();
+    let samples = samples.clone();
+    tokio::task::spawn_blocking(move || granules.iter().try_for_each(|granule| samples.ensure(granule).map(drop)))
+        .await
+        .map_err(|joined| {
+            ServeError::Prepare(sample::SampleError::Write {
+                name: "sample granules".into(),
+                message: joined.to_string(),
+            })
+        })?
+        .map_err(ServeError::Prepare)?;
+    tracing::info!(count, seconds = started.elapsed().as_secs_f64(), "sample granules prepared");
+    Ok(())
 }
 
 /// Removes what an interrupted run leaves: `.part` files (granules being generated, results being

@@ -48,6 +48,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// The S3-compatible server results are also staged into (`--stage-s3`), whose keys `/cloud-access` gives.
     pub staging: Option<crate::staging::S3Staging>,
+    /// The granule files: CMR's sizes, and `/hq/granules/{id}` (CMR's data links).
+    pub samples: crate::sample::SampleFiles,
 }
 
 type Result<T, E = ServerError> = std::result::Result<T, E>;
@@ -89,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cloud-access", get(cloud_access))
         .route("/cloud-access.sh", get(cloud_access_sh))
         .route("/service-results/{bucket}/{*path}", get(service_results))
+        .route("/hq/granules/{concept_id}", get(granule_file))
         .merge(crate::cmr::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
@@ -949,12 +952,42 @@ async fn service_results(
     Path((bucket, path)): Path<(String, String)>,
     request: Request,
 ) -> Result<Response> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let user = identity(request.extensions());
     let (file_path, mime) = result_file(&state, &bucket, &path, &user)?;
-    let mut file = tokio::fs::File::open(&file_path)
+    serve_file(&file_path, &mime, &shorten(&path), request.headers()).await
+}
+
+/// A granule's own file, as CMR's data link of `/search/granules` names it: a sample is generated first if no
+/// job has needed it yet. Only catalog granules, by concept ID: no path comes from the request.
+async fn granule_file(
+    State(state): State<AppState>,
+    Path(concept_id): Path<String>,
+    request: Request,
+) -> Result<Response> {
+    let not_found = || ServerError::NotFound(format!("No granule has the concept ID {}", shorten(&concept_id)));
+    let granule = state
+        .catalog
+        .collections()
+        .iter()
+        .flat_map(|collection| state.catalog.granules(collection))
+        .find(|granule| granule.concept_id == concept_id)
+        .ok_or_else(not_found)?;
+    let samples = state.samples.clone();
+    let name = granule.name.clone();
+    let path = tokio::task::spawn_blocking(move || samples.ensure(&granule))
         .await
-        .map_err(|_| ServerError::NotFound(format!("The file {} was not found", shorten(&path))))?;
+        .map_err(|error| ServerError::Internal(format!("generating {name} stopped: {error}")))?
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    serve_file(&path, "application/x-hdf5", &name, request.headers()).await
+}
+
+/// Serves a whole file or the range asked for, with the validators (`ETag`, `Last-Modified`) a resuming
+/// client checks with `If-Range`. `shown` names the file in a not-found message.
+async fn serve_file(file_path: &std::path::Path, mime: &str, shown: &str, request: &HeaderMap) -> Result<Response> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file = tokio::fs::File::open(file_path)
+        .await
+        .map_err(|_| ServerError::NotFound(format!("The file {shown} was not found")))?;
     let metadata = file.metadata().await.map_err(|e| ServerError::Internal(e.to_string()))?;
     let len = metadata.len();
     // Validators, so a client resuming a download can tell whether the file is still the one it started.
@@ -963,11 +996,10 @@ async fn service_results(
     let last_modified = modified.map(|m| m.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     // `If-Range` that names another version: the range is ignored and the whole file sent (RFC 9110 §13.1.5).
     let current = request
-        .headers()
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|validator| validator == etag || last_modified.as_deref() == Some(validator));
-    let range_header = request.headers().get(header::RANGE).filter(|_| current);
+    let range_header = request.get(header::RANGE).filter(|_| current);
     let range = match parse_range(range_header, len) {
         Ok(range) => range,
         Err(error) => {
@@ -1008,7 +1040,7 @@ async fn service_results(
     }
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=600"));
-    if let Ok(value) = HeaderValue::from_str(&mime) {
+    if let Ok(value) = HeaderValue::from_str(mime) {
         headers.insert(header::CONTENT_TYPE, value);
     }
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file_name.replace('"', ""))) {

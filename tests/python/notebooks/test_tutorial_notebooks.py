@@ -101,6 +101,9 @@ def test_search_then_order_notebook_finds_maps_checks_and_orders_exactly_the_pre
     assert "C2596864127-NSIDC_CPRD" in text(outputs_of(nb, 'collections "photon"'))
     found = text(outputs_of(nb, "found = granules"))
     assert found.startswith("ATL03: 1 granule(s)") and "ATL03_20200427193622_04930702_006_02.h5" in found
+    # tutorial.sh starts hq serve with --prepare: the sizes are the generated files', and each granule links to its file.
+    assert " MiB in all" in found.splitlines()[0], found
+    assert "/hq/granules/G1100000001-HQ_LOCAL" in found, found
     assert any("image/png" in o.get("data", {}) for o in outputs_of(nb, "plot granules found"))
     # The misspelt variable is caught by the checking step, with the caret, before anything is sent.
     refused = [o for o in outputs_of(nb, "subset found vars(/gt1l/heights/h_phh") if o.output_type == "error"]

@@ -196,11 +196,7 @@ pub fn ensure(granule: &SampleGranule, data_dir: &Path, scale: u32) -> Result<Pa
         return Ok(source.clone());
     }
     let scale = scale.max(1);
-    let mut dir = data_dir.join(&granule.short_name);
-    if scale > 1 {
-        dir = dir.join(format!("x{scale}"));
-    }
-    let path = dir.join(&granule.name);
+    let path = path_of(granule, data_dir, scale);
     if path.is_file() {
         return Ok(path);
     }
@@ -234,6 +230,43 @@ pub fn ensure(granule: &SampleGranule, data_dir: &Path, scale: u32) -> Result<Pa
         }
     }
     Ok(path)
+}
+
+/// Where `granule`'s file is, or will be once [`ensure`] has generated it: the user's own file, or
+/// `DATA_DIR/SHORT_NAME[/xSCALE]/NAME`.
+pub fn path_of(granule: &SampleGranule, data_dir: &Path, scale: u32) -> PathBuf {
+    if let Some(source) = &granule.source {
+        return source.clone();
+    }
+    let mut dir = data_dir.join(&granule.short_name);
+    if scale > 1 {
+        dir = dir.join(format!("x{scale}"));
+    }
+    dir.join(&granule.name)
+}
+
+/// The granule files of one `hq serve`: its data directory and scale.
+#[derive(Debug, Clone)]
+pub struct SampleFiles {
+    /// Where generated granules live.
+    pub data_dir: PathBuf,
+    /// How much bigger than the default they are generated.
+    pub scale: u32,
+}
+
+impl SampleFiles {
+    /// The file's size in bytes when it is known without generating it: the user's own files, and samples
+    /// generated earlier (by a job, by `--prepare`). CMR's answers carry it as the granule's size.
+    pub fn known_size(&self, granule: &SampleGranule) -> Option<u64> {
+        granule
+            .size
+            .or_else(|| std::fs::metadata(path_of(granule, &self.data_dir, self.scale.max(1))).ok().map(|m| m.len()))
+    }
+
+    /// The granule's file, generated first if need be (blocking: call off the async threads).
+    pub fn ensure(&self, granule: &SampleGranule) -> Result<PathBuf, SampleError> {
+        ensure(granule, &self.data_dir, self.scale)
+    }
 }
 
 /// The lock held while one granule file is generated; one per path, kept for the process's life (a few
