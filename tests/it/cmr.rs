@@ -173,7 +173,9 @@ async fn collections_and_granules_run_in_a_session_against_hq_serve() {
     );
     let mut submitted: Vec<Report> = Vec::new();
     assert!(session.run_async("job = subset found", &mut submitted, &cancel).await.ok, "{submitted:?}");
-    let Some(Report::Job(job)) = submitted.first() else { panic!("{submitted:?}") };
+    // The checking step says what it orders, from the bound result, before the job.
+    let [Report::Text(estimate), Report::Job(job)] = submitted.as_slice() else { panic!("{submitted:?}") };
+    assert_eq!(estimate, "subset C2596864127-NSIDC_CPRD selects 1 granule(s), size not given by CMR");
     assert!(job.request.contains("granuleId=G1100000001-HQ_LOCAL"), "{}", job.request);
     assert_eq!(job.num_input_granules, 1);
 

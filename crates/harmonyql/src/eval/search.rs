@@ -174,18 +174,27 @@ impl Estimate {
     }
 }
 
-/// The checking step's warning before `subset` is submitted, shared by the kernel, `hq run` and every front
-/// end: the granules and bytes it selects when Harmony will pause it for preview or cut it at its granule
-/// limit. `None` when there is nothing to warn about, or when CMR did not answer within [`ESTIMATE_BOUND`]
-/// (offline stays offline: nothing is guessed). A `subset NAME` of a bound `granules` result is estimated
-/// from that result, without asking CMR again.
-pub async fn submission_warning(
+/// What the checking step says before `subset` is submitted, shared by the kernel, `hq run` and every front
+/// end: the granules and bytes it selects, as a warning when Harmony will pause it for preview or cut it at
+/// its granule limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionEstimate {
+    /// `subset ATL03 selects 2 granule(s), 10.4 MiB` and, when it warns, what Harmony will do.
+    pub text: String,
+    /// True when Harmony will pause the job for preview or process only part of what it selects.
+    pub warns: bool,
+}
+
+/// The estimate of a `subset` before it is submitted. `None` when CMR did not answer within [`ESTIMATE_BOUND`]
+/// (offline stays offline: nothing is guessed). A `subset NAME` of a bound `granules` result is estimated from
+/// that result, without asking CMR again.
+pub async fn submission_estimate(
     client: &Client,
     subset: &crate::lang::query::SubsetQuery,
     ordered: Option<&GranuleResults>,
     env: &Environment,
     cancel: &CancellationToken,
-) -> Option<String> {
+) -> Option<SubmissionEstimate> {
     let estimate = match ordered {
         Some(results) => {
             let listed = results.granules.len() as u64;
@@ -196,14 +205,16 @@ pub async fn submission_warning(
         None => tokio::time::timeout(ESTIMATE_BOUND, estimate(client, subset, env, cancel)).await.ok()?.ok()?,
     };
     let pauses = estimate.pauses_for_preview() && subset.skip_preview != Some(true);
-    (pauses || estimate.is_limited()).then(|| {
-        let collection = subset.collection.as_ref().map_or("", |c| c.0.as_str());
-        let mut text = format!("subset {collection} {}", estimate.describe());
-        if !pauses && let Some(cut) = text.find("; Harmony will pause") {
-            text.truncate(cut);
-        }
-        text
-    })
+    let collection = subset.collection.as_ref().map_or("", |c| c.0.as_str());
+    let mut text = format!("subset {collection} {}", estimate.describe());
+    if !pauses && let Some(cut) = text.find("; Harmony will pause") {
+        text.truncate(cut);
+    }
+    let empty = estimate.granules == 0;
+    if empty {
+        text.push_str(": Harmony will find nothing to process (\"No matching granules\"); widen the area or the time");
+    }
+    Some(SubmissionEstimate { text, warns: pauses || estimate.is_limited() || empty })
 }
 
 /// Finds what `subset` would select, with one CMR page (up to 2000 granules) for the sizes.
@@ -270,19 +281,34 @@ mod tests {
         };
         let warn = |subset: crate::lang::query::SubsetQuery, n: usize| {
             let (client, env, cancel) = (client.clone(), env.clone(), cancel.clone());
-            async move { submission_warning(&client, &subset, Some(&listed(n)), &env, &cancel).await }
+            async move {
+                let estimate = submission_estimate(&client, &subset, Some(&listed(n)), &env, &cancel).await.unwrap();
+                (estimate.warns, estimate.text)
+            }
         };
-        assert_eq!(warn(subset.clone(), 300).await, None, "300 granules run without a preview");
-        let warning = warn(subset.clone(), 301).await.unwrap();
+        assert_eq!(
+            warn(subset.clone(), 300).await,
+            (false, "subset ATL03 selects 300 granule(s), 300.0 GiB".to_owned()),
+            "300 granules run without a preview: said, not warned"
+        );
+        let (warns, warning) = warn(subset.clone(), 301).await;
         assert!(
-            warning.starts_with("subset ATL03 selects 301 granule(s), 301.0 GiB; Harmony will pause it for preview"),
+            warns
+                && warning
+                    .starts_with("subset ATL03 selects 301 granule(s), 301.0 GiB; Harmony will pause it for preview"),
             "{warning}"
         );
         subset.skip_preview = Some(true);
-        assert_eq!(warn(subset.clone(), 301).await, None, "skip preview: nothing to warn about");
+        assert_eq!(
+            warn(subset.clone(), 301).await,
+            (false, "subset ATL03 selects 301 granule(s), 301.0 GiB".to_owned()),
+            "skip preview: nothing to warn about"
+        );
         subset.skip_preview = None;
+        let (warns, nothing) = warn(subset.clone(), 0).await;
+        assert!(warns && nothing.contains("nothing to process"), "{nothing}");
         subset.max_results = Some(10);
-        assert_eq!(warn(subset, 301).await, None, "a limit of 10 processes 10");
+        assert!(!warn(subset, 301).await.0, "a limit of 10 processes 10");
     }
 
     #[test]

@@ -324,10 +324,16 @@ impl Session {
                     Some(Value::Granules(results)) => Some(&**results),
                     _ => None,
                 };
-                if let Some(warning) =
-                    crate::eval::search::submission_warning(&client, subset, ordered, &self.env, cancel).await
+                // What it selects, before anything is sent: said on stdout, or as a warning when Harmony will
+                // pause it for preview or process only part of it.
+                if let Some(estimate) =
+                    crate::eval::search::submission_estimate(&client, subset, ordered, &self.env, cancel).await
                 {
-                    sink.report(Report::Warning(warning));
+                    sink.report(if estimate.warns {
+                        Report::Warning(estimate.text)
+                    } else {
+                        Report::Text(estimate.text)
+                    });
                 }
                 match client.submit(&request).await? {
                     Submission::Job(job) => {
