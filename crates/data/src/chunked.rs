@@ -333,7 +333,6 @@ pub fn read_selection<T: Target>(
         *axis = width;
     }
     let mut values = vec![T::default(); rows.len() * width];
-    huge_pages::advise(&mut values);
     if width > 0 && !rows.is_empty() {
         // Each piece is the part of the output one chunk fills: the first and last may be partial.
         let first_chunk = rows.start / plan.chunk_rows;
@@ -461,39 +460,6 @@ fn decode_chunk<T: Target>(
     }
     (plan.scatter)(bytes, applied(plan.shuffle), place, piece);
     Ok(())
-}
-
-/// Transparent huge pages for large output arrays: the kernel then faults in (and zeroes) 2 MiB at a time
-/// instead of 4 KiB, which was a fifth of a 10-million-photon read's time in page faults.
-mod huge_pages {
-    const HUGE_PAGE: usize = 2 << 20;
-
-    /// Asks for huge pages over the whole 2 MiB pages inside `values`, before anything is written there.
-    /// A hint only: without THP (or on other systems) nothing changes.
-    pub fn advise<T>(values: &mut [T]) {
-        let bytes = std::mem::size_of_val(values);
-        if bytes < 4 * HUGE_PAGE {
-            return;
-        }
-        let start = values.as_mut_ptr() as usize;
-        let (first, end) = (start.next_multiple_of(HUGE_PAGE), (start + bytes) / HUGE_PAGE * HUGE_PAGE);
-        if end > first {
-            hint(first, end - first);
-        }
-    }
-
-    #[cfg(target_os = "linux")]
-    fn hint(address: usize, len: usize) {
-        // SAFETY: [address, address + len) lies inside one live allocation owned by the caller (`values`),
-        // page-aligned; MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents or
-        // the mapping, so no Rust reference is invalidated. A failure (no THP) is harmless and ignored.
-        unsafe {
-            libc::madvise(address as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn hint(_address: usize, _len: usize) {}
 }
 
 #[cfg(test)]
