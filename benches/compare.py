@@ -8,7 +8,11 @@ Started by benches/compare.sh (which builds the release binaries). Each measurem
 - plot:     the photon cloud coloured by confidence to PNG (matplotlib scatter, the usual tutorial code) vs `plot`;
 - photons:  N photons (`--photons`, default 10 million; lat, lon, height, time, signal confidence; gzip + shuffle,
             chunks of 10,000, written here with h5py) read by h5py vs the Rust reader, with both peak memories
-            against the size of the arrays themselves.
+            against the size of the arrays themselves;
+- subset:   a six-beam granule of N photons (benches/atl03_granule.py) cut to a bounding box by hq serve's
+            Trajectory Subsetter vs benches/subset_reference.py (h5py + numpy, one thread), outputs checked equal.
+Each of photons and subset runs at every size of `--photons` (e.g. 1e6,1e7,3e7), so growth shows in time and
+memory.
 Time is wall-clock; memory is each process's peak RSS (os.wait4). ratio = Python / HarmonyQL (above 1: we are faster).
 The measurements are the MEASUREMENTS dict below (`--only NAME`); shared helpers (measured, row, Server) are in
 benches/common.py, and measurements kept in their own module (benches/NAME.py with `run(args)`) are listed in MODULES.
@@ -23,7 +27,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, Server, load_average, markdown, measured, row, sizes  # noqa: E402
+from common import Server, load_average, markdown, measured, row, sizes  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
 
 
 PY_COMPILE = r"""
@@ -173,6 +179,39 @@ def photons_at(args, count):
     ]
 
 
+def subset(args):
+    """The subsetter of `hq serve` against benches/subset_reference.py (h5py + numpy, one thread) on a six-beam
+    granule of N photons (each size of --photons), file to file, with an equality check of the two outputs."""
+    rows = []
+    for count in args.photons:
+        rows.extend(subset_at(args, count))
+    return rows
+
+
+def subset_at(args, count):
+    granule, ours, theirs = (args.work / f"{name}-{count}.h5" for name in ("granule", "subset-hq", "subset-py"))
+    _, _, out = measured([args.python, str(HERE / "atl03_granule.py"), str(granule), str(count)])
+    bbox = out.strip().splitlines()[-1]
+    subsetter = [args.subsetter] if args.subsetter else [args.bench, "subset"]
+    _, rss_hq, out, cpu_hq = measured([*subsetter, str(granule), str(ours), bbox], cpu=True)
+    result_hq = json.loads(out)
+    _, rss_py, out, cpu_py = measured([args.python, str(HERE / "subset_reference.py"), str(granule), str(theirs),
+                                       bbox], cpu=True)
+    result_py = json.loads(out)
+    if result_hq["photons"] != result_py["photons"]:
+        raise SystemExit(f"kept photons differ: hq {result_hq['photons']}, reference {result_py['photons']}")
+    measured([args.python, str(HERE / "subset_reference.py"), "--check", str(theirs), str(ours)])
+    kept = f"{result_hq['photons']:,} of {count:,}"
+    for path in (granule, ours, theirs):
+        path.unlink()
+    return [
+        row(f"subset {count:,} photons, six beams, keep {kept} (vs h5py + numpy)", result_hq["seconds"],
+            result_py["seconds"], "s"),
+        row(f"subset {count:,} photons: CPU time (whole process)", cpu_hq, cpu_py, "s"),
+        row(f"subset {count:,} photons: peak memory", rss_hq, rss_py, "MiB"),
+    ]
+
+
 def granules(args):
     """Downloads from `hq serve`, then reads and plots the largest granule."""
     rows = []
@@ -218,6 +257,7 @@ MEASUREMENTS = {
     "compile": (compile_requests, ("bench",)),
     "download": (granules, ("hq", "bench")),
     "photons": (photons, ()),
+    "subset": (subset, ()),
 }
 # Measurements kept in their own modules (benches/NAME.py with `run(args)` and optionally `add_arguments(parser)`),
 # registered when the file is there.
@@ -241,6 +281,8 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
                         "crates/data/examples/read_photons.rs)")
+    parser.add_argument("--subsetter", help="binary for the subset (default: --bench; the light one is "
+                        "crates/server/examples/subset.rs)")
     for name in MODULES:
         if name in MEASUREMENTS and hasattr(module := importlib.import_module(name), "add_arguments"):
             module.add_arguments(parser)
@@ -248,6 +290,8 @@ def main():
     chosen = args.only or list(MEASUREMENTS)
     if "photons" in chosen and not (args.bench or args.reader):
         parser.error("the photons step needs --bench or --reader")
+    if "subset" in chosen and not (args.bench or args.subsetter):
+        parser.error("the subset step needs --bench or --subsetter")
     for name in chosen:
         missing = [f"--{need}" for need in MEASUREMENTS[name][1] if not getattr(args, need)]
         if missing:
