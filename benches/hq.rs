@@ -24,13 +24,15 @@ subset SPL4CMDL granule(SMAP_L4_C_mdl_20150401T000000_Vv8020_001.h5) vars(NEE/ne
 fn main() {
     // `cargo bench` passes `--bench` to harness=false targets; it is not ours.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["compile", count] => compile(count.parse().unwrap_or(10_000)),
-        ["read", file, beam] => read(file, beam),
-        ["plot", file, beam, out] => plot(file, beam, out),
-        ["subset", input, output, bbox] => subset(input, output, bbox),
-        _ => Err("usage: hq-bench compile N | read FILE BEAM | plot FILE BEAM OUT.png | subset IN OUT W,S,E,N".to_owned()),
-    };
+    let result =
+        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["compile", count] => compile(count.parse().unwrap_or(10_000)),
+            ["read", file, beam] => read(file, beam),
+            ["plot", file, beam, out] => plot(file, beam, out),
+            ["subset", input, output, bbox] => subset(input, output, bbox),
+            _ => Err("usage: hq-bench compile N | read FILE BEAM | plot FILE BEAM OUT.png | subset IN OUT W,S,E,N"
+                .to_owned()),
+        };
     match result {
         Ok(json) => println!("{json}"),
         Err(message) => {

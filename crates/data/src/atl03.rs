@@ -177,7 +177,8 @@ pub fn read_photons(file: &File, beam: &str, surface: SurfaceType, range: Option
     let path = |name: &str| format!("{beam}/heights/{name}");
     // Only the surface type's column is converted and kept (the chunks hold all five).
     let column = surface.column();
-    let confidence = chunked::read_columns::<i8>(&dataset(file, &path("signal_conf_ph"))?, range.clone(), column..column + 1)?;
+    let confidence =
+        chunked::read_columns::<i8>(&dataset(file, &path("signal_conf_ph"))?, range.clone(), column..column + 1)?;
     let confidence = if confidence.is_standard_layout() {
         confidence.into_raw_vec_and_offset().0
     } else {
