@@ -15,11 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 60
 
 
-def measured(argv, env=None, cpu=False):
-    """Runs argv; returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU seconds (user + system)
-    the child used, which a busy machine distorts less than wall time. Fails loudly on a non-zero exit."""
+def measured(argv, env=None, cpu=False, cwd=None):
+    """Runs argv (in `cwd` if given); returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU
+    seconds (user + system) the child used, which a busy machine distorts less than wall time. Fails loudly on a
+    non-zero exit."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
     # Read the pipes on threads so a chatty child cannot block; wait4 then gives this child's own rusage.
     chunks = {"out": [], "err": []}
     readers = [
@@ -47,7 +48,10 @@ def row(name, ours, theirs, unit, better_low=True):
 
 
 def markdown(result):
+    """One table line; a measurement without a Python counterpart (python None) shows dashes."""
     unit = result["unit"]
+    if result["python"] is None:
+        return f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | — | — |"
     return (f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | {result['python']:.3g} {unit} "
             f"| {result['ratio']:.2f}× |")
 

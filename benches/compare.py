@@ -12,7 +12,7 @@ Started by benches/compare.sh (which builds the release binaries). Each measurem
 - subset:   a six-beam granule of N photons (benches/atl03_granule.py) cut to a bounding box by hq serve's
             Trajectory Subsetter vs benches/subset_reference.py (h5py + numpy, one thread), outputs checked equal.
 Each of photons and subset runs at every size of `--photons` (e.g. 1e6,1e7,3e7), so growth shows in time and
-memory.
+memory. `--only large` (never in the default run) exports and plots a 100-million-photon file with `hq run`.
 Time is wall-clock; memory is each process's peak RSS (os.wait4). ratio = Python / HarmonyQL (above 1: we are faster).
 The measurements are the MEASUREMENTS dict below (`--only NAME`); shared helpers (measured, row, Server) are in
 benches/common.py, and measurements kept in their own module (benches/NAME.py with `run(args)`) are listed in MODULES.
@@ -89,6 +89,40 @@ with h5py.File(path, "w") as f:
     for name, values in [("delta_time", delta_time), ("lat_ph", lat), ("lon_ph", lon), ("h_ph", h)]:
         g.create_dataset(name, data=values, chunks=(10000,), maxshape=(None,), **gzip)
     g.create_dataset("signal_conf_ph", data=conf, chunks=(10000, 5), maxshape=(None, None), **gzip)
+print(n)
+"""
+
+# The same photons as PY_MAKE_PHOTONS, written a slice at a time so that a 100-million-photon file is made in
+# bounded memory (the `large` measurement).
+PY_MAKE_PHOTONS_SLICED = r"""
+import sys, h5py, numpy as np
+path, n, step = sys.argv[1], int(sys.argv[2]), 5_000_000
+rng = np.random.default_rng(14)
+gzip = dict(compression="gzip", compression_opts=6, shuffle=True)
+with h5py.File(path, "w") as f:
+    g = f.create_group("gt1l/heights")
+    names = [("delta_time", "f8"), ("lat_ph", "f8"), ("lon_ph", "f8"), ("h_ph", "f4")]
+    sets = {name: g.create_dataset(name, shape=(n,), dtype=dtype, chunks=(10000,), maxshape=(None,), **gzip)
+            for name, dtype in names}
+    sets["signal_conf_ph"] = g.create_dataset("signal_conf_ph", shape=(n, 5), dtype="i1", chunks=(10000, 5),
+                                              maxshape=(None, None), **gzip)
+    t0 = 7.3e7
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        delta_time = t0 + np.cumsum(rng.exponential(1e-5, m))
+        t0 = delta_time[-1]
+        along = delta_time - 7.3e7
+        signal = rng.random(m) < 0.6
+        idx = np.arange(start, start + m)
+        terrain = 2500.0 + 300.0 * np.sin(idx / 2e5)
+        h = terrain + np.where(signal, rng.normal(0.0, 0.3, m), rng.uniform(-300.0, 300.0, m))
+        conf = np.full((m, 5), -2, dtype=np.int8)
+        conf[:, 0] = np.where(signal, rng.integers(3, 5, m), rng.integers(0, 2, m))
+        sets["delta_time"][start:start + m] = delta_time
+        sets["lat_ph"][start:start + m] = 39.0 + along * 0.0627 / 100 + rng.normal(0.0, 1e-6, m)
+        sets["lon_ph"][start:start + m] = -105.5 + along * 0.0121 / 100 + rng.normal(0.0, 1e-6, m)
+        sets["h_ph"][start:start + m] = h.astype(np.float32)
+        sets["signal_conf_ph"][start:start + m] = conf
 print(n)
 """
 
@@ -212,6 +246,34 @@ def subset_at(args, count):
     ]
 
 
+def large(args):
+    """A large run, only with `--only large` (--large-photons, default 100 million): `hq run` exports the photons
+    to CSV and plots them, each in a fresh process; time and peak memory against the size of the arrays. No
+    Python counterpart (h5py would hold every array)."""
+    count = args.large_photons
+    path = args.work / "large.h5"
+    measured([args.python, "-c", PY_MAKE_PHOTONS_SLICED, str(path), str(count)])
+    arrays = count * (8 + 8 + 8 + 4 + 1) / 2**20
+    csv = args.work / "large.csv"
+    seconds_export, rss_export, _ = measured([args.hq, "run", "-e", f'export "{path}" beam gt1l to "{csv}"'])
+    csv_mib = csv.stat().st_size / 2**20
+    csv.unlink()
+    # The figure is written to the working directory, hence the absolute path of hq.
+    hq = str(Path(args.hq).resolve())
+    seconds_plot, rss_plot, _ = measured([hq, "run", "-e", f'plot photons "{path}" beam gt1l'], cwd=args.work)
+    path.unlink()
+    size = f"{count:,} photons (arrays {arrays:,.0f} MiB)"
+    return [
+        {"measurement": f"export {size} to CSV ({csv_mib:,.0f} MiB): time", "harmonyql": seconds_export,
+         "python": None, "unit": "s", "ratio": None},
+        {"measurement": f"export {size}: peak memory", "harmonyql": rss_export, "python": None, "unit": "MiB",
+         "ratio": None},
+        {"measurement": f"plot {size}: time", "harmonyql": seconds_plot, "python": None, "unit": "s", "ratio": None},
+        {"measurement": f"plot {size}: peak memory", "harmonyql": rss_plot, "python": None, "unit": "MiB",
+         "ratio": None},
+    ]
+
+
 def granules(args):
     """Downloads from `hq serve`, then reads and plots the largest granule."""
     rows = []
@@ -258,7 +320,10 @@ MEASUREMENTS = {
     "download": (granules, ("hq", "bench")),
     "photons": (photons, ()),
     "subset": (subset, ()),
+    "large": (large, ("hq",)),
 }
+# Measurements that run only when named with --only (too slow or too large for the default run).
+ON_REQUEST = {"large"}
 # Measurements kept in their own modules (benches/NAME.py with `run(args)` and optionally `add_arguments(parser)`),
 # registered when the file is there.
 MODULES = ("downloads", "kernel", "plots")
@@ -279,6 +344,8 @@ def main():
     parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append",
                         help="run only these measurements (repeatable); download also measures the read and plot")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    parser.add_argument("--large-photons", type=lambda t: sizes(t)[0], default=100_000_000,
+                        help="photons in the large run (--only large: export and plot in bounded memory)")
     parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
                         "crates/data/examples/read_photons.rs)")
     parser.add_argument("--subsetter", help="binary for the subset (default: --bench; the light one is "
@@ -287,7 +354,7 @@ def main():
         if name in MEASUREMENTS and hasattr(module := importlib.import_module(name), "add_arguments"):
             module.add_arguments(parser)
     args = parser.parse_args()
-    chosen = args.only or list(MEASUREMENTS)
+    chosen = args.only or [name for name in MEASUREMENTS if name not in ON_REQUEST]
     if "photons" in chosen and not (args.bench or args.reader):
         parser.error("the photons step needs --bench or --reader")
     if "subset" in chosen and not (args.bench or args.subsetter):
