@@ -8,81 +8,28 @@ Started by benches/compare.sh (which builds the release binaries). Each measurem
 - plot:     the photon cloud coloured by confidence to PNG (matplotlib scatter, the usual tutorial code) vs `plot`;
 - photons:  N photons (`--photons`, default 10 million; lat, lon, height, time, signal confidence; gzip + shuffle,
             chunks of 10,000, written here with h5py) read by h5py vs the Rust reader, with both peak memories
-            against the size of the arrays themselves.
+            against the size of the arrays themselves;
+- subset:   a six-beam granule of N photons (benches/atl03_granule.py) cut to a bounding box by hq serve's
+            Trajectory Subsetter vs benches/subset_reference.py (h5py + numpy, one thread), outputs checked equal.
+Each of photons and subset runs at every size of `--photons` (e.g. 1e6,1e7,3e7), so growth shows in time and
+memory. `--only large` (never in the default run) exports and plots a 100-million-photon file with `hq run`.
 Time is wall-clock; memory is each process's peak RSS (os.wait4). ratio = Python / HarmonyQL (above 1: we are faster).
+The measurements are the MEASUREMENTS dict below (`--only NAME`); shared helpers (measured, row, Server) are in
+benches/common.py, and measurements kept in their own module (benches/NAME.py with `run(args)`) are listed in MODULES.
 """
 
 import argparse
+import importlib
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-START_TIMEOUT_S = 60
-JOB_TIMEOUT_S = 900
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Server, load_average, markdown, measured, row, sizes  # noqa: E402
 
-
-def measured(argv, env=None, cpu=False):
-    """Runs argv; returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU seconds (user + system)
-    the child used, which a busy machine distorts less than wall time. Fails loudly on a non-zero exit."""
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    # Read the pipes on threads so a chatty child cannot block; wait4 then gives this child's own rusage.
-    chunks = {"out": [], "err": []}
-    readers = [
-        threading.Thread(target=lambda: chunks["out"].append(process.stdout.read())),
-        threading.Thread(target=lambda: chunks["err"].append(process.stderr.read())),
-    ]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    for reader in readers:
-        reader.join(timeout=10)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{argv[:3]} failed ({process.returncode}):\n{''.join(chunks['err'])[-3000:]}")
-    if cpu:
-        return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"]), usage.ru_utime + usage.ru_stime
-    return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"])
-
-
-class Server:
-    def __init__(self, hq, data_dir, scale):
-        self.process = subprocess.Popen(
-            [hq, "serve", "--port", "0", "--data-dir", str(data_dir), "--scale", str(scale)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )
-        found = {}
-
-        def read():
-            for line in self.process.stdout:
-                match = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
-                if match:
-                    found["url"], found["port"] = match.group(1), match.group(2)
-                    return
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT_S)
-        if "url" not in found:
-            self.stop()
-            raise SystemExit("hq serve did not start")
-        self.url, self.port = found["url"], found["port"]
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+HERE = Path(__file__).resolve().parent
 
 
 PY_COMPILE = r"""
@@ -145,6 +92,40 @@ with h5py.File(path, "w") as f:
 print(n)
 """
 
+# The same photons as PY_MAKE_PHOTONS, written a slice at a time so that a 100-million-photon file is made in
+# bounded memory (the `large` measurement).
+PY_MAKE_PHOTONS_SLICED = r"""
+import sys, h5py, numpy as np
+path, n, step = sys.argv[1], int(sys.argv[2]), 5_000_000
+rng = np.random.default_rng(14)
+gzip = dict(compression="gzip", compression_opts=6, shuffle=True)
+with h5py.File(path, "w") as f:
+    g = f.create_group("gt1l/heights")
+    names = [("delta_time", "f8"), ("lat_ph", "f8"), ("lon_ph", "f8"), ("h_ph", "f4")]
+    sets = {name: g.create_dataset(name, shape=(n,), dtype=dtype, chunks=(10000,), maxshape=(None,), **gzip)
+            for name, dtype in names}
+    sets["signal_conf_ph"] = g.create_dataset("signal_conf_ph", shape=(n, 5), dtype="i1", chunks=(10000, 5),
+                                              maxshape=(None, None), **gzip)
+    t0 = 7.3e7
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        delta_time = t0 + np.cumsum(rng.exponential(1e-5, m))
+        t0 = delta_time[-1]
+        along = delta_time - 7.3e7
+        signal = rng.random(m) < 0.6
+        idx = np.arange(start, start + m)
+        terrain = 2500.0 + 300.0 * np.sin(idx / 2e5)
+        h = terrain + np.where(signal, rng.normal(0.0, 0.3, m), rng.uniform(-300.0, 300.0, m))
+        conf = np.full((m, 5), -2, dtype=np.int8)
+        conf[:, 0] = np.where(signal, rng.integers(3, 5, m), rng.integers(0, 2, m))
+        sets["delta_time"][start:start + m] = delta_time
+        sets["lat_ph"][start:start + m] = 39.0 + along * 0.0627 / 100 + rng.normal(0.0, 1e-6, m)
+        sets["lon_ph"][start:start + m] = -105.5 + along * 0.0121 / 100 + rng.normal(0.0, 1e-6, m)
+        sets["h_ph"][start:start + m] = h.astype(np.float32)
+        sets["signal_conf_ph"][start:start + m] = conf
+print(n)
+"""
+
 PY_READ_XARRAY = r"""
 import sys, time, xarray as xr
 started = time.perf_counter()
@@ -191,91 +172,112 @@ print(job)
 """
 
 
-def row(name, ours, theirs, unit, better_low=True):
-    ratio = theirs / ours if better_low else ours / theirs
-    return {"measurement": name, "harmonyql": ours, "python": theirs, "unit": unit, "ratio": ratio}
+def compile_requests(args):
+    """The tutorial's four requests compiled to URLs, per request."""
+    _, _, out = measured([args.bench, "compile", str(args.rounds)])
+    ours = json.loads(out)["us_per_request"]
+    _, _, out = measured([args.python, "-c", PY_COMPILE, str(max(args.rounds // 10, 100))])
+    theirs = json.loads(out)["us_per_request"]
+    return [row("compile a request to its URL", ours, theirs, "µs")]
 
 
-def markdown(result):
-    unit = result["unit"]
-    return (f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | {result['python']:.3g} {unit} "
-            f"| {result['ratio']:.2f}× |")
+def photons(args):
+    """The N-photon read at each size of --photons: both readers on the same file, each in a fresh process."""
+    rows = []
+    for count in args.photons:
+        rows.extend(photons_at(args, count))
+    return rows
 
 
-STEPS = ("compile", "download", "photons")
-
-
-def photons(args, work, python):
-    """The N-photon read: both readers on the same file, each in a fresh process; rows for time and memory."""
-    path = work / "photons.h5"
-    measured([python, "-c", PY_MAKE_PHOTONS, str(path), str(args.photons)])
+def photons_at(args, count):
+    path = args.work / f"photons-{count}.h5"
+    measured([args.python, "-c", PY_MAKE_PHOTONS, str(path), str(count)])
     # Bytes of the five arrays a reader returns: f64 lat, lon, time; f32 height; i8 confidence (one column).
-    arrays = args.photons * (8 + 8 + 8 + 4 + 1) / 2**20
+    arrays = count * (8 + 8 + 8 + 4 + 1) / 2**20
     reader = [args.reader] if args.reader else [args.bench, "read"]
     _, rss_hq, out, cpu_hq = measured([*reader, str(path), "gt1l"], cpu=True)
     ours = json.loads(out)
-    _, rss_h5py, out = measured([python, "-c", PY_READ_H5PY, str(path), "gt1l"])
-    seconds_h5py, count, cpu_h5py = float(out.split()[0]), int(out.split()[1]), float(out.split()[2])
-    if count != ours["photons"] or count != args.photons:
-        raise SystemExit(f"photon counts differ: h5py {count}, HarmonyQL {ours['photons']}, wanted {args.photons}")
+    _, rss_h5py, out = measured([args.python, "-c", PY_READ_H5PY, str(path), "gt1l"])
+    seconds_h5py, found, cpu_h5py = float(out.split()[0]), int(out.split()[1]), float(out.split()[2])
+    path.unlink()
+    if found != ours["photons"] or found != count:
+        raise SystemExit(f"photon counts differ: h5py {found}, HarmonyQL {ours['photons']}, wanted {count}")
     return [
-        row(f"read {args.photons:,} photons, gzip + shuffle (vs h5py)", ours["seconds"], seconds_h5py, "s"),
+        row(f"read {count:,} photons, gzip + shuffle (vs h5py)", ours["seconds"], seconds_h5py, "s"),
         # CPU seconds spent reading (h5py's without Python's start and imports; ours is the whole process):
         # less distorted than wall time when other work shares the cores.
-        row(f"read {args.photons:,} photons: CPU time", cpu_hq, cpu_h5py, "s"),
-        row(f"read {args.photons:,} photons: peak memory (arrays {arrays:.0f} MiB)", rss_hq, rss_h5py, "MiB"),
-        {"measurement": "read photons: peak memory / arrays", "harmonyql": rss_hq / arrays,
+        row(f"read {count:,} photons: CPU time", cpu_hq, cpu_h5py, "s"),
+        row(f"read {count:,} photons: peak memory (arrays {arrays:.0f} MiB)", rss_hq, rss_h5py, "MiB"),
+        {"measurement": f"read {count:,} photons: peak memory / arrays", "harmonyql": rss_hq / arrays,
          "python": rss_h5py / arrays, "unit": "×", "ratio": rss_h5py / rss_hq},
     ]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hq", help="the release hq binary (the download step needs it)")
-    parser.add_argument("--bench", help="the release benches/hq.rs binary (all steps but photons need it)")
-    parser.add_argument("--scale", type=int, default=20, help="hq serve --scale: photons per granule multiplier")
-    parser.add_argument("--granules", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=5000, help="compile rounds (4 requests each)")
-    parser.add_argument("--photons", type=int, default=10_000_000, help="photons in the large read")
-    parser.add_argument("--only", choices=STEPS, action="append",
-                        help="run only these steps (repeatable); download also measures the read and the plot")
-    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
-    parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
-                        "crates/data/examples/read_photons.rs)")
-    args = parser.parse_args()
-    steps = set(args.only or STEPS)
-    if "download" in steps and not (args.hq and args.bench):
-        parser.error("the download step needs --hq and --bench")
-    if "compile" in steps and not args.bench or "photons" in steps and not (args.bench or args.reader):
-        parser.error("--bench (or --reader for the photons step) is required")
-    python = sys.executable
-    work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
+def subset(args):
+    """The subsetter of `hq serve` against benches/subset_reference.py (h5py + numpy, one thread) on a six-beam
+    granule of N photons (each size of --photons), file to file, with an equality check of the two outputs."""
     rows = []
-    try:
-        if "compile" in steps:
-            _, _, out = measured([args.bench, "compile", str(args.rounds)])
-            ours = json.loads(out)["us_per_request"]
-            _, _, out = measured([python, "-c", PY_COMPILE, str(max(args.rounds // 10, 100))])
-            theirs = json.loads(out)["us_per_request"]
-            rows.append(row("compile a request to its URL", ours, theirs, "µs"))
-        if "photons" in steps:
-            rows.extend(photons(args, work, python))
-        if "download" in steps:
-            rows.extend(granules(args, work, python))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    print("| measurement | HarmonyQL | Python | ratio (Python / HarmonyQL) |")
-    print("| --- | --- | --- | --- |")
-    print("\n".join(markdown(result) for result in rows))
-    if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": rows},
-                                        indent=2) + "\n")
+    for count in args.photons:
+        rows.extend(subset_at(args, count))
+    return rows
 
 
-def granules(args, work, python):
+def subset_at(args, count):
+    granule, ours, theirs = (args.work / f"{name}-{count}.h5" for name in ("granule", "subset-hq", "subset-py"))
+    _, _, out = measured([args.python, str(HERE / "atl03_granule.py"), str(granule), str(count)])
+    bbox = out.strip().splitlines()[-1]
+    subsetter = [args.subsetter] if args.subsetter else [args.bench, "subset"]
+    _, rss_hq, out, cpu_hq = measured([*subsetter, str(granule), str(ours), bbox], cpu=True)
+    result_hq = json.loads(out)
+    _, rss_py, out, cpu_py = measured([args.python, str(HERE / "subset_reference.py"), str(granule), str(theirs),
+                                       bbox], cpu=True)
+    result_py = json.loads(out)
+    if result_hq["photons"] != result_py["photons"]:
+        raise SystemExit(f"kept photons differ: hq {result_hq['photons']}, reference {result_py['photons']}")
+    measured([args.python, str(HERE / "subset_reference.py"), "--check", str(theirs), str(ours)])
+    kept = f"{result_hq['photons']:,} of {count:,}"
+    for path in (granule, ours, theirs):
+        path.unlink()
+    return [
+        row(f"subset {count:,} photons, six beams, keep {kept} (vs h5py + numpy)", result_hq["seconds"],
+            result_py["seconds"], "s"),
+        row(f"subset {count:,} photons: CPU time (whole process)", cpu_hq, cpu_py, "s"),
+        row(f"subset {count:,} photons: peak memory", rss_hq, rss_py, "MiB"),
+    ]
+
+
+def large(args):
+    """A large run, only with `--only large` (--large-photons, default 100 million): `hq run` exports the photons
+    to CSV and plots them, each in a fresh process; time and peak memory against the size of the arrays. No
+    Python counterpart (h5py would hold every array)."""
+    count = args.large_photons
+    path = args.work / "large.h5"
+    measured([args.python, "-c", PY_MAKE_PHOTONS_SLICED, str(path), str(count)])
+    arrays = count * (8 + 8 + 8 + 4 + 1) / 2**20
+    csv = args.work / "large.csv"
+    seconds_export, rss_export, _ = measured([args.hq, "run", "-e", f'export "{path}" beam gt1l to "{csv}"'])
+    csv_mib = csv.stat().st_size / 2**20
+    csv.unlink()
+    # The figure is written to the working directory, hence the absolute path of hq.
+    hq = str(Path(args.hq).resolve())
+    seconds_plot, rss_plot, _ = measured([hq, "run", "-e", f'plot photons "{path}" beam gt1l'], cwd=args.work)
+    path.unlink()
+    size = f"{count:,} photons (arrays {arrays:,.0f} MiB)"
+    return [
+        {"measurement": f"export {size} to CSV ({csv_mib:,.0f} MiB): time", "harmonyql": seconds_export,
+         "python": None, "unit": "s", "ratio": None},
+        {"measurement": f"export {size}: peak memory", "harmonyql": rss_export, "python": None, "unit": "MiB",
+         "ratio": None},
+        {"measurement": f"plot {size}: time", "harmonyql": seconds_plot, "python": None, "unit": "s", "ratio": None},
+        {"measurement": f"plot {size}: peak memory", "harmonyql": rss_plot, "python": None, "unit": "MiB",
+         "ratio": None},
+    ]
+
+
+def granules(args):
     """Downloads from `hq serve`, then reads and plots the largest granule."""
     rows = []
+    work, python = args.work, args.python
     server = Server(args.hq, work / "data", args.scale)
     try:
         _, _, job = measured([python, "-c", PY_SUBMIT, server.url, str(args.granules)])
@@ -309,6 +311,77 @@ def granules(args, work, python):
     rows.append(row(f"plot {photons:,} photons to PNG (vs matplotlib)", seconds_plot_hq, seconds_plot_py, "s"))
     rows.append(row("plot: peak memory", rss_plot_hq, rss_plot_py, "MiB"))
     return rows
+
+
+# name → (function, what it needs). To add a measurement, add a line here (or a module under benches/ with a
+# `run(args)` in MODULES below); `--only NAME` picks it, and every measurement runs when no --only is given.
+MEASUREMENTS = {
+    "compile": (compile_requests, ("bench",)),
+    "download": (granules, ("hq", "bench")),
+    "photons": (photons, ()),
+    "subset": (subset, ()),
+    "large": (large, ("hq",)),
+}
+# Measurements that run only when named with --only (too slow or too large for the default run).
+ON_REQUEST = {"large"}
+# Measurements kept in their own modules (benches/NAME.py with `run(args)` and optionally `add_arguments(parser)`),
+# registered when the file is there.
+MODULES = ("downloads", "kernel", "plots")
+for _name in MODULES:
+    if (Path(__file__).resolve().parent / f"{_name}.py").exists():
+        MEASUREMENTS.setdefault(_name, (lambda args, _name=_name: importlib.import_module(_name).run(args), ()))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hq", help="the release hq binary (the download step needs it)")
+    parser.add_argument("--bench", help="the release benches/hq.rs binary (all steps but photons need it)")
+    parser.add_argument("--scale", type=int, default=20, help="hq serve --scale: photons per granule multiplier")
+    parser.add_argument("--granules", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5000, help="compile rounds (4 requests each)")
+    parser.add_argument("--photons", type=sizes, default=[10_000_000],
+                        help="photons in the large read: one size or a comma-separated list (1e6,1e7,3e7)")
+    parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append",
+                        help="run only these measurements (repeatable); download also measures the read and plot")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    parser.add_argument("--large-photons", type=lambda t: sizes(t)[0], default=100_000_000,
+                        help="photons in the large run (--only large: export and plot in bounded memory)")
+    parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
+                        "crates/data/examples/read_photons.rs)")
+    parser.add_argument("--subsetter", help="binary for the subset (default: --bench; the light one is "
+                        "crates/server/examples/subset.rs)")
+    for name in MODULES:
+        if name in MEASUREMENTS and hasattr(module := importlib.import_module(name), "add_arguments"):
+            module.add_arguments(parser)
+    args = parser.parse_args()
+    chosen = args.only or [name for name in MEASUREMENTS if name not in ON_REQUEST]
+    if "photons" in chosen and not (args.bench or args.reader):
+        parser.error("the photons step needs --bench or --reader")
+    if "subset" in chosen and not (args.bench or args.subsetter):
+        parser.error("the subset step needs --bench or --subsetter")
+    for name in chosen:
+        missing = [f"--{need}" for need in MEASUREMENTS[name][1] if not getattr(args, need)]
+        if missing:
+            parser.error(f"the {name} step needs {' and '.join(missing)}")
+    args.python = sys.executable
+    args.work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
+    load_before = load_average()
+    rows = []
+    try:
+        for name in chosen:
+            rows.extend(MEASUREMENTS[name][0](args))
+    finally:
+        shutil.rmtree(args.work, ignore_errors=True)
+    load_after = load_average()
+
+    print("| measurement | HarmonyQL | Python | ratio (Python / HarmonyQL) |")
+    print("| --- | --- | --- | --- |")
+    print("\n".join(markdown(result) for result in rows))
+    print(f"\nload average (1 min): {load_before:.1f} before, {load_after:.1f} after")
+    if args.json:
+        saved = {k: str(v) for k, v in vars(args).items() if k not in ("work", "python")}
+        args.json.write_text(json.dumps({"args": saved, "load_average": [load_before, load_after],
+                                         "results": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 //! cargo bench --bench hq -- compile 20000          # parse + check + compile + render the tutorial's requests
 //! cargo bench --bench hq -- read FILE.h5 gt1l      # ATL03 photons of one beam: heights, lat, lon, time, confidence
 //! cargo bench --bench hq -- plot FILE.h5 gt1l OUT  # the photon-cloud plot, written as OUT.png
+//! cargo bench --bench hq -- subset IN.h5 OUT.h5 W,S,E,N   # hq serve's Trajectory Subsetter, file to file
 //! ```
 //! Speed and memory targets live here, not in timed tests (DEVELOPERS.md).
 
@@ -23,12 +24,15 @@ subset SPL4CMDL granule(SMAP_L4_C_mdl_20150401T000000_Vv8020_001.h5) vars(NEE/ne
 fn main() {
     // `cargo bench` passes `--bench` to harness=false targets; it is not ours.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["compile", count] => compile(count.parse().unwrap_or(10_000)),
-        ["read", file, beam] => read(file, beam),
-        ["plot", file, beam, out] => plot(file, beam, out),
-        _ => Err("usage: hq-bench compile N | read FILE BEAM | plot FILE BEAM OUT.png".to_owned()),
-    };
+    let result =
+        match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["compile", count] => compile(count.parse().unwrap_or(10_000)),
+            ["read", file, beam] => read(file, beam),
+            ["plot", file, beam, out] => plot(file, beam, out),
+            ["subset", input, output, bbox] => subset(input, output, bbox),
+            _ => Err("usage: hq-bench compile N | read FILE BEAM | plot FILE BEAM OUT.png | subset IN OUT W,S,E,N"
+                .to_owned()),
+        };
     match result {
         Ok(json) => println!("{json}"),
         Err(message) => {
@@ -76,4 +80,18 @@ fn plot(path: &str, beam: &str, out: &str) -> Result<serde_json::Value, String> 
     std::fs::write(out, &figure.png).map_err(|e| format!("{out}: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(serde_json::json!({"bench": "plot", "seconds": seconds, "png_bytes": figure.png.len()}))
+}
+
+fn subset(input: &str, output: &str, bbox: &str) -> Result<serde_json::Value, String> {
+    use harmonyql_server::transform::{Operation, trajectory};
+    let bbox: Vec<f64> = bbox.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+    let bbox = <[f64; 4]>::try_from(bbox).map_err(|_| "the bounding box is WEST,SOUTH,EAST,NORTH".to_owned())?;
+    let operation = Operation { bbox: Some(bbox), ..Operation::default() };
+    let started = Instant::now();
+    let subset = trajectory::subset(std::path::Path::new(input), std::path::Path::new(output), &operation)
+        .map_err(|e| format!("{input}: {e}"))?
+        .ok_or_else(|| format!("{input}: nothing inside the bounding box"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let photons: usize = subset.photons.iter().map(|(_, n)| n).sum();
+    Ok(serde_json::json!({"bench": "subset", "photons": photons, "seconds": seconds}))
 }

@@ -85,9 +85,13 @@ stage pytest env HQ_BIN="$PWD/target/debug/hq" .venv/bin/python -m pytest tests/
 # The pip wheel, from the debug build above (a release build of every dependency does not fit CI's budget),
 # installed into a fresh venv without cargo on PATH: hq, the kernelspec, both tutorial notebooks, the lexer.
 # ---- the benchmarks at a small size: they still run (numbers belong in BENCHMARKS.md, never asserted) ----
+# The read and the subsetter at two small sizes (the list of sizes is what the growth tables use), debug builds
+# of two small examples whose dependencies the debug hq build above already compiled.
 bench_smoke() {
   cargo build --locked -p harmonyql-data --example read_photons
-  .venv/bin/python benches/compare.py --only photons --photons 100000 --reader target/debug/examples/read_photons
+  cargo build --locked -p harmonyql-server --example subset
+  .venv/bin/python benches/compare.py --only photons --only subset --photons 100000,200000 \
+    --reader target/debug/examples/read_photons --subsetter target/debug/examples/subset
 }
 stage bench-smoke bench_smoke
 

@@ -175,14 +175,22 @@ impl Photons {
 /// Reads the photons of `beam` (optionally rows `range`) with the confidence for `surface`.
 pub fn read_photons(file: &File, beam: &str, surface: SurfaceType, range: Option<Range<usize>>) -> Result<Photons> {
     let path = |name: &str| format!("{beam}/heights/{name}");
-    let confidence = read_2d::<i8>(file, &path("signal_conf_ph"), range.clone())?;
+    // Only the surface type's column is converted and kept (the chunks hold all five).
+    let column = surface.column();
+    let confidence =
+        chunked::read_columns::<i8>(&dataset(file, &path("signal_conf_ph"))?, range.clone(), column..column + 1)?;
+    let confidence = if confidence.is_standard_layout() {
+        confidence.into_raw_vec_and_offset().0
+    } else {
+        confidence.iter().copied().collect()
+    };
     Ok(Photons {
         beam: beam.to_string(),
         delta_time: read_1d_vec::<f64>(file, &path("delta_time"), range.clone())?,
         lat: read_1d_vec::<f64>(file, &path("lat_ph"), range.clone())?,
         lon: read_1d_vec::<f64>(file, &path("lon_ph"), range.clone())?,
         h: read_1d_vec::<f32>(file, &path("h_ph"), range)?,
-        confidence: confidence.column(surface.column()).to_vec(),
+        confidence,
     })
 }
 

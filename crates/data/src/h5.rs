@@ -55,14 +55,9 @@ fn h5(error: hdf5::Error, context: impl Into<String>) -> Error {
     Error::Hdf5 { context: context.into(), message: error.to_string() }
 }
 
-/// Writes `data` as dataset `name` in `group` with the given storage (resizable along the first axis).
-pub fn write_array<T: H5Type + Clone, D: Dimension>(
-    group: &Group,
-    name: &str,
-    data: ArrayView<'_, T, D>,
-    storage: Storage,
-) -> Result<Dataset> {
-    let shape = data.shape().to_vec();
+/// Creates an empty chunked dataset of `shape` stored as `storage` says: chunks of `chunk_rows` rows spanning
+/// every other axis, unlimited along the first axis (and every axis when `all_unlimited`).
+pub fn create_chunked<T: H5Type>(group: &Group, name: &str, shape: &[usize], storage: Storage) -> Result<Dataset> {
     let extents: Vec<Extent> = shape
         .iter()
         .enumerate()
@@ -79,7 +74,18 @@ pub fn write_array<T: H5Type + Clone, D: Dimension>(
     if let Some(level) = storage.deflate {
         builder = builder.deflate(level);
     }
-    let dataset = builder.create(name).map_err(|e| h5(e, format!("creating {name}")))?;
+    builder.create(name).map_err(|e| h5(e, format!("creating {name}")))
+}
+
+/// Writes `data` as dataset `name` in `group` with the given storage (resizable along the first axis).
+pub fn write_array<T: H5Type + Clone, D: Dimension>(
+    group: &Group,
+    name: &str,
+    data: ArrayView<'_, T, D>,
+    storage: Storage,
+) -> Result<Dataset> {
+    let shape = data.shape().to_vec();
+    let dataset = create_chunked::<T>(group, name, &shape, storage)?;
     if !data.is_empty() {
         let data = data.as_standard_layout();
         dataset.write(&data).map_err(|e| h5(e, format!("writing {name}")))?;
@@ -492,20 +498,25 @@ fn copy_rows_as<T: crate::chunked::Target>(
     let first = rows.iter().map(|r| r.start.min(total)).min().unwrap_or(0);
     let last = rows.iter().map(|r| r.end.min(total)).max().unwrap_or(first).max(first);
     let data = crate::chunked::read::<T>(dataset, (dataset.ndim() > 0).then_some(first..last))?;
-    let shape = data.shape().to_vec();
-    let row_len: usize = shape.iter().skip(1).product();
-    let flat = data.as_standard_layout();
-    let flat = flat.as_slice().unwrap_or(&[]);
-    let mut picked = Vec::new();
-    for range in rows {
-        let start = (range.start.min(total) - first) * row_len;
-        let end = ((range.end.min(total) - first) * row_len).max(start);
-        picked.extend_from_slice(&flat[start..end]);
-    }
-    let mut new_shape = shape.clone();
-    new_shape[0] = picked.len() / row_len.max(1);
-    let mut array = ndarray::ArrayD::from_shape_vec(new_shape, picked)
-        .map_err(|e| Error::Invalid(format!("reshaping {name}: {e}")))?;
+    let mut array = if rows.len() == 1 || dataset.ndim() == 0 {
+        // One run (the usual subset, and every whole copy): the rows read are the rows kept.
+        data
+    } else {
+        let shape = data.shape().to_vec();
+        let row_len: usize = shape.iter().skip(1).product();
+        let flat = data.as_standard_layout();
+        let flat = flat.as_slice().unwrap_or(&[]);
+        let mut picked = Vec::new();
+        for range in rows {
+            let start = (range.start.min(total) - first) * row_len;
+            let end = ((range.end.min(total) - first) * row_len).max(start);
+            picked.extend_from_slice(&flat[start..end]);
+        }
+        let mut new_shape = shape.clone();
+        new_shape[0] = picked.len() / row_len.max(1);
+        ndarray::ArrayD::from_shape_vec(new_shape, picked)
+            .map_err(|e| Error::Invalid(format!("reshaping {name}: {e}")))?
+    };
     if let Some(cols) = cols.filter(|_| array.ndim() >= 2) {
         let end = cols.end.min(array.shape()[1]);
         let start = cols.start.min(end);
@@ -522,7 +533,8 @@ fn copy_rows_as<T: crate::chunked::Target>(
         shuffle: filters.iter().any(|f| matches!(f, hdf5::filters::Filter::Shuffle)),
         all_unlimited: dataset.ndim() > 1 && dataset.is_resizable() && is_all_unlimited(dataset),
     };
-    write_array(to, name, array.view(), storage)
+    // Compressed on every core when the storage deflates (the subsetter's outputs), else HDF5's own write.
+    crate::chunk_writer::write(to, name, array.view(), storage)
 }
 
 fn is_all_unlimited(dataset: &Dataset) -> bool {

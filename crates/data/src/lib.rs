@@ -8,6 +8,7 @@
 //! library (`harmonyql`) both call in here, never the other way round.
 
 pub mod atl03;
+pub mod chunk_writer;
 pub mod chunked;
 pub mod ease_grid;
 pub mod export;

@@ -237,9 +237,14 @@ fn subset_beam(beam: &Group, name: &str, target_root: &Group, request: &Request<
     // The kept extent and time span of this beam, from the kept segments and photons.
     let seg_times = read_f64(&geolocation, "delta_time")?;
     let mut times: Vec<f64> = seg_runs.iter().flat_map(|r| seg_times[r.clone()].iter().copied()).collect();
-    if let Some(heights) = &heights {
-        let photon_times = read_f64(heights, "delta_time")?;
-        times.extend(ph_runs.iter().flat_map(|r| photon_times[r.clone()].iter().copied()));
+    if let Some(heights) = &heights
+        && let (Some(first), Some(last)) = (ph_runs.iter().map(|r| r.start).min(), ph_runs.iter().map(|r| r.end).max())
+    {
+        // Only the photons between the first and last kept ones are decoded (the writer decodes them again).
+        let dataset =
+            heights.dataset("delta_time").map_err(|_| Error::Missing(format!("{}/delta_time", heights.name())))?;
+        let photon_times = chunked::read_vec::<f64>(&dataset, Some(first..last))?.0;
+        times.extend(ph_runs.iter().flat_map(|r| photon_times[r.start - first..r.end - first].iter().copied()));
     }
     if times.is_empty() {
         return Ok(None);

@@ -1,0 +1,99 @@
+"""Helpers shared by the measurements of benches/compare.py (and its modules: downloads.py, kernel.py, plots.py…).
+
+A measurement is a function `run(args) -> list of rows`; `args` is compare.py's argparse namespace, with
+`args.work` (a scratch directory removed at the end) and `args.python` (this interpreter) filled in.
+"""
+
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 60
+
+
+def measured(argv, env=None, cpu=False, cwd=None):
+    """Runs argv (in `cwd` if given); returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU
+    seconds (user + system) the child used, which a busy machine distorts less than wall time. Fails loudly on a
+    non-zero exit."""
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    # Read the pipes on threads so a chatty child cannot block; wait4 then gives this child's own rusage.
+    chunks = {"out": [], "err": []}
+    readers = [
+        threading.Thread(target=lambda: chunks["out"].append(process.stdout.read())),
+        threading.Thread(target=lambda: chunks["err"].append(process.stderr.read())),
+    ]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    for reader in readers:
+        reader.join(timeout=10)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{argv[:3]} failed ({process.returncode}):\n{''.join(chunks['err'])[-3000:]}")
+    if cpu:
+        return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"]), usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"])
+
+
+def row(name, ours, theirs, unit, better_low=True):
+    """One line of the table: ratio = Python / HarmonyQL for times and memory (above 1: we are better)."""
+    ratio = theirs / ours if better_low else ours / theirs
+    return {"measurement": name, "harmonyql": ours, "python": theirs, "unit": unit, "ratio": ratio}
+
+
+def markdown(result):
+    """One table line; a measurement without a Python counterpart (python None) shows dashes."""
+    unit = result["unit"]
+    if result["python"] is None:
+        return f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | — | — |"
+    return (f"| {result['measurement']} | {result['harmonyql']:.3g} {unit} | {result['python']:.3g} {unit} "
+            f"| {result['ratio']:.2f}× |")
+
+
+def load_average():
+    """The 1-minute load average, printed beside the numbers: on a shared machine wall times stretch with it."""
+    return os.getloadavg()[0]
+
+
+def sizes(text):
+    """argparse type for a size or a comma-separated list of sizes: "1e6,10000000" → [1000000, 10000000]."""
+    return [int(float(part)) for part in text.split(",") if part.strip()]
+
+
+class Server:
+    """`hq serve` on a free loopback port, stopped by stop()."""
+
+    def __init__(self, hq, data_dir, scale, extra=()):
+        self.process = subprocess.Popen(
+            [hq, "serve", "--port", "0", "--data-dir", str(data_dir), "--scale", str(scale), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        found = {}
+
+        def read():
+            for line in self.process.stdout:
+                match = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
+                if match:
+                    found["url"], found["port"] = match.group(1), match.group(2)
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(START_TIMEOUT_S)
+        if "url" not in found:
+            self.stop()
+            raise SystemExit("hq serve did not start")
+        self.url, self.port = found["url"], found["port"]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
