@@ -7,6 +7,7 @@
 //! → [`routes`] (thin axum handlers) behind [`auth`] (anonymous, or Earthdata Login emulated on loopback).
 
 pub mod auth;
+pub mod bench_files;
 pub mod catalog;
 pub mod cmr;
 pub mod engine;
@@ -61,6 +62,8 @@ pub struct ServeConfig {
     pub header_timeout: std::time::Duration,
     /// Faults injected into answers (none by default); see [`faults`].
     pub faults: faults::Faults,
+    /// Benchmarks only: every work item writes these files instead of transforming its granule.
+    pub bench_files: Option<bench_files::BenchFiles>,
 }
 
 impl Default for ServeConfig {
@@ -75,6 +78,7 @@ impl Default for ServeConfig {
             stage_s3: None,
             header_timeout: std::time::Duration::from_secs(30),
             faults: faults::Faults::default(),
+            bench_files: None,
         }
     }
 }
@@ -165,7 +169,10 @@ impl Server {
     ///
     /// Fast on a fresh directory: granules are generated when a job first needs them.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
-        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale));
+        let processor: Arc<dyn Processor> = match config.bench_files {
+            Some(files) => Arc::new(bench_files::BenchProcessor::new(files)),
+            None => Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale)),
+        };
         Server::bind_with_processor(config, processor).await
     }
 
