@@ -13,6 +13,7 @@ Time is wall-clock; memory is each process's peak RSS (os.wait4). ratio = Python
 """
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -202,7 +203,9 @@ def markdown(result):
             f"| {result['ratio']:.2f}× |")
 
 
-STEPS = ("compile", "download", "photons")
+# benches/NAME.py, each with add_arguments(parser) and run(args) -> {"rows": [...], "growth": table, ...}.
+MODULES = ("downloads", "plots", "kernel")
+STEPS = ("compile", "download", "photons", *MODULES)
 
 
 def photons(args, work, python):
@@ -242,6 +245,9 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument("--reader", help="binary for the photon read (default: --bench; the light one is "
                         "crates/data/examples/read_photons.rs)")
+    modules = {name: importlib.import_module(name) for name in MODULES}
+    for module in modules.values():
+        module.add_arguments(parser)
     args = parser.parse_args()
     steps = set(args.only or STEPS)
     if "download" in steps and not (args.hq and args.bench):
@@ -250,7 +256,8 @@ def main():
         parser.error("--bench (or --reader for the photons step) is required")
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
-    rows = []
+    rows, details = [], {}
+    args.work = str(work)
     try:
         if "compile" in steps:
             _, _, out = measured([args.bench, "compile", str(args.rounds)])
@@ -262,15 +269,20 @@ def main():
             rows.extend(photons(args, work, python))
         if "download" in steps:
             rows.extend(granules(args, work, python))
+        for name in (name for name in MODULES if name in steps):
+            details[name] = modules[name].run(args)
+            rows.extend(details[name]["rows"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print("| measurement | HarmonyQL | Python | ratio (Python / HarmonyQL) |")
     print("| --- | --- | --- | --- |")
     print("\n".join(markdown(result) for result in rows))
+    for name, detail in details.items():
+        print(f"\n{name}: how cost grows\n{detail['growth']}")
     if args.json:
-        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": rows},
-                                        indent=2) + "\n")
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "results": rows,
+                                         **details}, indent=2) + "\n")
 
 
 def granules(args, work, python):
