@@ -11,7 +11,6 @@ hq's time is the whole `hq run` process (start, job status, links, files, fsync 
 """
 
 import json
-import os
 import shutil
 import statistics
 import sys
