@@ -581,6 +581,10 @@ async fn fetch(
     let mut announced = false;
     let mut broken = 0u32;
     let mut restarts = 0u32;
+    // Whether the sidecar on disk describes the bytes in the partial file. It is written only once a
+    // download holds enough to be worth resuming, or when an attempt ends with the part kept: most files
+    // finish first, and each sidecar costs the file system two more names (a temporary file and a rename).
+    let mut saved = known.is_some();
     // Throws the partial file away (it is not the file the server now sends), within a bound.
     macro_rules! start_again {
         () => {{
@@ -594,6 +598,7 @@ async fn fetch(
             send(Event::Restart(part.received));
             part.restart().await?;
             known = None;
+            saved = false;
             remove_if_present(wire.resume).await?;
             continue;
         }};
@@ -605,132 +610,162 @@ async fn fetch(
         attempts,
         received,
     };
-    loop {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        if part.received > 0
-            && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
-        {
-            headers.insert(RANGE, range);
-            if let Some(validator) = known.as_ref().and_then(RemoteFile::validator)
-                && let Ok(value) = HeaderValue::from_str(validator)
+    let outcome: Result<()> = async {
+        loop {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+            if part.received > 0
+                && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
             {
-                headers.insert(IF_RANGE, value);
+                headers.insert(RANGE, range);
+                if let Some(validator) = known.as_ref().and_then(RemoteFile::validator)
+                    && let Ok(value) = HeaderValue::from_str(validator)
+                {
+                    headers.insert(IF_RANGE, value);
+                }
             }
-        }
-        let answer = tokio::select! {
-            _ = cancel.cancelled() => return Err(cancelled()),
-            answer = tokio::time::timeout(wire.stall_timeout, wire.client.get(wire.url, headers)) => answer,
-        };
-        let response = match answer {
-            Ok(Ok(response)) => response,
-            Err(_) | Ok(Err(Error::Connection { .. })) if broken < retry.max_retries => {
-                tokio::time::sleep(retry.backoff(broken)).await;
-                broken += 1;
-                continue;
-            }
-            Err(_) => return Err(stalled(part.received, broken + 1)),
-            Ok(Err(error)) => return Err(error),
-        };
-        let status = response.status();
-        let expected = match status {
-            StatusCode::PARTIAL_CONTENT => {
-                let range = content_range(response.headers());
-                let remote = RemoteFile::of(&shown, response.headers(), range.and_then(|(_, total)| total));
-                let consistent = range.is_some_and(|(start, _)| start == part.received)
-                    && known.as_ref().is_none_or(|known| known.same_as(&remote));
-                if !consistent {
+            let answer = tokio::select! {
+                _ = cancel.cancelled() => return Err(cancelled()),
+                answer = tokio::time::timeout(wire.stall_timeout, wire.client.get(wire.url, headers)) => answer,
+            };
+            let response = match answer {
+                Ok(Ok(response)) => response,
+                Err(_) | Ok(Err(Error::Connection { .. })) if broken < retry.max_retries => {
+                    tokio::time::sleep(retry.backoff(broken)).await;
+                    broken += 1;
+                    continue;
+                }
+                Err(_) => return Err(stalled(part.received, broken + 1)),
+                Ok(Err(error)) => return Err(error),
+            };
+            let status = response.status();
+            let expected = match status {
+                StatusCode::PARTIAL_CONTENT => {
+                    let range = content_range(response.headers());
+                    let remote = RemoteFile::of(&shown, response.headers(), range.and_then(|(_, total)| total));
+                    let consistent = range.is_some_and(|(start, _)| start == part.received)
+                        && known.as_ref().is_none_or(|known| known.same_as(&remote));
+                    if !consistent {
+                        start_again!();
+                    }
+                    if known.is_none() {
+                        known = Some(remote.clone());
+                    }
+                    remote.total
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
+                    // `Content-Range: bytes */N`: the partial file may already hold the whole (same) file.
+                    let total = content_range_total(response.headers());
+                    if total == Some(part.received) && known.as_ref().is_some_and(|known| known.total == total) {
+                        if !announced {
+                            send(Event::Total(part.received));
+                        }
+                        break;
+                    }
                     start_again!();
                 }
-                if known.is_none() {
-                    remote.save(wire.resume).await?;
-                    known = Some(remote.clone());
-                }
-                remote.total
-            }
-            StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
-                // `Content-Range: bytes */N`: the partial file may already hold the whole (same) file.
-                let total = content_range_total(response.headers());
-                if total == Some(part.received) && known.as_ref().is_some_and(|known| known.total == total) {
-                    if !announced {
-                        send(Event::Total(part.received));
+                status if status.is_success() => {
+                    if part.received > 0 {
+                        // The server ignored the range, or If-Range said the file changed: start again.
+                        send(Event::Restart(part.received));
+                        part.restart().await?;
                     }
-                    break;
+                    let remote = RemoteFile::of(&shown, response.headers(), response.content_length());
+                    if saved {
+                        // It describes the bytes just thrown away.
+                        remove_if_present(wire.resume).await?;
+                        saved = false;
+                    }
+                    known = Some(remote.clone());
+                    remote.total
                 }
+                status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
+                    tokio::time::sleep(retry.backoff(broken)).await;
+                    broken += 1;
+                    continue;
+                }
+                _ => return Err(error_from(response).await),
+            };
+            if let Some(total) = expected
+                && !announced
+            {
+                announced = true;
+                send(Event::Total(total));
+            }
+            let mut stream = response.bytes_stream();
+            let mut dropped = false;
+            let mut stopped_sending = false;
+            loop {
+                let chunk = tokio::select! {
+                    _ = cancel.cancelled() => return Err(cancelled()),
+                    chunk = tokio::time::timeout(wire.stall_timeout, stream.next()) => chunk,
+                };
+                match chunk {
+                    Ok(Some(Ok(bytes))) => {
+                        part.write(&bytes).await?;
+                        if !saved
+                            && part.received >= SIDECAR_AFTER
+                            && let Some(remote) = &known
+                        {
+                            remote.save(wire.resume).await?;
+                            saved = true;
+                        }
+                        send(Event::Bytes(bytes.len() as u64));
+                    }
+                    Ok(Some(Err(_))) => {
+                        dropped = true;
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        stopped_sending = true;
+                        break;
+                    }
+                }
+            }
+            if expected.is_some_and(|total| part.received > total) {
+                // More bytes than the file has: whatever they are, they are not the file.
                 start_again!();
             }
-            status if status.is_success() => {
-                if part.received > 0 {
-                    // The server ignored the range, or If-Range said the file changed: start again.
-                    send(Event::Restart(part.received));
-                    part.restart().await?;
+            let short = expected.is_some_and(|total| part.received < total);
+            if dropped || short || stopped_sending {
+                if broken >= retry.max_retries {
+                    if stopped_sending {
+                        return Err(stalled(part.received, broken + 1));
+                    }
+                    return Err(Error::Incomplete {
+                        url: shown.clone(),
+                        received: part.received,
+                        expected: expected.unwrap_or(part.received),
+                    });
                 }
-                let remote = RemoteFile::of(&shown, response.headers(), response.content_length());
-                remote.save(wire.resume).await?;
-                known = Some(remote.clone());
-                remote.total
-            }
-            status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
                 tokio::time::sleep(retry.backoff(broken)).await;
                 broken += 1;
                 continue;
             }
-            _ => return Err(error_from(response).await),
-        };
-        if let Some(total) = expected
-            && !announced
-        {
-            announced = true;
-            send(Event::Total(total));
+            break;
         }
-        let mut stream = response.bytes_stream();
-        let mut dropped = false;
-        let mut stopped_sending = false;
-        loop {
-            let chunk = tokio::select! {
-                _ = cancel.cancelled() => return Err(cancelled()),
-                chunk = tokio::time::timeout(wire.stall_timeout, stream.next()) => chunk,
-            };
-            match chunk {
-                Ok(Some(Ok(bytes))) => {
-                    part.write(&bytes).await?;
-                    send(Event::Bytes(bytes.len() as u64));
-                }
-                Ok(Some(Err(_))) => {
-                    dropped = true;
-                    break;
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    stopped_sending = true;
-                    break;
-                }
-            }
-        }
-        if expected.is_some_and(|total| part.received > total) {
-            // More bytes than the file has: whatever they are, they are not the file.
-            start_again!();
-        }
-        let short = expected.is_some_and(|total| part.received < total);
-        if dropped || short || stopped_sending {
-            if broken >= retry.max_retries {
-                if stopped_sending {
-                    return Err(stalled(part.received, broken + 1));
-                }
-                return Err(Error::Incomplete {
-                    url: shown,
-                    received: part.received,
-                    expected: expected.unwrap_or(part.received),
-                });
-            }
-            tokio::time::sleep(retry.backoff(broken)).await;
-            broken += 1;
-            continue;
-        }
-        break;
+        Ok(())
     }
-    Ok(())
+    .await;
+    // An attempt that ends with bytes in the partial file leaves the sidecar a later call resumes from
+    // (the caller keeps the part for interruptions and broken connections, and removes both otherwise).
+    if outcome.is_err()
+        && !saved
+        && part.received > 0
+        && let Some(remote) = &known
+    {
+        part.keep().await;
+        if let Err(error) = remote.save(wire.resume).await {
+            tracing::debug!(%error, "could not write a resume sidecar");
+        }
+    }
+    outcome
 }
+
+/// Bytes a download holds before its resume sidecar is written (smaller files are fetched again whole after
+/// a crash; an interrupted or broken download writes its sidecar when it stops).
+const SIDECAR_AFTER: u64 = 8 << 20;
 
 /// `Content-Range: bytes START-END/TOTAL` → (START, TOTAL); TOTAL is `None` for `*`.
 fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
