@@ -1,8 +1,9 @@
 //! Downloads: concurrent, streamed into a partial file in the target directory and renamed only when
 //! complete, resumed with `Range` after a dropped connection or an interrupted run (the hidden
 //! `.NAME.hq-part` stays for the next attempt; nothing that looks complete is ever left half written),
-//! checked against `Content-Length`. A sidecar beside each partial file (`.NAME.hq-part.resume`: URL, ETag,
-//! Last-Modified, length) lets a resumption ask `If-Range` and throw away bytes of another file; an answer
+//! checked against `Content-Length`. A sidecar beside a partial file (`.NAME.hq-part.resume`: URL, ETag,
+//! Last-Modified, length; written once the part holds 8 MiB or when an attempt stops with it kept) lets
+//! a resumption ask `If-Range` and throw away bytes of another file; an answer
 //! that stops arriving for `stall_timeout` is retried, then reported. File names come from harmony-py's rule, made unique within a batch
 //! and sanitised so none can escape the target directory. HTTP goes through `Client`; `s3://` through
 //! `harmony::s3`.
