@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from common import HqServe, load_average, measured, row
@@ -174,9 +173,9 @@ def add_arguments(parser):
                        help="also run the ATL03 tutorial on each kernel against hq serve and compare RSS after it")
 
 
-def kernelspecs(hq, python):
-    """A throw-away JUPYTER_PATH with both kernels: nothing is installed on the machine."""
-    data_dir = Path(tempfile.mkdtemp(prefix="hq-bench-jupyter-"))
+def kernelspecs(data_dir, hq, python):
+    """A throw-away JUPYTER_PATH with both kernels (in compare.py's work directory, removed after the run):
+    nothing is installed on the machine."""
     specs = {
         "hq": [hq, "kernel", "--connection-file", "{connection_file}"],
         "ipykernel": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -194,7 +193,7 @@ def run(args):
     if not args.hq:
         raise SystemExit("the kernel step needs --hq")
     python = sys.executable
-    data_dir = kernelspecs(str(Path(args.hq).resolve()), python)
+    data_dir = kernelspecs(Path(args.work) / "jupyter", str(Path(args.hq).resolve()), python)
     env = {**os.environ, "JUPYTER_PATH": str(data_dir), "JUPYTER_PLATFORM_DIRS": "1"}
     load = load_average()
     _, _, out, _ = measured([python, "-c", PY_KERNELS, str(args.kernel_starts), str(args.kernel_cells)], env=env)
