@@ -41,6 +41,11 @@ def measured(argv, env=None, cpu=False, cwd=None):
     return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"])
 
 
+def measured_cpu(argv, env=None, cwd=None):
+    """`measured` with the child's CPU seconds: (wall seconds, peak RSS in MiB, stdout, CPU seconds)."""
+    return measured(argv, env=env, cpu=True, cwd=cwd)
+
+
 def row(name, ours, theirs, unit, better_low=True):
     """One line of the table: ratio = Python / HarmonyQL for times and memory (above 1: we are better)."""
     ratio = theirs / ours if better_low else ours / theirs
@@ -67,11 +72,11 @@ def sizes(text):
 
 
 class Server:
-    """`hq serve` on a free loopback port, stopped by stop()."""
+    """`hq serve` on a free loopback port with extra options; stopped by `stop()` (or as a context manager)."""
 
-    def __init__(self, hq, data_dir, scale, extra=()):
+    def __init__(self, hq, data_dir, *options):
         self.process = subprocess.Popen(
-            [hq, "serve", "--port", "0", "--data-dir", str(data_dir), "--scale", str(scale), *extra],
+            [hq, "serve", "--port", "0", "--data-dir", str(data_dir), *map(str, options)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         found = {}
@@ -91,9 +96,16 @@ class Server:
             raise SystemExit("hq serve did not start")
         self.url, self.port = found["url"], found["port"]
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.stop()
+
     def stop(self):
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(timeout=10)

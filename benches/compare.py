@@ -366,10 +366,14 @@ def main():
     args.python = sys.executable
     args.work = Path(tempfile.mkdtemp(prefix="hq-bench-"))
     load_before = load_average()
-    rows = []
+    rows, details = [], {}
     try:
         for name in chosen:
-            rows.extend(MEASUREMENTS[name][0](args))
+            result = MEASUREMENTS[name][0](args)
+            if isinstance(result, dict):  # a module's: its rows, a growth table and the details behind them
+                details[name] = result
+                result = result["rows"]
+            rows.extend(result)
     finally:
         shutil.rmtree(args.work, ignore_errors=True)
     load_after = load_average()
@@ -377,11 +381,14 @@ def main():
     print("| measurement | HarmonyQL | Python | ratio (Python / HarmonyQL) |")
     print("| --- | --- | --- | --- |")
     print("\n".join(markdown(result) for result in rows))
+    for name, detail in details.items():
+        if detail.get("growth"):
+            print(f"\n{name}: how cost grows\n{detail['growth']}")
     print(f"\nload average (1 min): {load_before:.1f} before, {load_after:.1f} after")
     if args.json:
         saved = {k: str(v) for k, v in vars(args).items() if k not in ("work", "python")}
         args.json.write_text(json.dumps({"args": saved, "load_average": [load_before, load_after],
-                                         "results": rows}, indent=2) + "\n")
+                                         "results": rows, **details}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

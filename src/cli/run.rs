@@ -26,7 +26,8 @@ pub struct RunArgs {
     /// Print Harmony's answers (jobs, listings, capabilities) as the JSON documents they came as, not tables
     #[arg(long)]
     json: bool,
-    /// Files downloaded at once [default: twice the number of cores, 2..16]
+    /// Files downloaded at once, fixed [default: adaptive, from twice the number of cores up to 32 while
+    /// throughput rises]
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
     /// Seconds a download may receive nothing before it is retried (then reported)
@@ -61,6 +62,7 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
     };
     if let Some(concurrency) = args.concurrency {
         download.concurrency = concurrency.max(1);
+        download.adaptive = false;
     }
     let config = Config {
         env: args.env.environment()?,

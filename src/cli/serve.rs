@@ -75,6 +75,13 @@ pub struct ServeArgs {
     /// jobs are read back from the data directory and interrupted items run again (at most 0.5).
     #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
     fault_restart_rate: f64,
+    /// Benchmarks: every work item writes N files of --bench-file-bytes pseudo-random bytes instead of
+    /// transforming its granule (at most 10,000 files, 1 GiB each, 16 GiB in all).
+    #[arg(long, value_name = "N", help_heading = "Benchmarks", requires = "bench_file_bytes")]
+    bench_files: Option<usize>,
+    /// Benchmarks: size of each of the --bench-files files.
+    #[arg(long, value_name = "BYTES", help_heading = "Benchmarks", requires = "bench_files")]
+    bench_file_bytes: Option<u64>,
 }
 
 /// How clients authenticate.
@@ -93,7 +100,15 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // `try_init` fails only when a subscriber is already set, which a fresh `hq` process never has.
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init().ok();
+    let bench_files = match (args.bench_files, args.bench_file_bytes) {
+        (Some(count), Some(bytes)) => Some(
+            harmonyql_server::bench_files::BenchFiles::new(count, bytes)
+                .map_err(|error| Failure::Usage(error.to_string()))?,
+        ),
+        _ => None,
+    };
     let config = ServeConfig {
+        bench_files,
         port: args.port,
         data_dir: args.data_dir,
         scale: args.scale,

@@ -7,6 +7,7 @@
 //! → [`routes`] (thin axum handlers) behind [`auth`] (anonymous, or Earthdata Login emulated on loopback).
 
 pub mod auth;
+pub mod bench_files;
 pub mod catalog;
 pub mod cmr;
 pub mod engine;
@@ -68,6 +69,8 @@ pub struct ServeConfig {
     /// Generate every sample granule before listening (`--prepare`), so CMR's answers carry every size and
     /// first jobs start at once; otherwise each is generated when first needed.
     pub prepare: bool,
+    /// Benchmarks only: every work item writes these files instead of transforming its granule.
+    pub bench_files: Option<bench_files::BenchFiles>,
 }
 
 impl Default for ServeConfig {
@@ -84,6 +87,7 @@ impl Default for ServeConfig {
             prepare: false,
             faults: faults::Faults::default(),
             granules: None,
+            bench_files: None,
         }
     }
 }
@@ -181,7 +185,10 @@ impl Server {
     ///
     /// Fast on a fresh directory: granules are generated when a job first needs them.
     pub async fn bind(config: ServeConfig) -> Result<Self, ServeError> {
-        let processor = Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale));
+        let processor: Arc<dyn Processor> = match config.bench_files {
+            Some(files) => Arc::new(bench_files::BenchProcessor::new(files)),
+            None => Arc::new(SampleProcessor::new(config.data_dir.clone(), config.scale)),
+        };
         Server::bind_with_processor(config, processor).await
     }
 

@@ -552,10 +552,15 @@ impl PhotonReader {
 
     fn confidence_rows(&self, surface: SurfaceType, rows: std::ops::Range<usize>) -> crate::data::Result<Vec<i8>> {
         let column = surface.column();
-        self.confidence
-            .read_slice_2d::<i8, _>(ndarray::s![rows, column..column + 1])
-            .map(|a| a.iter().copied().collect())
-            .map_err(|e| crate::data::Error::Hdf5 { context: "reading signal_conf_ph".into(), message: e.to_string() })
+        // All five columns through the parallel chunk decoder, then one taken: selecting the column in
+        // HDF5 would inflate every chunk on one thread under its lock (most of a plot's time).
+        let (values, shape) = crate::data::chunked::read_vec::<i8>(&self.confidence, Some(rows))?;
+        match shape.as_slice() {
+            [_, columns] if column < *columns => Ok(values.chunks_exact(*columns).map(|row| row[column]).collect()),
+            _ => Err(crate::data::Error::Invalid(format!(
+                "signal_conf_ph has shape {shape:?}; expected a column for each of the five surface types"
+            ))),
+        }
     }
 
     /// The first surface type (land, land ice, sea ice, ocean, inland water) with any photon classified.

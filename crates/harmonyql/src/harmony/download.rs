@@ -1,8 +1,9 @@
 //! Downloads: concurrent, streamed into a partial file in the target directory and renamed only when
 //! complete, resumed with `Range` after a dropped connection or an interrupted run (the hidden
 //! `.NAME.hq-part` stays for the next attempt; nothing that looks complete is ever left half written),
-//! checked against `Content-Length`. A sidecar beside each partial file (`.NAME.hq-part.resume`: URL, ETag,
-//! Last-Modified, length) lets a resumption ask `If-Range` and throw away bytes of another file; an answer
+//! checked against `Content-Length`. A sidecar beside a partial file (`.NAME.hq-part.resume`: URL, ETag,
+//! Last-Modified, length; written once the part holds 8 MiB or when an attempt stops with it kept) lets
+//! a resumption ask `If-Range` and throw away bytes of another file; an answer
 //! that stops arriving for `stall_timeout` is retried, then reported. File names come from harmony-py's rule, made unique within a batch
 //! and sanitised so none can escape the target directory. HTTP goes through `Client`; `s3://` through
 //! `harmony::s3`.
@@ -18,14 +19,24 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::harmony::client::{Client, error_from};
+use crate::harmony::concurrency::Controller;
 use crate::harmony::error::{Error, Result, redact};
 use crate::harmony::retry::is_transient_status;
+
+/// The default bound on files fetched at once.
+pub const MAX_CONCURRENCY: usize = 32;
+/// How long each throughput sample of the adaptive limit lasts: a few round trips behind typical latency.
+const SAMPLE_WINDOW: Duration = Duration::from_millis(100);
 
 /// How downloads run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadConfig {
-    /// Files fetched at once.
+    /// Most files fetched at once.
     pub concurrency: usize,
+    /// Start with a few files at once and grow towards `concurrency` while throughput rises (cutting back
+    /// when it falls; see [`crate::harmony::concurrency`]), so many small files behind latency run wide and
+    /// a few large ones on a fast link do not fight over the disk. `false`: always `concurrency`.
+    pub adaptive: bool,
     /// Download again even when the target file exists (harmony-py's `overwrite`).
     pub overwrite: bool,
     /// How long a download may go without receiving a byte (no answer, or a body that stops) before the
@@ -35,10 +46,11 @@ pub struct DownloadConfig {
 
 impl Default for DownloadConfig {
     fn default() -> Self {
-        // Downloads wait on the network, not the CPU: two per core, within polite bounds for one server.
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         DownloadConfig {
-            concurrency: (cores * 2).clamp(2, 16),
+            // The bound of the adaptive limit: wide enough to hide 50 ms of latency behind 1 MiB files on
+            // loopback, polite enough for one server (harmony-py uses 3 threads).
+            concurrency: MAX_CONCURRENCY,
+            adaptive: true,
             overwrite: false,
             // Long enough for a slow link or a busy server to send its next packet, short enough that a dead
             // connection is noticed while someone is still watching.
@@ -190,7 +202,8 @@ pub enum Source<'a> {
     S3(&'a crate::harmony::s3::S3Reader),
 }
 
-/// Downloads every URL into `directory` (created if needed), `config.concurrency` at a time, calling
+/// Downloads every URL into `directory` (created if needed), at most `config.concurrency` at a time (fewer
+/// while the adaptive limit finds out whether more help), calling
 /// `on_progress` as bytes arrive (at most every 100 ms) and after each file. Returns the local paths in
 /// the order of `urls`; two URLs with the same file name get distinct names ([`unique_names`]). On the
 /// first failure the others stop. On cancellation the partial files stay (hidden `.NAME.hq-part`) and the
@@ -221,43 +234,64 @@ pub async fn download_from(
     let started = Instant::now();
     let mut last_report = Instant::now();
     let names = unique_names(urls);
-    // The futures are built up front (not by a closure inside the stream) so the whole download stays
-    // `Send` for callers such as the kernel; `buffered` still runs only `concurrency` of them at a time.
-    let fetches: Vec<_> = urls
+    // The futures are built up front (not by a closure inside the loop) so the whole download stays
+    // `Send` for callers such as the kernel; the loop starts them as the controller's limit allows.
+    let mut waiting = urls
         .iter()
         .zip(&names)
-        .map(|(url, name)| {
+        .enumerate()
+        .map(|(index, (url, name))| {
             let sender = sender.clone();
             let stop = &stop;
-            Box::pin(async move { fetch_into(source, url, directory, name, config, Some(&sender), stop).await })
+            Box::pin(
+                async move { (index, fetch_into(source, url, directory, name, config, Some(&sender), stop).await) },
+            )
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into_iter();
     drop(sender);
-    let mut downloads = futures_util::stream::iter(fetches).buffered(config.concurrency.max(1));
-    let mut paths = Vec::with_capacity(urls.len());
+    let mut controller = if config.adaptive {
+        Controller::adaptive(initial_concurrency(), config.concurrency, SAMPLE_WINDOW)
+    } else {
+        Controller::fixed(config.concurrency)
+    };
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    let mut paths: Vec<Option<PathBuf>> = vec![None; urls.len()];
     let mut first_error = None;
     loop {
+        // After a failure nothing new starts; those running see the cancellation and stop.
+        while first_error.is_none() && running.len() < controller.limit() {
+            match waiting.next() {
+                Some(fetch) => running.push(fetch),
+                None => break,
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
         tokio::select! {
-            next = downloads.next() => match next {
-                Some(Ok(path)) => {
+            Some((index, result)) = running.next() => match result {
+                Ok(path) => {
                     // Bytes of this file may still be queued: count them before saying it is done.
                     while let Ok(event) = events.try_recv() {
                         apply(&mut progress, event);
                     }
-                    paths.push(path);
+                    paths[index] = Some(path);
                     progress.files_done += 1;
                     update_rate(&mut progress, started);
                     on_progress(&progress);
                 }
-                Some(Err(error)) => {
+                Err(error) => {
                     if first_error.is_none() {
                         first_error = Some(error);
                     }
                     stop.cancel();
                 }
-                None => break,
             },
             Some(event) = events.recv() => {
+                if let Event::Bytes(bytes) = event {
+                    controller.record(started.elapsed(), bytes, running.len());
+                }
                 apply(&mut progress, event);
                 if last_report.elapsed() >= Duration::from_millis(100) {
                     last_report = Instant::now();
@@ -271,8 +305,15 @@ pub async fn download_from(
         // A cancellation by the caller is reported as such, not as whichever file noticed it first.
         Some(_) if cancel.is_cancelled() => Err(stopped_downloading(directory)),
         Some(error) => Err(error),
-        None => Ok(paths),
+        // Every file finished (the loop ends only when none is waiting or running, and nothing failed).
+        None => Ok(paths.into_iter().flatten().collect()),
     }
+}
+
+/// Files at once before the first throughput sample: two per core, as a fixed limit used to be.
+fn initial_concurrency() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    (cores * 2).clamp(2, 16)
 }
 
 fn stopped_downloading(directory: &Path) -> Error {
@@ -363,7 +404,10 @@ async fn fetch_into(
             | Error::Incomplete { .. }
             | Error::Connection { .. }
             | Error::Stalled { .. }),
-        ) if sink.received > 0 => Err(error),
+        ) if sink.received > 0 => {
+            sink.keep().await;
+            Err(error)
+        }
         // The server refused the file (gone, expired, forbidden): nothing worth resuming.
         Err(error) => {
             drop(sink);
@@ -383,10 +427,15 @@ async fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
+/// Bytes gathered before each write of a partial file.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// The partial file of one download: how many bytes it holds, appended to as bytes arrive.
 pub(crate) struct PartFile {
     path: PathBuf,
-    file: tokio::fs::File,
+    /// Buffered: the network hands over a few kilobytes at a time, and every write of a tokio file is a
+    /// trip to the blocking pool.
+    file: tokio::io::BufWriter<tokio::fs::File>,
     /// Bytes in the file.
     pub(crate) received: u64,
 }
@@ -411,6 +460,7 @@ impl PartFile {
         if received > 0 {
             send(Event::Bytes(received));
         }
+        let file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
         Ok(PartFile { path: path.to_path_buf(), file, received })
     }
 
@@ -427,14 +477,22 @@ impl PartFile {
 
     /// Throws away what the file holds (the server ignored the range, or the object changed).
     pub(crate) async fn restart(&mut self) -> Result<()> {
-        self.file.set_len(0).await.map_err(self.io())?;
+        self.file.flush().await.map_err(self.io())?;
+        self.file.get_ref().set_len(0).await.map_err(self.io())?;
         self.received = 0;
         Ok(())
     }
 
     async fn finish(mut self) -> Result<()> {
         self.file.flush().await.map_err(self.io())?;
-        self.file.sync_all().await.map_err(self.io())
+        self.file.get_ref().sync_all().await.map_err(self.io())
+    }
+
+    /// Writes out what the buffer holds, so an interrupted download resumes from every byte it received.
+    async fn keep(&mut self) {
+        if let Err(error) = self.file.flush().await {
+            tracing::debug!(path = %self.path.display(), %error, "could not write out a partial file");
+        }
     }
 }
 
@@ -524,6 +582,10 @@ async fn fetch(
     let mut announced = false;
     let mut broken = 0u32;
     let mut restarts = 0u32;
+    // Whether the sidecar on disk describes the bytes in the partial file. It is written only once a
+    // download holds enough to be worth resuming, or when an attempt ends with the part kept: most files
+    // finish first, and each sidecar costs the file system two more names (a temporary file and a rename).
+    let mut saved = known.is_some();
     // Throws the partial file away (it is not the file the server now sends), within a bound.
     macro_rules! start_again {
         () => {{
@@ -537,6 +599,7 @@ async fn fetch(
             send(Event::Restart(part.received));
             part.restart().await?;
             known = None;
+            saved = false;
             remove_if_present(wire.resume).await?;
             continue;
         }};
@@ -548,132 +611,162 @@ async fn fetch(
         attempts,
         received,
     };
-    loop {
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
-        if part.received > 0
-            && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
-        {
-            headers.insert(RANGE, range);
-            if let Some(validator) = known.as_ref().and_then(RemoteFile::validator)
-                && let Ok(value) = HeaderValue::from_str(validator)
+    let outcome: Result<()> = async {
+        loop {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+            if part.received > 0
+                && let Ok(range) = HeaderValue::from_str(&format!("bytes={}-", part.received))
             {
-                headers.insert(IF_RANGE, value);
+                headers.insert(RANGE, range);
+                if let Some(validator) = known.as_ref().and_then(RemoteFile::validator)
+                    && let Ok(value) = HeaderValue::from_str(validator)
+                {
+                    headers.insert(IF_RANGE, value);
+                }
             }
-        }
-        let answer = tokio::select! {
-            _ = cancel.cancelled() => return Err(cancelled()),
-            answer = tokio::time::timeout(wire.stall_timeout, wire.client.get(wire.url, headers)) => answer,
-        };
-        let response = match answer {
-            Ok(Ok(response)) => response,
-            Err(_) | Ok(Err(Error::Connection { .. })) if broken < retry.max_retries => {
-                tokio::time::sleep(retry.backoff(broken)).await;
-                broken += 1;
-                continue;
-            }
-            Err(_) => return Err(stalled(part.received, broken + 1)),
-            Ok(Err(error)) => return Err(error),
-        };
-        let status = response.status();
-        let expected = match status {
-            StatusCode::PARTIAL_CONTENT => {
-                let range = content_range(response.headers());
-                let remote = RemoteFile::of(&shown, response.headers(), range.and_then(|(_, total)| total));
-                let consistent = range.is_some_and(|(start, _)| start == part.received)
-                    && known.as_ref().is_none_or(|known| known.same_as(&remote));
-                if !consistent {
+            let answer = tokio::select! {
+                _ = cancel.cancelled() => return Err(cancelled()),
+                answer = tokio::time::timeout(wire.stall_timeout, wire.client.get(wire.url, headers)) => answer,
+            };
+            let response = match answer {
+                Ok(Ok(response)) => response,
+                Err(_) | Ok(Err(Error::Connection { .. })) if broken < retry.max_retries => {
+                    tokio::time::sleep(retry.backoff(broken)).await;
+                    broken += 1;
+                    continue;
+                }
+                Err(_) => return Err(stalled(part.received, broken + 1)),
+                Ok(Err(error)) => return Err(error),
+            };
+            let status = response.status();
+            let expected = match status {
+                StatusCode::PARTIAL_CONTENT => {
+                    let range = content_range(response.headers());
+                    let remote = RemoteFile::of(&shown, response.headers(), range.and_then(|(_, total)| total));
+                    let consistent = range.is_some_and(|(start, _)| start == part.received)
+                        && known.as_ref().is_none_or(|known| known.same_as(&remote));
+                    if !consistent {
+                        start_again!();
+                    }
+                    if known.is_none() {
+                        known = Some(remote.clone());
+                    }
+                    remote.total
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
+                    // `Content-Range: bytes */N`: the partial file may already hold the whole (same) file.
+                    let total = content_range_total(response.headers());
+                    if total == Some(part.received) && known.as_ref().is_some_and(|known| known.total == total) {
+                        if !announced {
+                            send(Event::Total(part.received));
+                        }
+                        break;
+                    }
                     start_again!();
                 }
-                if known.is_none() {
-                    remote.save(wire.resume).await?;
-                    known = Some(remote.clone());
-                }
-                remote.total
-            }
-            StatusCode::RANGE_NOT_SATISFIABLE if part.received > 0 => {
-                // `Content-Range: bytes */N`: the partial file may already hold the whole (same) file.
-                let total = content_range_total(response.headers());
-                if total == Some(part.received) && known.as_ref().is_some_and(|known| known.total == total) {
-                    if !announced {
-                        send(Event::Total(part.received));
+                status if status.is_success() => {
+                    if part.received > 0 {
+                        // The server ignored the range, or If-Range said the file changed: start again.
+                        send(Event::Restart(part.received));
+                        part.restart().await?;
                     }
-                    break;
+                    let remote = RemoteFile::of(&shown, response.headers(), response.content_length());
+                    if saved {
+                        // It describes the bytes just thrown away.
+                        remove_if_present(wire.resume).await?;
+                        saved = false;
+                    }
+                    known = Some(remote.clone());
+                    remote.total
                 }
+                status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
+                    tokio::time::sleep(retry.backoff(broken)).await;
+                    broken += 1;
+                    continue;
+                }
+                _ => return Err(error_from(response).await),
+            };
+            if let Some(total) = expected
+                && !announced
+            {
+                announced = true;
+                send(Event::Total(total));
+            }
+            let mut stream = response.bytes_stream();
+            let mut dropped = false;
+            let mut stopped_sending = false;
+            loop {
+                let chunk = tokio::select! {
+                    _ = cancel.cancelled() => return Err(cancelled()),
+                    chunk = tokio::time::timeout(wire.stall_timeout, stream.next()) => chunk,
+                };
+                match chunk {
+                    Ok(Some(Ok(bytes))) => {
+                        part.write(&bytes).await?;
+                        if !saved
+                            && part.received >= SIDECAR_AFTER
+                            && let Some(remote) = &known
+                        {
+                            remote.save(wire.resume).await?;
+                            saved = true;
+                        }
+                        send(Event::Bytes(bytes.len() as u64));
+                    }
+                    Ok(Some(Err(_))) => {
+                        dropped = true;
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        stopped_sending = true;
+                        break;
+                    }
+                }
+            }
+            if expected.is_some_and(|total| part.received > total) {
+                // More bytes than the file has: whatever they are, they are not the file.
                 start_again!();
             }
-            status if status.is_success() => {
-                if part.received > 0 {
-                    // The server ignored the range, or If-Range said the file changed: start again.
-                    send(Event::Restart(part.received));
-                    part.restart().await?;
+            let short = expected.is_some_and(|total| part.received < total);
+            if dropped || short || stopped_sending {
+                if broken >= retry.max_retries {
+                    if stopped_sending {
+                        return Err(stalled(part.received, broken + 1));
+                    }
+                    return Err(Error::Incomplete {
+                        url: shown.clone(),
+                        received: part.received,
+                        expected: expected.unwrap_or(part.received),
+                    });
                 }
-                let remote = RemoteFile::of(&shown, response.headers(), response.content_length());
-                remote.save(wire.resume).await?;
-                known = Some(remote.clone());
-                remote.total
-            }
-            status if is_transient_status(status.as_u16()) && broken < retry.max_retries => {
                 tokio::time::sleep(retry.backoff(broken)).await;
                 broken += 1;
                 continue;
             }
-            _ => return Err(error_from(response).await),
-        };
-        if let Some(total) = expected
-            && !announced
-        {
-            announced = true;
-            send(Event::Total(total));
+            break;
         }
-        let mut stream = response.bytes_stream();
-        let mut dropped = false;
-        let mut stopped_sending = false;
-        loop {
-            let chunk = tokio::select! {
-                _ = cancel.cancelled() => return Err(cancelled()),
-                chunk = tokio::time::timeout(wire.stall_timeout, stream.next()) => chunk,
-            };
-            match chunk {
-                Ok(Some(Ok(bytes))) => {
-                    part.write(&bytes).await?;
-                    send(Event::Bytes(bytes.len() as u64));
-                }
-                Ok(Some(Err(_))) => {
-                    dropped = true;
-                    break;
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    stopped_sending = true;
-                    break;
-                }
-            }
-        }
-        if expected.is_some_and(|total| part.received > total) {
-            // More bytes than the file has: whatever they are, they are not the file.
-            start_again!();
-        }
-        let short = expected.is_some_and(|total| part.received < total);
-        if dropped || short || stopped_sending {
-            if broken >= retry.max_retries {
-                if stopped_sending {
-                    return Err(stalled(part.received, broken + 1));
-                }
-                return Err(Error::Incomplete {
-                    url: shown,
-                    received: part.received,
-                    expected: expected.unwrap_or(part.received),
-                });
-            }
-            tokio::time::sleep(retry.backoff(broken)).await;
-            broken += 1;
-            continue;
-        }
-        break;
+        Ok(())
     }
-    Ok(())
+    .await;
+    // An attempt that ends with bytes in the partial file leaves the sidecar a later call resumes from
+    // (the caller keeps the part for interruptions and broken connections, and removes both otherwise).
+    if outcome.is_err()
+        && !saved
+        && part.received > 0
+        && let Some(remote) = &known
+    {
+        part.keep().await;
+        if let Err(error) = remote.save(wire.resume).await {
+            tracing::debug!(%error, "could not write a resume sidecar");
+        }
+    }
+    outcome
 }
+
+/// Bytes a download holds before its resume sidecar is written (smaller files are fetched again whole after
+/// a crash; an interrupted or broken download writes its sidecar when it stops).
+const SIDECAR_AFTER: u64 = 8 << 20;
 
 /// `Content-Range: bytes START-END/TOTAL` → (START, TOTAL); TOTAL is `None` for `*`.
 fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {

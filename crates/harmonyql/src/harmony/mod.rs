@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod client;
 pub mod cmr;
+pub mod concurrency;
 pub mod download;
 pub mod error;
 pub mod jobs;
