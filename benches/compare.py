@@ -339,7 +339,7 @@ def main():
     parser.add_argument("--scale", type=int, default=20, help="hq serve --scale: photons per granule multiplier")
     parser.add_argument("--granules", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5000, help="compile rounds (4 requests each)")
-    parser.add_argument("--photons", type=sizes, default=[10_000_000],
+    parser.add_argument("--photons", type=sizes, default=[1_000_000, 10_000_000, 30_000_000],
                         help="photons in the large read: one size or a comma-separated list (1e6,1e7,3e7)")
     parser.add_argument("--only", choices=sorted(MEASUREMENTS), action="append",
                         help="run only these measurements (repeatable); download also measures the read and plot")

@@ -31,8 +31,8 @@ print(time.perf_counter() - started)
 
 def add_arguments(parser):
     group = parser.add_argument_group("plots (benches/plots.py)")
-    group.add_argument("--plot-photons", default="1000000,10000000",
-                       help="photon counts to plot, comma-separated (default 1000000,10000000; add 30000000)")
+    group.add_argument("--plot-photons", default="1000000,10000000,30000000",
+                       help="photon counts to plot, comma-separated (matplotlib only up to --plot-matplotlib-max)")
     group.add_argument("--plot-matplotlib-max", type=int, default=10_000_000,
                        help="largest count matplotlib is run on (it takes minutes beyond)")
 
