@@ -278,7 +278,7 @@ def granules(args):
     """Downloads from `hq serve`, then reads and plots the largest granule."""
     rows = []
     work, python = args.work, args.python
-    server = Server(args.hq, work / "data", args.scale)
+    server = Server(args.hq, work / "data", "--scale", args.scale)
     try:
         _, _, job = measured([python, "-c", PY_SUBMIT, server.url, str(args.granules)])
         job = job.strip().splitlines()[-1]
