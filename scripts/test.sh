@@ -92,13 +92,14 @@ bench_smoke() {
   cargo build --locked -p harmonyql-server --example subset
   .venv/bin/python benches/compare.py --only photons --only subset --photons 100000,200000 \
     --reader target/debug/examples/read_photons --subsetter target/debug/examples/subset
-  # Downloads, plots and the kernel at a tiny size (debug builds; hq is from the build-hq stage).
   local bench
   bench=$(cargo build --locked --bench hq --message-format=json |
     .venv/bin/python -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "hq" and "bench" in m["target"]["kind"]][-1])')
-  .venv/bin/python benches/compare.py --hq target/debug/hq --bench "$bench" --only downloads --only plots \
-    --only kernel --download-large 2x1 --download-small 5 --download-latency-ms 10 --download-repeat 1 \
-    --plot-photons 100000 --kernel-starts 2 --kernel-cells 10
+  # Every other measurement at a tiny size too (debug builds; hq is from the build-hq stage).
+  .venv/bin/python benches/compare.py --hq target/debug/hq --bench "$bench" --only compile --only download \
+    --only downloads --only plots --only kernel --rounds 100 --scale 1 --granules 1 --download-large 2x1 \
+    --download-small 5 --download-latency-ms 10 --download-repeat 1 --plot-photons 100000 --kernel-starts 2 \
+    --kernel-cells 10
 }
 stage bench-smoke bench_smoke
 
