@@ -61,9 +61,39 @@ def markdown(result):
             f"| {result['ratio']:.2f}× |")
 
 
+# The Python side of the plot and download measurements (compare.py's `download`, plots.py, downloads.py):
+# matplotlib's scatter as the tutorial draws it, and harmony-py's download_all.
+PY_PLOT = r"""
+import sys, time
+import h5py, numpy as np, matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+started = time.perf_counter()
+with h5py.File(sys.argv[1]) as f:
+    g = f[sys.argv[2] + "/heights"]
+    lat, h, conf = g["lat_ph"][:], g["h_ph"][:], g["signal_conf_ph"][:, 0]
+fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=100)
+colors = np.array(["#aaaaaa", "#88aadd", "#3366cc", "#ee8822", "#cc1122"])
+ax.scatter(lat, h, s=0.5, c=colors[np.clip(conf, 0, 4)], linewidths=0)
+ax.set_xlabel("latitude (°)"); ax.set_ylabel("photon height (m)"); ax.set_title(sys.argv[1])
+fig.savefig(sys.argv[3])
+print(time.perf_counter() - started)
+"""
+
+PY_DOWNLOAD = r"""
+import os, sys, time
+os.environ["ROOT_URL"] = sys.argv[1]
+from harmony import Client
+client = Client(check_interval=0.2)
+started = time.perf_counter()
+files = [f.result() for f in client.download_all(sys.argv[2], directory=sys.argv[3], overwrite=True)]
+print(time.perf_counter() - started, len(files))
+"""
+
+
 def load_average():
     """The 1-minute load average, printed beside the numbers: on a shared machine wall times stretch with it."""
-    return os.getloadavg()[0]
+    return round(os.getloadavg()[0], 2)
 
 
 def sizes(text):

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Server, load_average, markdown, measured, row, sizes  # noqa: E402
+from common import PY_DOWNLOAD, PY_PLOT, Server, load_average, markdown, measured, row, sizes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -132,33 +132,6 @@ started = time.perf_counter()
 ds = xr.open_dataset(sys.argv[1], group=sys.argv[2] + "/heights")
 ds = ds[["h_ph", "lat_ph", "lon_ph", "signal_conf_ph"]].load()
 print(time.perf_counter() - started, ds.sizes)
-"""
-
-PY_PLOT = r"""
-import sys, time
-import h5py, numpy as np, matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-started = time.perf_counter()
-with h5py.File(sys.argv[1]) as f:
-    g = f[sys.argv[2] + "/heights"]
-    lat, h, conf = g["lat_ph"][:], g["h_ph"][:], g["signal_conf_ph"][:, 0]
-fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=100)
-colors = np.array(["#aaaaaa", "#88aadd", "#3366cc", "#ee8822", "#cc1122"])
-ax.scatter(lat, h, s=0.5, c=colors[np.clip(conf, 0, 4)], linewidths=0)
-ax.set_xlabel("latitude (°)"); ax.set_ylabel("photon height (m)"); ax.set_title(sys.argv[1])
-fig.savefig(sys.argv[3])
-print(time.perf_counter() - started)
-"""
-
-PY_DOWNLOAD = r"""
-import os, sys, time
-os.environ["ROOT_URL"] = sys.argv[1]
-from harmony import Client
-client = Client(check_interval=0.2)
-started = time.perf_counter()
-files = [f.result() for f in client.download_all(sys.argv[2], directory=sys.argv[3], overwrite=True)]
-print(time.perf_counter() - started, len(files))
 """
 
 PY_SUBMIT = r"""

@@ -17,7 +17,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from common import Server, load_average, measured_cpu, row
+from common import PY_DOWNLOAD, Server, load_average, measured_cpu, row
 
 PY_SUBMIT = r"""
 import os, sys
@@ -28,16 +28,6 @@ job = client.submit(Request(Collection("ATL03"), max_results=1, skip_preview=Tru
 job = job["jobID"] if isinstance(job, dict) else job  # a job finished at once comes back as its JSON
 client.wait_for_processing(job)
 print(job)
-"""
-
-PY_DOWNLOAD = r"""
-import os, sys, time
-os.environ["ROOT_URL"] = sys.argv[1]
-from harmony import Client
-client = Client(check_interval=0.2)
-started = time.perf_counter()
-files = [f.result() for f in client.download_all(sys.argv[2], directory=sys.argv[3], overwrite=True)]
-print(time.perf_counter() - started, len(files))
 """
 
 

@@ -9,24 +9,7 @@ than matplotlib. The file is written by compare.py's generator (gzip + shuffle, 
 import sys
 from pathlib import Path
 
-from common import load_average, measured_cpu, row
-
-PY_PLOT = r"""
-import sys, time
-import h5py, numpy as np, matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-started = time.perf_counter()
-with h5py.File(sys.argv[1]) as f:
-    g = f[sys.argv[2] + "/heights"]
-    lat, h, conf = g["lat_ph"][:], g["h_ph"][:], g["signal_conf_ph"][:, 0]
-fig, ax = plt.subplots(figsize=(9.6, 5.4), dpi=100)
-colors = np.array(["#aaaaaa", "#88aadd", "#3366cc", "#ee8822", "#cc1122"])
-ax.scatter(lat, h, s=0.5, c=colors[np.clip(conf, 0, 4)], linewidths=0)
-ax.set_xlabel("latitude (°)"); ax.set_ylabel("photon height (m)"); ax.set_title(sys.argv[1])
-fig.savefig(sys.argv[3])
-print(time.perf_counter() - started)
-"""
+from common import PY_PLOT, load_average, measured_cpu, row
 
 
 def add_arguments(parser):
