@@ -327,7 +327,7 @@ fn deliver(
         match shown {
             Shown::Stdout(text) => call("stdout", PyTuple::new(py, [text])?)?,
             Shown::Stderr(text) => call("stderr", PyTuple::new(py, [text])?)?,
-            Shown::Page(text) => call("page", PyTuple::new(py, [with_newline(text)])?)?,
+            Shown::Page(text) => call("page", PyTuple::new(py, [text])?)?,
             Shown::Clear => call("clear", PyTuple::empty(py))?,
             Shown::Display(bundle) => {
                 let output = Output::new(py, &bundle)?;
@@ -349,13 +349,6 @@ fn deliver(
     let error = shown.error.map(|CellError { ename, evalue, traceback }| (ename, evalue, traceback));
     let cell = Cell { ok: error.is_none(), names, outputs: outputs.unbind(), value };
     Ok(Delivered { cell, error })
-}
-
-fn with_newline(mut text: String) -> String {
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text
 }
 
 /// What one cell gave: whether it ran, the names it bound (as Python values), everything it displayed and its

@@ -141,6 +141,16 @@ impl Catalog {
         granules
     }
 
+    /// Every granule of every collection (samples and the user's own).
+    pub fn all_granules(&self) -> impl Iterator<Item = SampleGranule> + '_ {
+        self.collections.iter().flat_map(|collection| self.granules(collection))
+    }
+
+    /// The granule with this concept ID, if the catalog has one.
+    pub fn granule(&self, concept_id: &str) -> Option<SampleGranule> {
+        self.all_granules().find(|granule| granule.concept_id == concept_id)
+    }
+
     /// The granules of `collection` that match `query`, as CMR would return them.
     pub fn search(&self, collection: &Collection, query: &GranuleQuery) -> Vec<SampleGranule> {
         self.granules(collection).into_iter().filter(|granule| matches(granule, query)).collect()

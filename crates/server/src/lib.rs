@@ -309,12 +309,7 @@ async fn scan_granules(dir: PathBuf) -> Result<granule_dir::Scan, ServeError> {
 
 /// Generates every sample granule not generated yet (`--prepare`), one at a time off the async threads.
 async fn prepare_samples(catalog: &Catalog, samples: &sample::SampleFiles) -> Result<(), ServeError> {
-    let granules: Vec<_> = catalog
-        .collections()
-        .iter()
-        .flat_map(|collection| catalog.granules(collection))
-        .filter(|granule| granule.source.is_none())
-        .collect();
+    let granules: Vec<_> = catalog.all_granules().filter(|granule| granule.source.is_none()).collect();
     let started = std::time::Instant::now();
     let count = granules.len();
     let samples = samples.clone();

@@ -965,13 +965,7 @@ async fn granule_file(
     request: Request,
 ) -> Result<Response> {
     let not_found = || ServerError::NotFound(format!("No granule has the concept ID {}", shorten(&concept_id)));
-    let granule = state
-        .catalog
-        .collections()
-        .iter()
-        .flat_map(|collection| state.catalog.granules(collection))
-        .find(|granule| granule.concept_id == concept_id)
-        .ok_or_else(not_found)?;
+    let granule = state.catalog.granule(&concept_id).ok_or_else(not_found)?;
     let samples = state.samples.clone();
     let name = granule.name.clone();
     let path = tokio::task::spawn_blocking(move || samples.ensure(&granule))

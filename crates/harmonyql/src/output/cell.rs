@@ -54,7 +54,7 @@ pub fn deliver(reports: Vec<Report>) -> ShownCell {
         match report {
             Report::Text(text) => cell.shown.push(Shown::Stdout(with_newline(text))),
             Report::Warning(text) => cell.shown.push(Shown::Stderr(with_newline(text))),
-            Report::Help(text) => cell.shown.push(Shown::Page(text)),
+            Report::Help(text) => cell.shown.push(Shown::Page(with_newline(text))),
             Report::Clear => cell.shown.push(Shown::Clear),
             Report::Diagnostics { source, diagnostics } => {
                 if let Some(error) = diagnostics.iter().find(|d| d.is_error()) {
