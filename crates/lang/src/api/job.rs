@@ -364,6 +364,18 @@ mod tests {
     }
 
     #[test]
+    fn a_result_bbox_reads_as_the_nearest_double_and_writes_back_unchanged() {
+        // hq serve wrote this bbox; serde_json's default float parser read it one unit in the last place
+        // off (-103.81742738589216), so a job written back out was not the job read (fuzz: api_json).
+        let json = r#"{"status":"successful","message":"m","progress":100,"createdAt":"c","updatedAt":"u","links":[{"href":"https://h/f.tif","rel":"data","bbox":[-106.05809128630706,39.76740322506828,-103.81742738589215,42.37502123320861]}],"request":"r","numInputGranules":1,"jobID":"j"}"#;
+        let job: Job = serde_json::from_str(json).unwrap();
+        let bbox = job.data_links().next().unwrap().bbox.unwrap();
+        assert_eq!(bbox[2], "-103.81742738589215".parse::<f64>().unwrap());
+        let again: Job = serde_json::from_slice(&serde_json::to_vec(&job).unwrap()).unwrap();
+        assert_eq!(again, job);
+    }
+
+    #[test]
     fn harmony_py_fixture_job_deserializes_and_keeps_field_order() {
         // Shape of harmony-py's `expected_job` test fixture (HPY:tests/test_client.py).
         let json = r#"{"username":"rfeynman","status":"running","message":"The job is being processed","progress":0,"createdAt":"2021-02-19T18:47:31.291Z","updatedAt":"2021-02-19T18:47:31.291Z","dataExpiration":"2021-03-21T18:47:31.291Z","links":[{"href":"https://h/stac/j/","title":"STAC catalog","type":"application/json","rel":"stac-catalog-json"},{"href":"https://h/service-results/b/public/j/1/f.nc4","title":"f.nc4","type":"application/x-netcdf4","rel":"data","bbox":[-107.0,40.0,-105.0,42.0],"temporal":{"start":"2020-01-01T00:00:00.000Z","end":"2020-01-01T23:59:59.000Z"}}],"request":"https://h/C1/ogc-api-coverages/1.0.0/collections/all/coverage/rangeset","numInputGranules":32,"jobID":"1234"}"#;
