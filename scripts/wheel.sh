@@ -7,12 +7,14 @@
 #   HQ_WHEEL_PROFILE=dev scripts/wheel.sh   # CI: reuses the debug build of `cargo test` (minutes instead of a
 #                                     # release build of every dependency); same contents, slower code
 #
-# HDF5: Debian's libhdf5 (and what it links: libcurl, libsz, …) is vendored into the wheel by `auditwheel repair`,
-# not built from source: hdf5-metno-sys's `static` build of the HDF5 C library needs cmake and takes a long time on
-# CI's two cores. auditwheel would turn `hq` into a Python launcher of a binary inside the package, so this script
-# puts the repaired binary back and gives it copies of the vendored libraries in the wheel's data directory
-# (installed as <prefix>/lib/harmonyql/); `hq`'s RUNPATH `$ORIGIN/../lib/harmonyql` holds in a venv, conda,
-# `pip install --user` and /usr/local alike, whatever the Python version. (The copies cost 8.5 MB of the download.)
+# HDF5, not built from source (hdf5-metno-sys's `static` build of the HDF5 C library needs cmake and takes a long
+# time on CI's two cores): `hq` has Debian's static libhdf5 linked in (.cargo/hdf5/README.md); the Python module, a
+# shared object that Debian's archive cannot go into, links Debian's shared libhdf5, which `auditwheel repair`
+# vendors with what it links (libcurl, libsz, …). auditwheel would turn `hq` into a Python launcher of a binary
+# inside the package, so this script puts the repaired binary back and gives it copies of the vendored libraries
+# it needs (libsz, libaec) in the wheel's data directory (installed as <prefix>/lib/harmonyql/); `hq`'s RUNPATH
+# `$ORIGIN/../lib/harmonyql` holds in a venv, conda, `pip install --user` and /usr/local alike, whatever the Python
+# version.
 # The last line printed is the wheel's path.
 # The platform tag is the oldest glibc the binaries and the vendored libraries allow (auditwheel picks it:
 # manylinux_2_34 here, on Debian bookworm's glibc 2.36); an older tag needs a manylinux container to build in.
@@ -56,7 +58,7 @@ PYO3_PYTHON=$python "$maturin" build --locked --profile "$profile" --compatibili
   --interpreter "$python"
 wheel=$(ls "$out"/dist/harmonyql-*.whl)
 
-log "vendoring HDF5 (auditwheel repair)"
+log "vendoring HDF5 for the Python module (auditwheel repair)"
 "$auditwheel" repair --plat auto --strip --wheel-dir "$out/repaired" "$wheel"
 repaired=$(ls "$out"/repaired/harmonyql-*.whl)
 
@@ -72,7 +74,19 @@ data=$(ls -d "$root"/harmonyql-*.data)
 mv "$root/harmonyql.scripts/hq" "$data/scripts/hq"
 rmdir "$root/harmonyql.scripts"
 mkdir -p "$data/data/lib/harmonyql"
-cp "$root"/harmonyql.libs/*.so* "$data/data/lib/harmonyql/"
+# Only what hq needs, directly or through another vendored copy (auditwheel renamed the needed entries to the
+# copies' names). Each pass copies at least one new library or ends the loop, so it ends.
+wanted=("$data/scripts/hq")
+while [ ${#wanted[@]} -gt 0 ]; do
+  next=()
+  for needed in $("$bin_dir/patchelf" --print-needed "${wanted[@]}" | sort -u); do
+    if [ -f "$root/harmonyql.libs/$needed" ] && [ ! -f "$data/data/lib/harmonyql/$needed" ]; then
+      cp "$root/harmonyql.libs/$needed" "$data/data/lib/harmonyql/"
+      next+=("$data/data/lib/harmonyql/$needed")
+    fi
+  done
+  wanted=("${next[@]}")
+done
 patchelf --force-rpath --set-rpath '$ORIGIN/../lib/harmonyql' "$data/scripts/hq"
 chmod 755 "$data/scripts/hq"
 rm "$repaired"
