@@ -2,11 +2,9 @@
 //! of the readers (`atl03`, `variable`, the subsetter's row copies).
 //!
 //! HDF5 (and so h5py and xarray) decodes a chunked dataset one chunk at a time, inflating under the
-//! library's global lock. Here the chunk index is looked up (`H5Dget_chunk_info_by_coord`, HDF5 ≥ 1.10.5)
-//! briefly under the lock, and each chunk's stored bytes are read once: with `pread` on HDF5's own file
-//! descriptor, outside the lock, when the file is open read-only through the default (sec2) driver without
-//! a user block and the chunk is deflated (its zlib stream's Adler-32 then vouches for the bytes read);
-//! otherwise with HDF5's direct chunk read (`H5Dread_chunk`) under the lock. Inflating
+//! library's global lock. Here the chunk index is looked up and each chunk's stored bytes are read once
+//! with HDF5's direct chunk read (`H5Dget_chunk_info_by_coord` + `H5Dread_chunk`, both in HDF5 ≥ 1.10.5;
+//! this machine has 1.10.8, where `H5Dread_chunk2` does not exist yet), briefly under the lock; inflating
 //! (libdeflate, which inflates a whole buffer about twice as fast as a streaming zlib), unshuffling and
 //! converting run outside it, on every core, each chunk scattered straight into its own slice of the
 //! output array. Memory is the output plus two chunk-sized buffers per thread. A 2-D read may ask for some
@@ -24,7 +22,6 @@
 //! falls back, so corrupt data is reported by HDF5 itself.
 
 use std::ops::Range;
-use std::os::fd::RawFd;
 use std::sync::Mutex;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
@@ -352,7 +349,6 @@ pub fn read_selection<T: Target>(
             chunk += 1;
         }
         let threads = std::thread::available_parallelism().map_or(1, usize::from).min(pieces.len()).max(1);
-        let direct = plan.deflate.and_then(|_| DirectFile::of(dataset));
         let queue = Mutex::new(pieces.into_iter());
         let work = || -> Result<()> {
             let mut buffers = Buffers::default();
@@ -366,7 +362,7 @@ pub fn read_selection<T: Target>(
                     width,
                     first_column: columns.start,
                 };
-                decode_chunk(dataset, &plan, direct.as_ref(), chunk, &place, piece, &mut buffers)?;
+                decode_chunk(dataset, &plan, chunk, &place, piece, &mut buffers)?;
             }
         };
         let results: Vec<Result<()>> = std::thread::scope(|scope| {
@@ -385,49 +381,6 @@ pub fn read_selection<T: Target>(
         .map_err(|e| Error::Invalid(format!("shaping {}: {e}", dataset.name())))
 }
 
-/// The file under a dataset, open read-only through HDF5's default driver, whose descriptor can be read
-/// with `pread` outside HDF5's lock: nothing in this process writes the file, `pread` moves no file
-/// offset HDF5 relies on, and without a user block a chunk's address is its offset in the file.
-struct DirectFile {
-    fd: RawFd,
-}
-
-impl DirectFile {
-    fn of(dataset: &Dataset) -> Option<Self> {
-        let file = dataset.file().ok()?;
-        if !file.is_read_only() || file.userblock() != 0 {
-            return None;
-        }
-        let access = file.access_plist().ok()?;
-        // `get_driver` (not `driver`, which calls any driver it cannot name sec2).
-        if !matches!(access.get_driver(), Ok(hdf5::plist::file_access::FileDriver::Sec2)) {
-            return None;
-        }
-        let mut handle: *mut std::ffi::c_void = std::ptr::null_mut();
-        // SAFETY: `file` and `access` are open identifiers kept alive for the call; `handle` is a valid
-        // out-pointer. For the sec2 driver HDF5 sets it to the address of the file's `int` descriptor.
-        let status =
-            hdf5::sync::sync(|| unsafe { hdf5_sys::h5f::H5Fget_vfd_handle(file.id(), access.id(), &mut handle) });
-        if status < 0 || handle.is_null() {
-            return None;
-        }
-        // SAFETY: non-null and, for sec2, pointing at the descriptor HDF5 keeps for as long as the file is
-        // open; read once here.
-        let fd = unsafe { *handle.cast::<std::ffi::c_int>() };
-        (fd >= 0).then_some(Self { fd })
-    }
-
-    /// Reads exactly `buffer.len()` bytes at `offset`, without HDF5's lock.
-    fn read_at(&self, buffer: &mut [u8], offset: u64) -> std::io::Result<()> {
-        use std::os::fd::FromRawFd;
-        use std::os::unix::fs::FileExt;
-        // SAFETY: `fd` is HDF5's open descriptor of the dataset's file, which stays open while the caller
-        // holds the dataset; wrapping it in `ManuallyDrop` means it is never closed here.
-        let file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(self.fd) });
-        file.read_exact_at(buffer, offset)
-    }
-}
-
 /// Per-thread scratch space: the stored bytes of a chunk and its inflated bytes.
 #[derive(Default)]
 struct Buffers {
@@ -439,7 +392,6 @@ struct Buffers {
 fn decode_chunk<T: Target>(
     dataset: &Dataset,
     plan: &Plan<T>,
-    direct: Option<&DirectFile>,
     chunk: usize,
     place: &Placement,
     piece: &mut [T],
@@ -448,8 +400,7 @@ fn decode_chunk<T: Target>(
     let failed = |message: String| Error::Hdf5 { context: format!("decoding {}", dataset.name()), message };
     let offset: [hsize_t; 2] = [(chunk * plan.chunk_rows) as hsize_t, 0];
     let (mut filter_mask, mut address, mut size): (u32, haddr_t, hsize_t) = (0, HADDR_UNDEF, 0);
-    let deflated = |mask: u32| plan.deflate.is_some_and(|p| mask & (1 << p) == 0);
-    let located = hdf5::sync::sync(|| {
+    let found = hdf5::sync::sync(|| {
         // SAFETY: `dataset` is an open dataset of rank 1 or 2 (checked by `plan`), so HDF5 reads at most two
         // coordinates from `offset`; the three out-pointers are valid locals. Under HDF5's global lock.
         let status = unsafe {
@@ -465,12 +416,9 @@ fn decode_chunk<T: Target>(
             return Err(failed(format!("no chunk index entry at row {}", offset[0])));
         }
         if address == HADDR_UNDEF || size == 0 {
-            return Ok(ChunkBytes::Unwritten);
+            return Ok(false);
         }
         buffers.stored.resize(size as usize, 0);
-        if direct.is_some() && deflated(filter_mask) {
-            return Ok(ChunkBytes::At(address));
-        }
         // SAFETY: `stored` holds exactly `size` bytes, the chunk's stored size just reported by HDF5 for
         // this offset, which is what H5Dread_chunk writes; `filter_mask` is a valid local. Same lock.
         let status = unsafe {
@@ -485,21 +433,13 @@ fn decode_chunk<T: Target>(
         if status < 0 {
             return Err(failed(format!("H5Dread_chunk failed at row {}", offset[0])));
         }
-        Ok(ChunkBytes::Read)
+        Ok(true)
     })?;
-    match (located, direct) {
-        (ChunkBytes::Unwritten, _) => {
-            piece.fill(plan.fill);
-            return Ok(());
-        }
-        (ChunkBytes::At(address), Some(file)) => file
-            .read_at(&mut buffers.stored, address)
-            .map_err(|e| failed(format!("reading the chunk at row {}: {e}", offset[0])))?,
-        _ => {}
+    if !found {
+        piece.fill(plan.fill);
+        return Ok(());
     }
     let applied = |position: Option<usize>| position.is_some_and(|p| filter_mask & (1 << p) == 0);
-    // A chunk read with `pread` is always inflated below, so a wrong address cannot pass unnoticed: the zlib
-    // header, the stream and its Adler-32 would not check out (and the whole read falls back to HDF5).
     let plain_len = place.chunk_len * plan.element_size;
     let bytes: &[u8] = if applied(plan.deflate) {
         buffers.inflated.resize(plain_len, 0);
@@ -520,16 +460,6 @@ fn decode_chunk<T: Target>(
     }
     (plan.scatter)(bytes, applied(plan.shuffle), place, piece);
     Ok(())
-}
-
-/// Where a chunk's stored bytes are, once its index entry has been looked up.
-enum ChunkBytes {
-    /// Never written: the chunk reads as the fill value.
-    Unwritten,
-    /// Already read into the buffer by HDF5.
-    Read,
-    /// At this offset of the file, to be read without the lock.
-    At(u64),
 }
 
 #[cfg(test)]
@@ -682,70 +612,6 @@ mod tests {
             wide.write(&Array2::from_shape_fn((n, 3), |(i, j)| i as f64 * 10.0 + j as f64)).unwrap();
             check::<f64>(&wide);
         }
-    }
-
-    /// Stores `values` as chunk `chunk` of a 1-D f64 shuffle + gzip dataset, shuffled but with deflate
-    /// skipped (filter mask bit 1), as HDF5 stores a chunk that deflating would grow.
-    fn write_chunk_without_deflate(dataset: &Dataset, chunk_rows: usize, chunk: usize, values: &[f64]) {
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let mut shuffled = vec![0u8; bytes.len()];
-        for (e, element) in bytes.chunks_exact(8).enumerate() {
-            for (k, byte) in element.iter().enumerate() {
-                shuffled[k * values.len() + e] = *byte;
-            }
-        }
-        let offset = [(chunk * chunk_rows) as hsize_t];
-        // SAFETY: a 1-D chunked dataset, one coordinate; `shuffled` is valid for its length during the call.
-        let status = hdf5::sync::sync(|| unsafe {
-            hdf5_sys::h5d::H5Dwrite_chunk(
-                dataset.id(),
-                hdf5_sys::h5p::H5P_DEFAULT,
-                0b10,
-                offset.as_ptr(),
-                shuffled.len(),
-                shuffled.as_ptr().cast(),
-            )
-        });
-        assert!(status >= 0);
-    }
-
-    /// Reopened read-only, deflated chunks are read with `pread` outside HDF5's lock; a chunk whose deflate
-    /// was skipped, a handle open for writing, a file with a user block and the in-memory driver take
-    /// HDF5's direct chunk read. The same values as HDF5's every way.
-    #[test]
-    fn read_only_files_are_read_with_pread_and_everything_else_through_hdf5() {
-        let dir = tempfile::tempdir().unwrap();
-        let n = 10_007;
-        let doubles = Array1::from_iter((0..n).map(|i| (i as f64 * 0.37).sin() * 1e3));
-        let stored_plain: Vec<f64> = (0..1000).map(|i| f64::from(i) * -2.5).collect();
-        let mut expected = doubles.clone();
-        expected.slice_mut(ndarray::s![3000..4000]).assign(&Array1::from(stored_plain.clone()));
-        let plain = dir.path().join("plain.h5");
-        let with_block = dir.path().join("userblock.h5");
-        for (path, userblock) in [(&plain, 0), (&with_block, 512)] {
-            let file = File::with_options().with_fcpl(|p| p.userblock(userblock)).create(path).unwrap();
-            let dataset = write(&file, "doubles", doubles.view().into_dyn(), 1000, "gzip shuffle");
-            write_chunk_without_deflate(&dataset, 1000, 3, &stored_plain);
-            assert!(DirectFile::of(&dataset).is_none(), "a file open for writing");
-            assert_eq!(read_parallel::<f64>(&dataset, None).unwrap().unwrap(), expected.clone().into_dyn());
-        }
-        let file = File::open(&plain).unwrap();
-        let dataset = file.dataset("doubles").unwrap();
-        assert!(DirectFile::of(&dataset).is_some(), "read-only, sec2, no user block");
-        check::<f64>(&dataset);
-        assert_eq!(read_parallel::<f64>(&dataset, None).unwrap().unwrap(), expected.clone().into_dyn());
-        assert_eq!(read_ordinary::<f64>(&dataset, None).unwrap(), expected.clone().into_dyn());
-
-        let file = File::open(&with_block).unwrap();
-        let dataset = file.dataset("doubles").unwrap();
-        assert!(DirectFile::of(&dataset).is_none(), "a user block");
-        check::<f64>(&dataset);
-        assert_eq!(read_parallel::<f64>(&dataset, None).unwrap().unwrap(), expected.clone().into_dyn());
-
-        let file = File::with_options().with_fapl(|p| p.core()).open(&plain).unwrap();
-        let dataset = file.dataset("doubles").unwrap();
-        assert!(DirectFile::of(&dataset).is_none(), "the in-memory driver");
-        assert_eq!(read_parallel::<f64>(&dataset, None).unwrap().unwrap(), expected.into_dyn());
     }
 
     #[test]
