@@ -2,9 +2,9 @@
 //! of the readers (`atl03`, `variable`, the subsetter's row copies).
 //!
 //! HDF5 (and so h5py and xarray) decodes a chunked dataset one chunk at a time, inflating under the
-//! library's global lock. Here the chunk index is looked up and each chunk's stored bytes are read once
-//! with HDF5's direct chunk read (`H5Dget_chunk_info_by_coord` + `H5Dread_chunk`, both in HDF5 ≥ 1.10.5;
-//! this machine has 1.10.8, where `H5Dread_chunk2` does not exist yet), briefly under the lock; inflating
+//! library's global lock. Here each chunk is looked up and its stored bytes are read once with HDF5's
+//! direct chunk read (`H5Dget_chunk_storage_size` + `H5Dread_chunk`, both in HDF5 ≥ 1.10.3; this machine
+//! has 1.10.8, where `H5Dread_chunk2` does not exist yet), briefly under the lock; inflating
 //! (libdeflate, which inflates a whole buffer about twice as fast as a streaming zlib), unshuffling and
 //! converting run outside it, on every core, each chunk scattered straight into its own slice of the
 //! output array. Memory is the output plus two chunk-sized buffers per thread. A 2-D read may ask for some
@@ -26,7 +26,8 @@ use std::sync::Mutex;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{Dataset, H5Type};
-use hdf5_sys::h5::{HADDR_UNDEF, haddr_t, hsize_t};
+use hdf5_sys::h5::{HADDR_UNDEF, herr_t, hsize_t};
+use hdf5_sys::h5i::hid_t;
 use ndarray::{ArrayD, Axis, IxDyn, Slice, s};
 
 use crate::{Error, Result};
@@ -381,6 +382,12 @@ pub fn read_selection<T: Target>(
         .map_err(|e| Error::Invalid(format!("shaping {}: {e}", dataset.name())))
 }
 
+// Not among hdf5-metno-sys's bindings; in HDF5 since 1.10.2.
+unsafe extern "C" {
+    /// The stored (filtered) size in bytes of the chunk at `offset`; 0 for a chunk never written.
+    fn H5Dget_chunk_storage_size(dset_id: hid_t, offset: *const hsize_t, chunk_bytes: *mut hsize_t) -> herr_t;
+}
+
 /// Per-thread scratch space: the stored bytes of a chunk and its inflated bytes.
 #[derive(Default)]
 struct Buffers {
@@ -399,23 +406,30 @@ fn decode_chunk<T: Target>(
 ) -> Result<()> {
     let failed = |message: String| Error::Hdf5 { context: format!("decoding {}", dataset.name()), message };
     let offset: [hsize_t; 2] = [(chunk * plan.chunk_rows) as hsize_t, 0];
-    let (mut filter_mask, mut address, mut size): (u32, haddr_t, hsize_t) = (0, HADDR_UNDEF, 0);
+    let (mut filter_mask, mut size): (u32, hsize_t) = (0, 0);
     let found = hdf5::sync::sync(|| {
+        // Not H5Dget_chunk_info_by_coord: in HDF5 1.10 it walks the chunk index from the start on every call
+        // (quadratic over a dataset, 6% of a 10-million-photon read), where this is one B-tree search.
         // SAFETY: `dataset` is an open dataset of rank 1 or 2 (checked by `plan`), so HDF5 reads at most two
-        // coordinates from `offset`; the three out-pointers are valid locals. Under HDF5's global lock.
-        let status = unsafe {
-            hdf5_sys::h5d::H5Dget_chunk_info_by_coord(
-                dataset.id(),
-                offset.as_ptr(),
-                &mut filter_mask,
-                &mut address,
-                &mut size,
-            )
-        };
-        if status < 0 {
-            return Err(failed(format!("no chunk index entry at row {}", offset[0])));
-        }
-        if address == HADDR_UNDEF || size == 0 {
+        // coordinates from `offset`; `size` is a valid local. Under HDF5's global lock.
+        let status = unsafe { H5Dget_chunk_storage_size(dataset.id(), offset.as_ptr(), &mut size) };
+        if status < 0 || size == 0 {
+            // HDF5 1.10 fails here for a chunk never written (later versions say 0): only then is the index
+            // walked, to tell such a chunk, which reads as the fill value, from a real failure.
+            let (mut mask, mut address, mut stored) = (0, HADDR_UNDEF, 0);
+            // SAFETY: as above; the three out-pointers are valid locals. Same lock.
+            let status = unsafe {
+                hdf5_sys::h5d::H5Dget_chunk_info_by_coord(
+                    dataset.id(),
+                    offset.as_ptr(),
+                    &mut mask,
+                    &mut address,
+                    &mut stored,
+                )
+            };
+            if status < 0 || (address != HADDR_UNDEF && stored != 0) {
+                return Err(failed(format!("no stored size for the chunk at row {}", offset[0])));
+            }
             return Ok(false);
         }
         buffers.stored.resize(size as usize, 0);
