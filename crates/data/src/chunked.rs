@@ -111,6 +111,10 @@ fn scatter<S: Stored<N>, T, const N: usize>(
     if place.width == place.chunk_width {
         // The wanted rows are one contiguous run of the chunk.
         run(bytes, shuffled, place.chunk_len, place.first_row * place.width, out, &cast);
+    } else if place.width == 1 {
+        // One column (ATL03's confidence for one surface type): a single strided pass, not a call per row.
+        let start = place.first_row * place.chunk_width + place.first_column;
+        column(bytes, shuffled, place.chunk_len, start, place.chunk_width, out, &cast);
     } else {
         for (row, out_row) in out.chunks_mut(place.width.max(1)).enumerate() {
             let start = (place.first_row + row) * place.chunk_width + place.first_column;
@@ -141,6 +145,33 @@ fn run<S: Stored<N>, T, const N: usize>(
         let source = &bytes[start * N..(start + n) * N];
         for (value, element) in out.iter_mut().zip(source.chunks_exact(N)) {
             *value = cast(S::from_le(element.try_into().unwrap_or([0; N])));
+        }
+    }
+}
+
+/// Converts elements `start`, `start + stride`, … of a decoded chunk of `chunk_len` elements into `out`.
+#[inline(always)]
+fn column<S: Stored<N>, T, const N: usize>(
+    bytes: &[u8],
+    shuffled: bool,
+    chunk_len: usize,
+    start: usize,
+    stride: usize,
+    out: &mut [T],
+    cast: &impl Fn(S) -> T,
+) {
+    let Some(last) = out.len().checked_sub(1).map(|n| start + n * stride) else { return };
+    if shuffled && N > 1 {
+        let planes: [&[u8]; N] = std::array::from_fn(|k| &bytes[k * chunk_len..][..=last]);
+        for (index, value) in out.iter_mut().enumerate() {
+            let element = start + index * stride;
+            *value = cast(S::from_le(std::array::from_fn(|k| planes[k][element])));
+        }
+    } else {
+        let source = &bytes[..(last + 1) * N];
+        for (index, value) in out.iter_mut().enumerate() {
+            let element = (start + index * stride) * N;
+            *value = cast(S::from_le(std::array::from_fn(|k| source[element + k])));
         }
     }
 }
