@@ -413,9 +413,11 @@ pub fn read_selection<T: Target>(
         .map_err(|e| Error::Invalid(format!("shaping {}: {e}", dataset.name())))
 }
 
-// Not among hdf5-metno-sys's bindings; in HDF5 since 1.10.2.
+// Not among hdf5-metno-sys's bindings; in HDF5 since 1.10.2. SAFETY: the signature is H5Dpublic.h's
+// `herr_t H5Dget_chunk_storage_size(hid_t dset_id, const hsize_t *offset, hsize_t *chunk_bytes)`.
 unsafe extern "C" {
-    /// The stored (filtered) size in bytes of the chunk at `offset`; 0 for a chunk never written.
+    /// The stored (filtered) size in bytes of the chunk at `offset`. For a chunk never written, HDF5 1.10
+    /// fails and later versions report 0.
     fn H5Dget_chunk_storage_size(dset_id: hid_t, offset: *const hsize_t, chunk_bytes: *mut hsize_t) -> herr_t;
 }
 
