@@ -243,9 +243,12 @@ threading.Thread(target=server.serve_forever, daemon=True).start()
 """
 
 INTERRUPT_CHECK = FAKE_HARMONY + r"""
-import _thread, time
+import _thread, signal, time
 import harmonyql
 
+# A process started in the background by a non-interactive shell (as CI may start the suite) inherits SIGINT
+# ignored, and then Python installs no handler and interrupt_main does nothing: a notebook always has one.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 session = harmonyql.Session(env=f"http://127.0.0.1:{server.server_address[1]}")
 threading.Timer(2.0, _thread.interrupt_main).start()
 started = time.monotonic()
