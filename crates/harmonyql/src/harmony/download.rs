@@ -22,6 +22,7 @@ use crate::harmony::client::{Client, error_from};
 use crate::harmony::concurrency::Controller;
 use crate::harmony::error::{Error, Result, redact};
 use crate::harmony::retry::is_transient_status;
+use crate::harmony::writeback::Writeback;
 
 /// The default bound on files fetched at once.
 pub const MAX_CONCURRENCY: usize = 32;
@@ -438,6 +439,8 @@ pub(crate) struct PartFile {
     file: tokio::io::BufWriter<tokio::fs::File>,
     /// Bytes in the file.
     pub(crate) received: u64,
+    /// Starts the disk on what has arrived, so the fsync in [`PartFile::finish`] has little left to wait for.
+    writeback: Writeback,
 }
 
 /// Progress events one fetch sends.
@@ -460,8 +463,9 @@ impl PartFile {
         if received > 0 {
             send(Event::Bytes(received));
         }
+        let writeback = Writeback::new(file.try_clone().await.map_err(io)?.into_std().await);
         let file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
-        Ok(PartFile { path: path.to_path_buf(), file, received })
+        Ok(PartFile { path: path.to_path_buf(), file, received, writeback })
     }
 
     fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -472,6 +476,7 @@ impl PartFile {
     pub(crate) async fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.file.write_all(bytes).await.map_err(self.io())?;
         self.received += bytes.len() as u64;
+        self.writeback.advance(self.received - self.file.buffer().len() as u64).await;
         Ok(())
     }
 
@@ -480,6 +485,7 @@ impl PartFile {
         self.file.flush().await.map_err(self.io())?;
         self.file.get_ref().set_len(0).await.map_err(self.io())?;
         self.received = 0;
+        self.writeback.restart();
         Ok(())
     }
 

@@ -14,3 +14,4 @@ pub mod netrc;
 pub mod retry;
 pub mod s3;
 pub mod starting;
+mod writeback;
