@@ -7,7 +7,11 @@ these tests use `wait MS` (an interruptible wait), `login` (password over stdin)
 `get NAME` (state across cells); a real HarmonyQL kernel needs equivalents of those.
 """
 
+import os
+import select
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -161,6 +165,52 @@ def test_shutdown_request_ends_the_process():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+# A client that starts the kernel, leaves a cell running, prints the kernel's pid and then waits to be killed.
+ORPHANING_CLIENT = r"""
+import sys, time
+from jupyter_client.manager import start_new_kernel
+km, kc = start_new_kernel(kernel_name=sys.argv[1], startup_timeout=60)
+kc.execute("wait 30000")
+print(km.provisioner.process.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _running(pid):
+    """True while pid is a live process (an unreaped zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_kernel_whose_client_is_killed_exits_instead_of_living_on():
+    # jupyter_client starts kernels in their own session with JPY_PARENT_PID set; ipykernel polls its parent
+    # and exits when it is gone. A client killed with -9 (a crashed Jupyter server, an OOM kill) never sends
+    # shutdown_request, so a kernel that does not poll runs on forever, holding its ports and the pipes it
+    # inherited (a CI run once waited 90 minutes on one).
+    client = subprocess.Popen([sys.executable, "-c", ORPHANING_CLIENT, KERNEL_NAME], stdout=subprocess.PIPE,
+                              text=True)
+    pid = None
+    try:
+        ready, _, _ = select.select([client.stdout], [], [], 60)
+        assert ready, "the client did not start the kernel within 60 s"
+        pid = int(client.stdout.readline())
+        assert _running(pid)
+        client.kill()
+        client.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(pid), "the kernel is still running 10 s after its client was killed"
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+        if pid is not None and _running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_sigint_interrupts_the_running_cell_instead_of_killing_the_kernel(kernel):

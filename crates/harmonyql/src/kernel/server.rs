@@ -29,6 +29,7 @@ use zeromq::{SocketRecv as _, SocketSend as _};
 use crate::kernel::interpreter::{
     DisplayId, ExecuteContext, ExecuteError, ExecuteOutcome, InputError, Interpreter, KernelInfo, Output, OutputEvent,
 };
+use crate::kernel::parent::{self, ParentWatch};
 use crate::kernel::wire::{self, HistoryItem, HistoryQuery};
 use crate::output::MimeBundle;
 
@@ -109,6 +110,8 @@ pub struct ServeOptions {
     /// Treat SIGINT as an interrupt of the running cell instead of letting it end the process.
     /// Jupyter sends SIGINT before shutting a kernel down, and when `interrupt_mode` is `signal`.
     pub handle_sigint: bool,
+    /// Shut down when the process that started the kernel has gone (see [`ParentWatch`]).
+    pub parent: Option<ParentWatch>,
 }
 
 /// Binds the five channels described by `connection` and serves until a `shutdown_request`.
@@ -156,6 +159,9 @@ pub async fn serve<I: Interpreter>(connection: &ConnectionInfo, interpreter: I, 
     }));
     if options.handle_sigint {
         background.spawn(sigint_loop(current.clone()));
+    }
+    if let Some(parent) = options.parent {
+        background.spawn(parent::watch(parent, stop.clone()));
     }
 
     let worker = ShellWorker {
