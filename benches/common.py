@@ -7,6 +7,7 @@ A measurement is a function `run(args) -> list of rows`; `args` is compare.py's 
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -18,27 +19,29 @@ START_TIMEOUT_S = 60
 def measured(argv, env=None, cpu=False, cwd=None):
     """Runs argv (in `cwd` if given); returns (seconds, peak RSS in MiB, stdout), and with `cpu` also the CPU
     seconds (user + system) the child used, which a busy machine distorts less than wall time. Fails loudly on a
-    non-zero exit."""
-    started = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
-    # Read the pipes on threads so a chatty child cannot block; wait4 then gives this child's own rusage.
-    chunks = {"out": [], "err": []}
-    readers = [
-        threading.Thread(target=lambda: chunks["out"].append(process.stdout.read())),
-        threading.Thread(target=lambda: chunks["err"].append(process.stderr.read())),
-    ]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    for reader in readers:
-        reader.join(timeout=10)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    non-zero exit, with the end of the child's stderr."""
+    # The child writes to files, not pipes: a grandchild that outlives it (a kernel whose client failed) would
+    # keep a pipe open, and reading it to the end would then wait forever. wait4 gives this child's own rusage.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if process.returncode != 0:
-        raise SystemExit(f"{argv[:3]} failed ({process.returncode}):\n{''.join(chunks['err'])[-3000:]}")
+        raise SystemExit(f"{_command(argv)} failed ({process.returncode}):\n{stderr[-3000:]}")
     if cpu:
-        return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"]), usage.ru_utime + usage.ru_stime
-    return seconds, usage.ru_maxrss / 1024, "".join(chunks["out"])
+        return seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def _command(argv):
+    """argv for a message: a `python -c` script is long, its first line says which one it was."""
+    shown = [arg if len(arg) < 200 else arg[:120].strip() + " …" for arg in argv[:4]]
+    return " ".join(shown) + (" …" if len(argv) > 4 else "")
 
 
 def measured_cpu(argv, env=None, cwd=None):

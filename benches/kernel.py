@@ -66,26 +66,44 @@ def summary(values):
 
 names = ["hq", "ipykernel"]
 start_times = {n: [] for n in names}
-for _ in range(starts):
-    for name in names:
-        seconds, km, kc = start(name)
-        start_times[name].append(seconds)
-        stop(km, kc)
-kernels = {name: start(name)[1:] for name in names}
-round_trips = {n: [] for n in names}
-for i in range(cells):
-    for name in (names if i % 2 == 0 else names[::-1]):
-        km, kc = kernels[name]
-        started = time.perf_counter()
-        msg_id = kc.execute(CODE[name])
-        deadline = time.monotonic() + TIMEOUT
-        reply(kc, msg_id, deadline)
-        idle(kc, msg_id, deadline)
-        round_trips[name].append(time.perf_counter() - started)
-result = {name: {"start": summary(start_times[name]), "round_trip": summary(round_trips[name]),
-                 "idle_rss_mib": rss_mib(kernels[name][0])} for name in names}
-for km, kc in kernels.values():
+running = []  # every kernel not yet stopped, shut down however this script ends
+
+def started(name):
+    seconds, km, kc = start(name)
+    running.append((km, kc))
+    return seconds, km, kc
+
+def stopped(km, kc):
+    running.remove((km, kc))
     stop(km, kc)
+
+try:
+    for _ in range(starts):
+        for name in names:
+            seconds, km, kc = started(name)
+            start_times[name].append(seconds)
+            stopped(km, kc)
+    kernels = {name: started(name)[1:] for name in names}
+    for km, kc in kernels.values():
+        # The start is timed to the first kernel_info_reply on shell; iopub may still be subscribing then, and a
+        # cell's idle status published before it is would never arrive. wait_for_ready repeats kernel_info until
+        # iopub delivers too.
+        kc.wait_for_ready(timeout=TIMEOUT)
+    round_trips = {n: [] for n in names}
+    for i in range(cells):
+        for name in (names if i % 2 == 0 else names[::-1]):
+            km, kc = kernels[name]
+            began = time.perf_counter()
+            msg_id = kc.execute(CODE[name])
+            deadline = time.monotonic() + TIMEOUT
+            reply(kc, msg_id, deadline)
+            idle(kc, msg_id, deadline)
+            round_trips[name].append(time.perf_counter() - began)
+    result = {name: {"start": summary(start_times[name]), "round_trip": summary(round_trips[name]),
+                     "idle_rss_mib": rss_mib(kernels[name][0])} for name in names}
+finally:
+    for km, kc in list(running):
+        stop(km, kc)
 print(json.dumps(result))
 """
 
@@ -141,18 +159,20 @@ def run(name, cells, cwd, env):
     km.start_kernel(cwd=cwd, env=env)
     kc = km.client()
     kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    started = time.perf_counter()
-    for code in cells:
-        reply = kc.execute_interactive(code, timeout=TIMEOUT, output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
-            raise SystemExit(f"{name}: {code!r} failed: {reply['content']}")
-    seconds = time.perf_counter() - started
-    pid = km.provisioner.process.pid
-    rss = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
-    hwm = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM:"))
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    try:
+        kc.wait_for_ready(timeout=60)
+        started = time.perf_counter()
+        for code in cells:
+            reply = kc.execute_interactive(code, timeout=TIMEOUT, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise SystemExit(f"{name}: {code!r} failed: {reply['content']}")
+        seconds = time.perf_counter() - started
+        pid = km.provisioner.process.pid
+        rss = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+        hwm = next(int(l.split()[1]) / 1024 for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM:"))
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
     return {"seconds": seconds, "rss_mib": rss, "peak_rss_mib": hwm, "cells": len(cells)}
 
 env = {**os.environ, "HARMONY_ROOT_URL": root}
