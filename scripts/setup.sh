@@ -5,23 +5,68 @@
 
 log() { printf '\n==> %s\n' "$*"; }
 
-# `stage NAME COMMAND…` runs one stage of a script and records how long it took; `stage_summary` prints the
-# table. A failing stage stops the script (set -e) after printing its duration. Stages run in a subshell: they
-# cannot set the caller's variables.
+# `stage [--limit SECONDS] NAME COMMAND…` runs one stage of a script and records how long it took; `stage_summary`
+# prints the table. A failing stage stops the script (set -e) after printing its duration. Stages run in a
+# subshell: they cannot set the caller's variables. A stage that runs past its limit (default 900 s, or
+# HQ_STAGE_LIMIT_S) is stopped and fails, so one hang costs minutes, not CI's whole budget.
 STAGE_TIMES=()
+STAGE_LIMIT_DEFAULT=${HQ_STAGE_LIMIT_S:-900}
 stage() {
-  local name=$1 started status=0
+  local limit=$STAGE_LIMIT_DEFAULT
+  if [ "$1" = --limit ]; then
+    limit=$2
+    shift 2
+  fi
+  local name=$1 started status=0 watchdog
   shift
   log "$name"
   started=$(date +%s)
+  stage_watchdog "$name" "$limit" &
+  watchdog=$!
   # In a subshell, so `set -e` holds inside shell functions too (it is ignored in a `||` list).
   set +e
   (set -e; "$@")
   status=$?
   set -e
+  kill_tree KILL "$watchdog"
+  wait "$watchdog" 2>/dev/null || true
   STAGE_TIMES+=("$(printf '%-12s %5ds' "$name" $(($(date +%s) - started)))")
   printf '==> %s took %ds%s\n' "$name" $(($(date +%s) - started)) "$([ "$status" = 0 ] || echo " and FAILED (exit $status)")"
   return "$status"
+}
+
+# Runs beside a stage: after `limit` seconds it stops every other child of the script (the stage's subshell and
+# all below it), with SIGTERM and, 10 s later, SIGKILL.
+stage_watchdog() {
+  local name=$1 limit=$2 child
+  sleep "$limit"
+  printf '\n==> %s ran past its limit of %ss: stopping it\n' "$name" "$limit" >&2
+  for signal in TERM KILL; do
+    for child in $(children_of $$); do
+      [ "$child" = "$BASHPID" ] || kill_tree "$signal" "$child"
+    done
+    [ "$signal" = KILL ] || sleep 10
+  done
+}
+
+# The pids whose parent is $1, from /proc (procps may not be installed). A comm may hold spaces and parentheses,
+# so the fields are read after its last ") ".
+children_of() {
+  local stat line fields
+  for stat in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null <"$stat" || continue
+    read -r -a fields <<<"${line##*) }"
+    [ "${fields[1]}" != "$1" ] || { stat=${stat#/proc/}; echo "${stat%/stat}"; }
+  done
+}
+
+# Sends a signal to a process and everything below it, the children first (found before their parent dies).
+kill_tree() {
+  local signal=$1 pid=$2 child
+  for child in $(children_of "$pid"); do
+    kill_tree "$signal" "$child"
+  done
+  kill "-$signal" "$pid" 2>/dev/null || true
 }
 stage_summary() {
   log "stage durations"
