@@ -46,7 +46,11 @@ def start(name):
     kc = km.client()
     kc.start_channels()
     msg_id = kc.kernel_info()
-    reply(kc, msg_id, time.monotonic() + TIMEOUT)
+    try:
+        reply(kc, msg_id, time.monotonic() + TIMEOUT)
+    except BaseException:
+        stop(km, kc)
+        raise
     return time.perf_counter() - started, km, kc
 
 def stop(km, kc):
