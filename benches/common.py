@@ -27,12 +27,12 @@ def measured(argv, env=None, cpu=False, cwd=None):
         process = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if process.returncode != 0:
-        raise SystemExit(f"{_command(argv)} failed ({process.returncode}):\n{stderr[-3000:]}")
+    if returncode != 0:
+        raise SystemExit(f"{_command(argv)} failed ({returncode}):\n{stderr[-3000:]}")
     if cpu:
         return seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime
     return seconds, usage.ru_maxrss / 1024, stdout

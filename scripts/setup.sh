@@ -38,7 +38,7 @@ stage() {
 # Runs beside a stage: after `limit` seconds it stops every other child of the script (the stage's subshell and
 # all below it), with SIGTERM and, 10 s later, SIGKILL.
 stage_watchdog() {
-  local name=$1 limit=$2 child
+  local name=$1 limit=$2 child signal
   sleep "$limit"
   printf '\n==> %s ran past its limit of %ss: stopping it\n' "$name" "$limit" >&2
   for signal in TERM KILL; do

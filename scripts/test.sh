@@ -9,7 +9,7 @@
 #   HQ_FUZZ_SECONDS=0 scripts/test.sh     # skip the fuzz run (default 60 s, shared by the targets)
 #   HQ_SKIP_BROWSER=1 scripts/test.sh     # skip the browser test
 #   HQ_STAGE_LIMIT_S=1800 scripts/test.sh # a slower machine: stop a stage after 30 min, not 15 (clippy and
-#                                         # cargo-test have 30 min of their own; a stage past its limit fails)
+#                                         # cargo-test get twice that; a stage past its limit fails)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,11 +25,11 @@ stage venv setup_venv
 
 # ---- Rust: formatting, lints, tests ---------------------------------------------------------
 stage fmt cargo fmt --all -- --check
-stage --limit 1800 clippy cargo clippy --locked --workspace --all-targets -- -D warnings
+stage --limit $((2 * STAGE_LIMIT_DEFAULT)) clippy cargo clippy --locked --workspace --all-targets -- -D warnings
 # One feature set for tests and builds, so the `cargo build` calls below and in the notebook and browser tests
 # reuse what `cargo test` compiled.
 stage features python3 scripts/check_features.py
-stage --limit 1800 cargo-test cargo test --locked --workspace
+stage --limit $((2 * STAGE_LIMIT_DEFAULT)) cargo-test cargo test --locked --workspace
 
 # ---- fuzzing every decoder of untrusted bytes for a bounded time ----------------------------
 # One instrumented build for all targets, then each target runs for its share of HQ_FUZZ_SECONDS from its
@@ -77,7 +77,7 @@ fuzz_all() {
 }
 fuzz_seconds="${HQ_FUZZ_SECONDS:-60}"
 if [ "$fuzz_seconds" -gt 0 ]; then
-  stage --limit $((900 + fuzz_seconds)) fuzz fuzz_all "$fuzz_seconds"
+  stage --limit $((STAGE_LIMIT_DEFAULT + fuzz_seconds)) fuzz fuzz_all "$fuzz_seconds"
 fi
 
 # ---- Python: real harmony-py, h5py, jupyter_client as the oracles ----------------------------

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// Bytes gathered between two requests: large next to the cost of a call, small next to a granule, so the
 /// disk starts early and the final fsync finds little left.
-pub(crate) const WINDOW: u64 = 8 * 1024 * 1024;
+const WINDOW: u64 = 8 * 1024 * 1024;
 
 /// Tracks how much of one file has been handed to the kernel for writeback.
 pub(crate) struct Writeback {
